@@ -1,0 +1,124 @@
+#include "core/autograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+namespace {
+thread_local bool t_grad_enabled = true;
+std::atomic<uint64_t> g_sequence{0};
+}  // namespace
+
+bool grad_enabled() { return t_grad_enabled; }
+NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = prev_; }
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void attach_grad(Tensor& out, const char* name, std::vector<Tensor> inputs, BackwardFn fn) {
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(fn);
+  node->sequence = g_sequence.fetch_add(1);
+  out.impl().grad_fn = std::move(node);
+  out.impl().requires_grad = true;
+}
+
+namespace {
+
+void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+  Tensor cur = leaf.grad();
+  if (!cur.defined()) {
+    leaf.impl().grad = g.clone().impl_ptr();  // own copy: g may alias another tensor
+  } else {
+    cur.copy_(add(cur, g));
+  }
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& seed, bool retain_graph) const {
+  MRNN_CHECK(requires_grad(), "backward() on {} which does not require grad (no input had requires_grad)", desc());
+  Tensor g0 = seed;
+  if (!g0.defined()) {
+    MRNN_CHECK(numel() == 1, "backward() without a seed gradient needs a one-element output, got {}", desc());
+    g0 = Tensor::ones(shape(), dtype(), device());
+  }
+  MRNN_CHECK(g0.shape() == shape(), "backward(): seed gradient {} does not match output {}", g0.desc(), desc());
+  NoGradGuard no_grad;
+  if (is_leaf()) {
+    accumulate_leaf(*this, g0);
+    return;
+  }
+
+  // Nodes are created in order, so descending creation sequence is a valid topological order.
+  // `order` owns the nodes: releasing a node's inputs must not free nodes still to be run.
+  std::vector<std::shared_ptr<Node>> order;
+  std::unordered_set<Node*> seen;
+  std::vector<std::shared_ptr<Node>> stack{grad_fn()};
+  seen.insert(grad_fn().get());
+  while (!stack.empty()) {
+    std::shared_ptr<Node> n = std::move(stack.back());
+    stack.pop_back();
+    for (const Tensor& in : n->inputs) {
+      if (!in.defined()) continue;
+      const std::shared_ptr<Node>& p = in.grad_fn();
+      if (p && seen.insert(p.get()).second) stack.push_back(p);
+    }
+    order.push_back(std::move(n));
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence > b->sequence; });
+
+  std::unordered_map<Node*, Tensor> grads;
+  grads[grad_fn().get()] = g0;
+  for (const std::shared_ptr<Node>& n : order) {
+    auto it = grads.find(n.get());
+    if (it == grads.end()) continue;
+    MRNN_CHECK(!n->released,
+               "backward through the graph a second time (node '{}' was already freed); pass retain_graph=true "
+               "to the first backward() if you need this",
+               n->name);
+    Tensor g = it->second;
+    grads.erase(it);
+    std::vector<Tensor> gin = n->backward(g);
+    MRNN_CHECK(gin.size() == n->inputs.size(), "autograd: node '{}' returned {} gradients for {} inputs", n->name,
+               gin.size(), n->inputs.size());
+    for (size_t i = 0; i < gin.size(); ++i) {
+      const Tensor& in = n->inputs[i];
+      if (!gin[i].defined() || !in.defined() || !in.requires_grad()) continue;
+      MRNN_CHECK(gin[i].shape() == in.shape(), "autograd: node '{}' produced gradient {} for input {} of shape {}",
+                 n->name, gin[i].desc(), i, shape_str(in.shape()));
+      if (Node* p = in.grad_fn().get()) {
+        auto [slot, fresh] = grads.try_emplace(p, gin[i]);
+        if (!fresh) slot->second = add(slot->second, gin[i]);
+      } else {
+        accumulate_leaf(in, gin[i]);
+      }
+    }
+    if (!retain_graph) {
+      n->backward = nullptr;
+      n->inputs.clear();
+      n->released = true;
+    }
+  }
+}
+
+}  // namespace mrnn

@@ -1,0 +1,97 @@
+// Per-element math for the elementwise ops: forward f(x) and backward df(x, y=f(x), g).
+// Shared by the CPU loops and the CUDA kernels (MRNN_HD), so both backends compute the same
+// formulas; the CPU tests therefore check the kernels' math too.
+#pragma once
+#include <cmath>
+
+#include "kernels/common/host_device.h"
+
+namespace mrnn {
+
+enum class UnaryKind { Relu, Tanh, Sigmoid, ScaledTanh, Exp, Log, Sqrt, Square, Neg };
+enum class BinaryKind { Add, Sub, Mul, Div };
+
+// g(x) = 1.7159 tanh(2x/3) (LeCun's scaled tanh, the m-RNN multimodal-layer activation).
+constexpr double kScaledTanhA = 1.7159;
+constexpr double kScaledTanhB = 2.0 / 3.0;
+
+struct ReluF {
+  template <typename T> MRNN_HD static T f(T x) { return x > T(0) ? x : T(0); }
+  template <typename T> MRNN_HD static T df(T x, T, T g) { return x > T(0) ? g : T(0); }
+};
+struct TanhF {
+  template <typename T> MRNN_HD static T f(T x) { return std::tanh(x); }
+  template <typename T> MRNN_HD static T df(T, T y, T g) { return g * (T(1) - y * y); }
+};
+struct SigmoidF {
+  template <typename T> MRNN_HD static T f(T x) {
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    T e = std::exp(x);
+    return e / (T(1) + e);
+  }
+  template <typename T> MRNN_HD static T df(T, T y, T g) { return g * y * (T(1) - y); }
+};
+struct ScaledTanhF {
+  template <typename T> MRNN_HD static T f(T x) { return T(kScaledTanhA) * std::tanh(T(kScaledTanhB) * x); }
+  template <typename T> MRNN_HD static T df(T, T y, T g) {
+    T t = y / T(kScaledTanhA);
+    return g * T(kScaledTanhA * kScaledTanhB) * (T(1) - t * t);
+  }
+};
+struct ExpF {
+  template <typename T> MRNN_HD static T f(T x) { return std::exp(x); }
+  template <typename T> MRNN_HD static T df(T, T y, T g) { return g * y; }
+};
+struct LogF {
+  template <typename T> MRNN_HD static T f(T x) { return std::log(x); }
+  template <typename T> MRNN_HD static T df(T x, T, T g) { return g / x; }
+};
+struct SqrtF {
+  template <typename T> MRNN_HD static T f(T x) { return std::sqrt(x); }
+  template <typename T> MRNN_HD static T df(T, T y, T g) { return g * T(0.5) / y; }
+};
+struct SquareF {
+  template <typename T> MRNN_HD static T f(T x) { return x * x; }
+  template <typename T> MRNN_HD static T df(T x, T, T g) { return T(2) * x * g; }
+};
+struct NegF {
+  template <typename T> MRNN_HD static T f(T x) { return -x; }
+  template <typename T> MRNN_HD static T df(T, T, T g) { return -g; }
+};
+
+struct AddF { template <typename T> MRNN_HD static T f(T a, T b) { return a + b; } };
+struct SubF { template <typename T> MRNN_HD static T f(T a, T b) { return a - b; } };
+struct MulF { template <typename T> MRNN_HD static T f(T a, T b) { return a * b; } };
+struct DivF { template <typename T> MRNN_HD static T f(T a, T b) { return a / b; } };
+
+template <typename T> MRNN_HD T clamp_f(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+template <typename T> MRNN_HD T clamp_df(T x, T lo, T hi, T g) { return (x >= lo && x <= hi) ? g : T(0); }
+
+// Calls fn(Functor{}) for the functor of `k` (one switch outside the element loop).
+template <typename Fn>
+auto with_unary(UnaryKind k, Fn&& fn) {
+  switch (k) {
+    case UnaryKind::Relu: return fn(ReluF{});
+    case UnaryKind::Tanh: return fn(TanhF{});
+    case UnaryKind::Sigmoid: return fn(SigmoidF{});
+    case UnaryKind::ScaledTanh: return fn(ScaledTanhF{});
+    case UnaryKind::Exp: return fn(ExpF{});
+    case UnaryKind::Log: return fn(LogF{});
+    case UnaryKind::Sqrt: return fn(SqrtF{});
+    case UnaryKind::Square: return fn(SquareF{});
+    case UnaryKind::Neg: break;
+  }
+  return fn(NegF{});
+}
+template <typename Fn>
+auto with_binary(BinaryKind k, Fn&& fn) {
+  switch (k) {
+    case BinaryKind::Add: return fn(AddF{});
+    case BinaryKind::Sub: return fn(SubF{});
+    case BinaryKind::Mul: return fn(MulF{});
+    case BinaryKind::Div: break;
+  }
+  return fn(DivF{});
+}
+
+}  // namespace mrnn

@@ -1,0 +1,50 @@
+// CPU implementations of the ops (no autograd here: kernels/ops_*.cpp record the nodes).
+// Outputs are allocated by the caller, contiguous; inputs may be any strided view.
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "kernels/common/elementwise.h"
+
+namespace mrnn::cpu {
+
+void unary(UnaryKind k, const Tensor& x, const Tensor& out);
+// gx = df(x, y, g) elementwise; x, y, g same shape.
+void unary_backward(UnaryKind k, const Tensor& x, const Tensor& y, const Tensor& g, const Tensor& gx);
+// out = a (op) b with broadcasting to out's shape.
+void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out);
+void affine(const Tensor& x, double mul, double add, const Tensor& out);  // out = x*mul + add
+void clamp(const Tensor& x, double lo, double hi, const Tensor& out);
+void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, const Tensor& gx);
+
+// C = alpha * op(A) @ op(B) + beta * C for 2-d views (any row- or column-major layout).
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& c, double alpha, double beta);
+
+// Reduce x (contiguous, shape [outer, n, inner]) over the middle axis.
+void sum_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out);
+void max_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out, const Tensor& argmax);
+
+// Row-wise over the last dim of contiguous [rows, n].
+void softmax_rows(const Tensor& x, const Tensor& out, bool log);
+void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, bool log);
+// Per row: lse[r] = logsumexp(logits[r]); loss = sum over real rows of (lse - logit[target]).
+// Returns the number of real rows.
+int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
+                              double* loss_sum);
+// dlogits = scale * (softmax - onehot(target)) for real rows, 0 for ignored rows.
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
+                            double scale, const Tensor& dlogits);
+
+void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out);
+void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight);  // gweight zeroed
+
+void dropout_mask(uint64_t seed, uint64_t offset, double p, const Tensor& mask);  // 0 or 1/(1-p)
+
+void im2col(const Tensor& x, int64_t n, int64_t kh, int64_t kw, int64_t stride, int64_t pad, const Tensor& cols);
+void col2im(const Tensor& cols, int64_t n, int64_t kh, int64_t kw, int64_t stride, int64_t pad, const Tensor& gx);
+void max_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out, const Tensor& argmax);
+void max_pool2d_backward(const Tensor& g, const Tensor& argmax, const Tensor& gx);
+void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
+void avg_pool2d_backward(const Tensor& g, int64_t k, int64_t s, int64_t p, const Tensor& gx);
+
+}  // namespace mrnn::cpu

@@ -1,0 +1,104 @@
+// Row-wise softmax / log-softmax and the fused cross entropy on the CPU.
+#include "kernels/common/softmax.h"
+#include "kernels/cpu/cpu_ops.h"
+
+namespace mrnn::cpu {
+
+void softmax_rows(const Tensor& x, const Tensor& out, bool log) {
+  const int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+  dispatch_float(x.dtype(), "softmax", [&](auto z) {
+    using T = decltype(z);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+#pragma omp parallel for schedule(static) if (rows * n > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* xr = px + r * n;
+      T* yr = po + r * n;
+      const double lse = row_logsumexp(xr, n);
+      for (int64_t j = 0; j < n; ++j) {
+        double v = static_cast<double>(xr[j]) - lse;
+        yr[j] = static_cast<T>(log ? v : std::exp(v));
+      }
+    }
+  });
+}
+
+void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, bool log) {
+  const int64_t n = y.size(-1), rows = y.numel() / std::max<int64_t>(n, 1);
+  dispatch_float(y.dtype(), "softmax_backward", [&](auto z) {
+    using T = decltype(z);
+    const T *py = y.data<T>(), *pg = g.data<T>();
+    T* po = gx.data<T>();
+#pragma omp parallel for schedule(static) if (rows * n > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      const T *yr = py + r * n, *gr = pg + r * n;
+      T* o = po + r * n;
+      double dot = 0;
+      if (log) {  // y = log p: gx = g - p * sum(g)
+        for (int64_t j = 0; j < n; ++j) dot += gr[j];
+        for (int64_t j = 0; j < n; ++j) o[j] = static_cast<T>(gr[j] - std::exp(static_cast<double>(yr[j])) * dot);
+      } else {    // y = p: gx = p * (g - sum(g * p))
+        for (int64_t j = 0; j < n; ++j) dot += static_cast<double>(gr[j]) * yr[j];
+        for (int64_t j = 0; j < n; ++j) o[j] = static_cast<T>(yr[j] * (gr[j] - dot));
+      }
+    }
+  });
+}
+
+namespace {
+template <typename I>
+int64_t target_at(const Tensor& t, int64_t r) { return static_cast<int64_t>(t.data<I>()[r]); }
+int64_t target(const Tensor& t, int64_t r) {
+  return t.dtype() == DType::I64 ? target_at<int64_t>(t, r) : target_at<int32_t>(t, r);
+}
+}  // namespace
+
+int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
+                              double* loss_sum) {
+  const int64_t rows = logits.size(0), v = logits.size(1);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t t = target(targets, r);
+    MRNN_CHECK(t == ignore_index || (t >= 0 && t < v), "cross_entropy: target {} at row {} is outside [0, {})", t, r,
+               v);
+  }
+  int64_t count = 0;
+  double total = 0;
+  dispatch_float(logits.dtype(), "cross_entropy", [&](auto z) {
+    using T = decltype(z);
+    const T* px = logits.data<T>();
+    double* pl = lse.data<double>();
+#pragma omp parallel for schedule(static) reduction(+ : total, count) if (rows * v > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t t = target(targets, r);
+      if (t == ignore_index) { pl[r] = 0; continue; }
+      pl[r] = row_logsumexp(px + r * v, v);
+      total += pl[r] - static_cast<double>(px[r * v + t]);
+      count += 1;
+    }
+  });
+  *loss_sum = total;
+  return count;
+}
+
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
+                            double scale, const Tensor& dlogits) {
+  const int64_t rows = logits.size(0), v = logits.size(1);
+  dispatch_float(logits.dtype(), "cross_entropy_backward", [&](auto z) {
+    using T = decltype(z);
+    const T* px = logits.data<T>();
+    const double* pl = lse.data<double>();
+    T* pd = dlogits.data<T>();
+#pragma omp parallel for schedule(static) if (rows * v > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t t = target(targets, r);
+      T* d = pd + r * v;
+      if (t == ignore_index) {
+        for (int64_t j = 0; j < v; ++j) d[j] = T(0);
+        continue;
+      }
+      for (int64_t j = 0; j < v; ++j) d[j] = cross_entropy_grad<T>(px[r * v + j], pl[r], j == t, scale);
+    }
+  });
+}
+
+}  // namespace mrnn::cpu

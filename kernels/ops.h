@@ -1,0 +1,97 @@
+// The differentiable ops. Each takes and returns Tensors, dispatches on the device, and (when
+// grad mode is on and an input requires grad) records one autograd node with its backward.
+// Shapes follow NumPy/PyTorch conventions; every shape or dtype mismatch throws mrnn::Error naming
+// the op and the shapes. See docs/adding-an-op.md for how an op is put together.
+#pragma once
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/tensor.h"
+
+namespace mrnn {
+
+// ---------------- views (share storage; backward maps the gradient back) ----------------
+Tensor reshape(const Tensor& x, Shape shape);  // one dim may be -1; copies only if x is not viewable
+Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor transpose(const Tensor& x, int64_t d0, int64_t d1);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);  // elements [start, start+length)
+Tensor select(const Tensor& x, int64_t dim, int64_t index);                  // removes `dim`
+Tensor expand(const Tensor& x, const Shape& shape);                          // broadcast view, no copy
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor squeeze(const Tensor& x, int64_t dim);
+
+// ---------------- joining and splitting ----------------
+Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim);  // views
+// Rows `index` (i64, 1-d) of x along dim 0; backward scatter-adds.
+Tensor index_select(const Tensor& x, const Tensor& index);
+
+// ---------------- elementwise (broadcasting) ----------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add_scalar(const Tensor& x, double s);
+Tensor mul_scalar(const Tensor& x, double s);
+Tensor neg(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor scaled_tanh(const Tensor& x);  // 1.7159 * tanh(2x/3), the m-RNN multimodal activation
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor clamp(const Tensor& x, double lo, double hi);  // gradient passes where lo <= x <= hi
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator*(const Tensor& a, double s) { return mul_scalar(a, s); }
+inline Tensor operator*(double s, const Tensor& a) { return mul_scalar(a, s); }
+inline Tensor operator+(const Tensor& a, double s) { return add_scalar(a, s); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+
+// ---------------- matrix products (OpenBLAS on CPU) ----------------
+// a [M,K] @ b [K,N] -> [M,N]; a [B,M,K] @ b [B,K,N] -> [B,M,N]; a [B,M,K] @ b [K,N] -> [B,M,N].
+// Transposed views (e.g. transpose(w, 0, 1)) are passed to GEMM as transposes, never copied.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// bias [N] + a [M,K] @ b [K,N]
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b);
+// x [..., in] @ w[out, in]^T + b[out] (b may be undefined), the Linear layer's op.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+
+// ---------------- reductions ----------------
+Tensor sum(const Tensor& x);  // all elements -> 0-d
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+// Max along one dim; the gradient goes to the first maximal element.
+Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // i64, not differentiable
+// Sums a broadcast gradient back down to `shape` (autograd of broadcasting ops uses it).
+Tensor sum_to_shape(const Tensor& g, const Shape& shape);
+
+// ---------------- softmax family ----------------
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+// logits [N, V], targets i64 [N]; mean of -log p(target) over rows whose target != ignore_index
+// (0 when there are none). Fused: backward uses the saved per-row log-sum-exp, not probabilities.
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
+
+// ---------------- neural-network ops ----------------
+// weight [V, D], indices i64/i32 of any shape -> [..., D]; backward scatter-adds into weight rows.
+Tensor embedding(const Tensor& weight, const Tensor& indices);
+// Inverted dropout: keeps each element with probability 1-p and scales by 1/(1-p). The mask for
+// element i comes from gen's counter (offset + i). Identity when !training or p == 0.
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen = default_generator());
+// x [N, C, H, W], w [O, C, KH, KW], b [O] or undefined -> [N, O, OH, OW] (im2col + GEMM).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride = 1, int64_t padding = 0);
+Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
+// Average over the window with padding counted (PyTorch's count_include_pad=True).
+Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
+
+}  // namespace mrnn

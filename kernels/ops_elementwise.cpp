@@ -1,0 +1,129 @@
+// Front-ends of the elementwise ops: shape checks, output allocation, autograd nodes.
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/dispatch.h"
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+namespace {
+
+Tensor unary_op(const char* name, UnaryKind k, const Tensor& x) {
+  check_defined(name, {&x});
+  require_backend(name, x);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  cpu::unary(k, x, out);
+  if (needs_grad({&x})) {
+    Tensor xs = x.detach(), ys = out.detach();
+    attach_grad(out, name, {x}, [k, xs, ys](const Tensor& g) {
+      Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+      cpu::unary_backward(k, xs, ys, g, gx);
+      return std::vector<Tensor>{gx};
+    });
+  }
+  return out;
+}
+
+Tensor binary_raw(const char* name, BinaryKind k, const Tensor& a, const Tensor& b) {
+  check_defined(name, {&a, &b});
+  check_same_device(name, {&a, &b});
+  check_same_dtype(name, {&a, &b});
+  require_backend(name, a);
+  Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), name), a.dtype(), a.device());
+  cpu::binary(k, a, b, out);
+  return out;
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_raw("add", BinaryKind::Add, a, b);
+  if (needs_grad({&a, &b})) {
+    Shape sa = a.shape(), sb = b.shape();
+    attach_grad(out, "add", {a, b}, [sa, sb](const Tensor& g) {
+      return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(g, sb)};
+    });
+  }
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_raw("sub", BinaryKind::Sub, a, b);
+  if (needs_grad({&a, &b})) {
+    Shape sa = a.shape(), sb = b.shape();
+    attach_grad(out, "sub", {a, b}, [sa, sb](const Tensor& g) {
+      return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(neg(g), sb)};
+    });
+  }
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_raw("mul", BinaryKind::Mul, a, b);
+  if (needs_grad({&a, &b})) {
+    Tensor ad = a.detach(), bd = b.detach();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    attach_grad(out, "mul", {a, b}, [ad, bd, ga, gb](const Tensor& g) {
+      return std::vector<Tensor>{ga ? sum_to_shape(mul(g, bd), ad.shape()) : Tensor(),
+                                 gb ? sum_to_shape(mul(g, ad), bd.shape()) : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_raw("div", BinaryKind::Div, a, b);
+  if (needs_grad({&a, &b})) {
+    Tensor ad = a.detach(), bd = b.detach(), od = out.detach();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    attach_grad(out, "div", {a, b}, [ad, bd, od, ga, gb](const Tensor& g) {
+      Tensor g_over_b = div(g, bd);
+      return std::vector<Tensor>{ga ? sum_to_shape(g_over_b, ad.shape()) : Tensor(),
+                                 gb ? sum_to_shape(neg(mul(g_over_b, od)), bd.shape()) : Tensor()};
+    });
+  }
+  return out;
+}
+
+namespace {
+Tensor affine_op(const char* name, const Tensor& x, double m, double a) {
+  check_defined(name, {&x});
+  require_backend(name, x);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  cpu::affine(x, m, a, out);
+  if (needs_grad({&x})) {
+    attach_grad(out, name, {x}, [m](const Tensor& g) { return std::vector<Tensor>{mul_scalar(g, m)}; });
+  }
+  return out;
+}
+}  // namespace
+
+Tensor add_scalar(const Tensor& x, double s) { return affine_op("add_scalar", x, 1.0, s); }
+Tensor mul_scalar(const Tensor& x, double s) { return affine_op("mul_scalar", x, s, 0.0); }
+Tensor neg(const Tensor& x) { return unary_op("neg", UnaryKind::Neg, x); }
+Tensor relu(const Tensor& x) { return unary_op("relu", UnaryKind::Relu, x); }
+Tensor tanh(const Tensor& x) { return unary_op("tanh", UnaryKind::Tanh, x); }
+Tensor sigmoid(const Tensor& x) { return unary_op("sigmoid", UnaryKind::Sigmoid, x); }
+Tensor scaled_tanh(const Tensor& x) { return unary_op("scaled_tanh", UnaryKind::ScaledTanh, x); }
+Tensor exp(const Tensor& x) { return unary_op("exp", UnaryKind::Exp, x); }
+Tensor log(const Tensor& x) { return unary_op("log", UnaryKind::Log, x); }
+Tensor sqrt(const Tensor& x) { return unary_op("sqrt", UnaryKind::Sqrt, x); }
+Tensor square(const Tensor& x) { return unary_op("square", UnaryKind::Square, x); }
+
+Tensor clamp(const Tensor& x, double lo, double hi) {
+  check_defined("clamp", {&x});
+  require_backend("clamp", x);
+  MRNN_CHECK(lo <= hi, "clamp: lo ({}) > hi ({})", lo, hi);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  cpu::clamp(x, lo, hi, out);
+  if (needs_grad({&x})) {
+    Tensor xs = x.detach();
+    attach_grad(out, "clamp", {x}, [xs, lo, hi](const Tensor& g) {
+      Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+      cpu::clamp_backward(xs, lo, hi, g, gx);
+      return std::vector<Tensor>{gx};
+    });
+  }
+  return out;
+}
+
+}  // namespace mrnn

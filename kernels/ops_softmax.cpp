@@ -1,0 +1,71 @@
+// softmax / log_softmax along any dim and the fused masked cross entropy.
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/dispatch.h"
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+namespace {
+
+Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
+  const char* name = log ? "log_softmax" : "softmax";
+  check_defined(name, {&x});
+  require_backend(name, x);
+  MRNN_CHECK(x.dim() >= 1, "{}: needs at least 1 dim, got {}", name, x.desc());
+  dim = wrap_dim(dim, x.dim(), name);
+  const int64_t last = x.dim() - 1;
+  // Work on the dim as the last, contiguous axis; move it back afterwards.
+  Tensor xt;
+  {
+    NoGradGuard ng;
+    xt = (dim == last ? x : transpose(x, dim, last)).contiguous();
+  }
+  Tensor yt = Tensor::empty(xt.shape(), x.dtype(), x.device());
+  cpu::softmax_rows(xt, yt, log);
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = dim == last ? yt : transpose(yt, dim, last).contiguous();
+  }
+  if (needs_grad({&x})) {
+    attach_grad(out, name, {x}, [yt, dim, last, log](const Tensor& g) {
+      Tensor gt = (dim == last ? g : transpose(g, dim, last)).contiguous();
+      Tensor gx = Tensor::empty(gt.shape(), gt.dtype(), gt.device());
+      cpu::softmax_rows_backward(yt, gt, gx, log);
+      return std::vector<Tensor>{dim == last ? gx : transpose(gx, dim, last).contiguous()};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true); }
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
+  check_defined("cross_entropy", {&logits, &targets});
+  check_same_device("cross_entropy", {&logits, &targets});
+  require_backend("cross_entropy", logits);
+  MRNN_CHECK(logits.dim() == 2, "cross_entropy: logits must be [N, V], got {}", logits.desc());
+  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == logits.size(0),
+             "cross_entropy: targets must be [{}], got {}", logits.size(0), targets.desc());
+  MRNN_CHECK(targets.dtype() == DType::I64 || targets.dtype() == DType::I32,
+             "cross_entropy: targets must be i64 or i32, got {}", targets.desc());
+  Tensor lc = logits.contiguous().detach(), tc = targets.contiguous();
+  Tensor lse = Tensor::empty({logits.size(0)}, DType::F64, logits.device());
+  double total = 0;
+  const int64_t count = cpu::cross_entropy_forward(lc, tc, ignore_index, lse, &total);
+  Tensor out = Tensor::scalar(count ? total / static_cast<double>(count) : 0.0, logits.dtype());
+  if (needs_grad({&logits})) {
+    attach_grad(out, "cross_entropy", {logits}, [lc, tc, lse, count, ignore_index](const Tensor& g) {
+      Tensor d = Tensor::empty(lc.shape(), lc.dtype(), lc.device());
+      const double scale = count ? g.item() / static_cast<double>(count) : 0.0;
+      cpu::cross_entropy_backward(lc, tc, ignore_index, lse, scale, d);
+      return std::vector<Tensor>{d};
+    });
+  }
+  return out;
+}
+
+}  // namespace mrnn

@@ -1,0 +1,12 @@
+// A program outside the mrnn tree: proves the installed headers and mrnn::mrnn are usable.
+#include <core/tensor.h>
+#include <kernels/ops.h>
+#include <cstdio>
+
+int main() {
+  mrnn::Tensor a = mrnn::Tensor::from_vector({1.f, 2.f, 3.f, 4.f}, {2, 2});
+  mrnn::Tensor c = mrnn::matmul(a, a);  // [[7, 10], [15, 22]]
+  float v = c.to_vector<float>()[3];
+  std::printf("mrnn %s consumer: c[1][1] = %g\n", MRNN_VERSION, v);
+  return v == 22.f ? 0 : 1;
+}

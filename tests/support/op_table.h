@@ -1,0 +1,142 @@
+// The one op table (DESIGN.md §6): every differentiable op with its input generators. The same
+// rows drive the f64 gradient checks, the CPU/CUDA parity tests and the op benchmarks, so a new op
+// is one row and is then tested everywhere.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernels/ops.h"
+
+namespace mrnn::testing {
+
+// How an input's random values are drawn.
+enum class Domain {
+  Normal,    // N(0, 1)
+  Positive,  // uniform [0.5, 2] (log, sqrt, div denominators)
+  Index,     // integer class/row ids in [0, hi)
+};
+
+struct InputSpec {
+  Shape shape;
+  Domain domain = Domain::Normal;
+  int64_t hi = 0;              // Index: exclusive upper bound
+  bool differentiable = true;  // float inputs that get a gradient
+};
+
+struct OpCase {
+  std::string name;
+  std::vector<InputSpec> inputs;
+  std::function<Tensor(const std::vector<Tensor>&)> fn;
+};
+
+// Makes a fresh random input for `spec` in `dtype` (indices are always i64).
+inline Tensor make_input(const InputSpec& spec, DType dtype, Generator& gen) {
+  if (spec.domain == Domain::Index) {
+    Tensor u = Tensor::rand(spec.shape, gen, DType::F64, 0, static_cast<double>(spec.hi));
+    std::vector<double> v = u.to_vector<double>();
+    std::vector<int64_t> ids(v.size());
+    for (size_t i = 0; i < v.size(); ++i) ids[i] = static_cast<int64_t>(v[i]);
+    return Tensor::from_vector(ids, spec.shape);
+  }
+  if (spec.domain == Domain::Positive) return Tensor::rand(spec.shape, gen, dtype, 0.5, 2.0);
+  return Tensor::randn(spec.shape, gen, dtype);
+}
+
+// The same values as x, laid out non-contiguously (transposed storage), as a differentiable view.
+inline Tensor as_noncontiguous(const Tensor& x) {
+  if (x.dim() < 2) return x;
+  return transpose(transpose(x, -1, -2).contiguous(), -1, -2);
+}
+
+inline std::vector<OpCase> op_table() {
+  using V = const std::vector<Tensor>&;
+  std::vector<OpCase> t;
+  auto unary = [&](const std::string& name, Tensor (*f)(const Tensor&), Domain d = Domain::Normal) {
+    t.push_back({name, {{{3, 5}, d}}, [f](V x) { return f(x[0]); }});
+  };
+  unary("relu", relu);
+  unary("tanh", tanh);
+  unary("sigmoid", sigmoid);
+  unary("scaled_tanh", scaled_tanh);
+  unary("exp", exp);
+  unary("log", log, Domain::Positive);
+  unary("sqrt", sqrt, Domain::Positive);
+  unary("square", square);
+  unary("neg", neg);
+  t.push_back({"clamp", {{{4, 6}}}, [](V x) { return clamp(x[0], -0.5, 0.7); }});
+  t.push_back({"add_scalar", {{{2, 3}}}, [](V x) { return add_scalar(x[0], 2.5); }});
+  t.push_back({"mul_scalar", {{{2, 3}}}, [](V x) { return mul_scalar(x[0], -1.5); }});
+
+  t.push_back({"add", {{{3, 4}}, {{3, 4}}}, [](V x) { return add(x[0], x[1]); }});
+  t.push_back({"add_broadcast", {{{2, 3, 4}}, {{3, 1}}}, [](V x) { return add(x[0], x[1]); }});
+  t.push_back({"sub_broadcast", {{{4}}, {{3, 4}}}, [](V x) { return sub(x[0], x[1]); }});
+  t.push_back({"mul_broadcast", {{{2, 1, 4}}, {{3, 1}}}, [](V x) { return mul(x[0], x[1]); }});
+  t.push_back({"div", {{{3, 4}}, {{3, 4}, Domain::Positive}}, [](V x) { return div(x[0], x[1]); }});
+  t.push_back({"div_broadcast", {{{3, 4}}, {{4}, Domain::Positive}}, [](V x) { return div(x[0], x[1]); }});
+  t.push_back({"mul_same_input", {{{3, 3}}}, [](V x) { return mul(x[0], x[0]); }});
+
+  t.push_back({"matmul", {{{3, 4}}, {{4, 5}}}, [](V x) { return matmul(x[0], x[1]); }});
+  t.push_back({"matmul_transposed", {{{4, 3}}, {{5, 4}}},
+               [](V x) { return matmul(transpose(x[0], 0, 1), transpose(x[1], 0, 1)); }});
+  t.push_back({"bmm", {{{2, 3, 4}}, {{2, 4, 2}}}, [](V x) { return matmul(x[0], x[1]); }});
+  t.push_back({"bmm_2d", {{{2, 3, 4}}, {{4, 2}}}, [](V x) { return matmul(x[0], x[1]); }});
+  t.push_back({"addmm", {{{5}}, {{3, 4}}, {{4, 5}}}, [](V x) { return addmm(x[0], x[1], x[2]); }});
+  t.push_back({"linear", {{{2, 3, 4}}, {{5, 4}}, {{5}}}, [](V x) { return linear(x[0], x[1], x[2]); }});
+
+  t.push_back({"sum_all", {{{3, 4}}}, [](V x) { return sum(x[0]); }});
+  t.push_back({"sum_dim0", {{{3, 4}}}, [](V x) { return sum(x[0], {0}); }});
+  t.push_back({"sum_dims_keep", {{{2, 3, 4}}}, [](V x) { return sum(x[0], {0, 2}, true); }});
+  t.push_back({"mean_dim", {{{2, 3, 4}}}, [](V x) { return mean(x[0], {1}); }});
+  t.push_back({"mean_all", {{{2, 3}}}, [](V x) { return mean(x[0]); }});
+  t.push_back({"max_dim", {{{3, 5}}}, [](V x) { return max(x[0], 1); }});
+  t.push_back({"max_dim0_keep", {{{4, 3}}}, [](V x) { return max(x[0], 0, true); }});
+
+  t.push_back({"softmax_last", {{{3, 6}}}, [](V x) { return softmax(x[0], -1); }});
+  t.push_back({"softmax_dim0", {{{4, 3}}}, [](V x) { return softmax(x[0], 0); }});
+  t.push_back({"log_softmax_last", {{{3, 6}}}, [](V x) { return log_softmax(x[0], 1); }});
+  t.push_back({"log_softmax_mid", {{{2, 4, 3}}}, [](V x) { return log_softmax(x[0], 1); }});
+  t.push_back({"cross_entropy", {{{5, 7}}, {{5}, Domain::Index, 7, false}},
+               [](V x) { return cross_entropy(x[0], x[1]); }});
+  t.push_back({"cross_entropy_ignore", {{{6, 4}}, {{6}, Domain::Index, 4, false}},
+               [](V x) {
+                 // rows whose target is 0 are padding
+                 return cross_entropy(x[0], x[1], 0);
+               }});
+
+  t.push_back({"embedding", {{{6, 3}}, {{2, 4}, Domain::Index, 6, false}},
+               [](V x) { return embedding(x[0], x[1]); }});
+  t.push_back({"index_select", {{{5, 2, 3}}, {{4}, Domain::Index, 5, false}},
+               [](V x) { return index_select(x[0], x[1]); }});
+  t.push_back({"dropout", {{{4, 5}}}, [](V x) {
+                 Generator g(7);  // same mask on every call: gradcheck needs a deterministic function
+                 return dropout(x[0], 0.3, true, g);
+               }});
+
+  t.push_back({"reshape", {{{2, 6}}}, [](V x) { return reshape(x[0], {3, -1}); }});
+  t.push_back({"flatten", {{{2, 3, 2}}}, [](V x) { return flatten(x[0], 1); }});
+  t.push_back({"transpose", {{{2, 3, 4}}}, [](V x) { return transpose(x[0], 0, 2); }});
+  t.push_back({"permute", {{{2, 3, 4}}}, [](V x) { return permute(x[0], {1, 2, 0}); }});
+  t.push_back({"narrow", {{{5, 4}}}, [](V x) { return narrow(x[0], 0, 1, 3); }});
+  t.push_back({"select", {{{3, 4}}}, [](V x) { return select(x[0], 1, 2); }});
+  t.push_back({"expand", {{{3, 1}}}, [](V x) { return expand(x[0], {2, 3, 4}); }});
+  t.push_back({"unsqueeze_squeeze", {{{3, 4}}}, [](V x) { return squeeze(unsqueeze(x[0], 1), 1); }});
+  t.push_back({"concat", {{{2, 3}}, {{4, 3}}}, [](V x) { return concat({x[0], x[1]}, 0); }});
+  t.push_back({"stack", {{{2, 3}}, {{2, 3}}}, [](V x) { return stack({x[0], x[1]}, 1); }});
+  t.push_back({"split", {{{5, 3}}}, [](V x) {
+                 auto p = split(x[0], {2, 3}, 0);
+                 return mul(sum(p[0], {0}), sum(p[1], {0}));
+               }});
+  t.push_back({"contiguous", {{{3, 4}}}, [](V x) { return transpose(x[0], 0, 1).contiguous(); }});
+
+  t.push_back({"conv2d", {{{2, 2, 5, 5}}, {{3, 2, 3, 3}}, {{3}}},
+               [](V x) { return conv2d(x[0], x[1], x[2], 1, 1); }});
+  t.push_back({"conv2d_stride2", {{{1, 2, 6, 6}}, {{2, 2, 3, 3}}},
+               [](V x) { return conv2d(x[0], x[1], Tensor(), 2, 0); }});
+  t.push_back({"max_pool2d", {{{2, 2, 4, 4}}}, [](V x) { return max_pool2d(x[0], 2, 2); }});
+  t.push_back({"max_pool2d_pad", {{{1, 2, 5, 5}}}, [](V x) { return max_pool2d(x[0], 3, 2, 1); }});
+  t.push_back({"avg_pool2d", {{{1, 2, 5, 5}}}, [](V x) { return avg_pool2d(x[0], 3, 2, 1); }});
+  return t;
+}
+
+}  // namespace mrnn::testing
