@@ -2,9 +2,10 @@
 #include <core/tensor.h>
 #include <kernels/ops.h>
 #include <cstdio>
+#include <vector>
 
 int main() {
-  mrnn::Tensor a = mrnn::Tensor::from_vector({1.f, 2.f, 3.f, 4.f}, {2, 2});
+  mrnn::Tensor a = mrnn::Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2});
   mrnn::Tensor c = mrnn::matmul(a, a);  // [[7, 10], [15, 22]]
   float v = c.to_vector<float>()[3];
   std::printf("mrnn %s consumer: c[1][1] = %g\n", MRNN_VERSION, v);
