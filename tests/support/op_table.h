@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 
 namespace mrnn::testing {
@@ -136,6 +137,10 @@ inline std::vector<OpCase> op_table() {
   t.push_back({"max_pool2d", {{{2, 2, 4, 4}}}, [](V x) { return max_pool2d(x[0], 2, 2); }});
   t.push_back({"max_pool2d_pad", {{{1, 2, 5, 5}}}, [](V x) { return max_pool2d(x[0], 3, 2, 1); }});
   t.push_back({"avg_pool2d", {{{1, 2, 5, 5}}}, [](V x) { return avg_pool2d(x[0], 3, 2, 1); }});
+  t.push_back({"multimodal_seq", {{{2, 3, 4}}, {{2, 3, 5}}, {{2, 6}}, {{7, 4}}, {{7, 5}}, {{7, 6}}, {{7}}},
+               [](V x) { return multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6]); }});
+  t.push_back({"multimodal_step", {{{3, 4}}, {{3, 5}}, {{3, 6}}, {{7, 4}}, {{7, 5}}, {{7, 6}}, {{7}}},
+               [](V x) { return multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6]); }});
   return t;
 }
 

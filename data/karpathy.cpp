@@ -1,0 +1,124 @@
+#include "data/karpathy.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "data/json_util.h"
+
+namespace mrnn {
+
+using jsonio::Json;
+using jsonio::Where;
+
+Split parse_split(std::string_view name) {
+  if (name == "train") return Split::train;
+  if (name == "val") return Split::val;
+  if (name == "test") return Split::test;
+  if (name == "restval") return Split::restval;
+  MRNN_FAIL("unknown split value \"{}\": expected train, val, test or restval", name);
+}
+
+const char* split_name(Split split) {
+  switch (split) {
+    case Split::train: return "train";
+    case Split::val: return "val";
+    case Split::test: return "test";
+    default: return "restval";
+  }
+}
+
+namespace {
+
+Split read_split(const Json& value, const Where& at) {
+  const std::string s = jsonio::string(value, at);
+  if (s == "train" || s == "val" || s == "test" || s == "restval") return parse_split(s);
+  jsonio::fail(at, "unknown split value \"" + s + "\": expected train, val, test or restval");
+}
+
+Sentence read_sentence(const Json& js, const Where& at, int64_t imgid,
+                       const KarpathyOptions& options) {
+  jsonio::object(js, at);
+  Sentence s;
+  s.raw = jsonio::string(jsonio::member(js, "raw", at), at.key("raw"));
+  s.tokens = jsonio::string_array(jsonio::member(js, "tokens", at), at.key("tokens"));
+  for (std::size_t k = 0; k < s.tokens.size(); ++k)
+    if (s.tokens[k].empty()) jsonio::fail(at.key("tokens").index(k), "empty token");
+  s.image_id = jsonio::integer(jsonio::member(js, "imgid", at), at.key("imgid"));
+  s.sentence_id = jsonio::integer(jsonio::member(js, "sentid", at), at.key("sentid"));
+  if (s.image_id != imgid)
+    jsonio::fail(at.key("imgid"), fmt::format("expected the image's imgid {}, found {}", imgid,
+                                              s.image_id));
+  if (options.retokenize) s.tokens = tokenize(s.raw, options.mode);
+  if (s.tokens.empty())
+    jsonio::fail(at.key(options.retokenize ? "raw" : "tokens"),
+                 "empty caption: expected at least one token");
+  return s;
+}
+
+}  // namespace
+
+KarpathyDataset parse_karpathy(std::string_view json_text, const std::string& name,
+                               const KarpathyOptions& options) {
+  const Json doc = jsonio::parse(json_text, name);
+  const Where root{name, {}};
+  jsonio::object(doc, root);
+  KarpathyDataset out;
+  if (const Json* d = jsonio::find(doc, "dataset")) out.dataset = jsonio::string(*d, root.key("dataset"));
+  const Where images_at = root.key("images");
+  const Json& images = jsonio::array(jsonio::member(doc, "images", root), images_at);
+  jsonio::SkipLog skip{out.skipped, out.skip_reasons};
+  std::unordered_set<int64_t> imgids, sentids;
+
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const Where at = images_at.index(i);
+    try {
+      const Json& js = jsonio::object(images[i], at);
+      KImage img;
+      img.filename = jsonio::nonblank_string(jsonio::member(js, "filename", at), at.key("filename"),
+                                             "filename");
+      if (const Json* fp = jsonio::find(js, "filepath")) img.filepath = jsonio::string(*fp, at.key("filepath"));
+      img.split = read_split(jsonio::member(js, "split", at), at.key("split"));
+      img.imgid = jsonio::integer(jsonio::member(js, "imgid", at), at.key("imgid"));
+      if (const Json* c = jsonio::find(js, "cocoid")) img.cocoid = jsonio::integer(*c, at.key("cocoid"));
+      if (imgids.count(img.imgid))
+        jsonio::fail(at.key("imgid"), fmt::format("duplicate imgid {}", img.imgid));
+
+      const Where sents_at = at.key("sentences");
+      const Json& sents = jsonio::array(jsonio::member(js, "sentences", at), sents_at);
+      std::unordered_set<int64_t> local_ids;
+      for (std::size_t j = 0; j < sents.size(); ++j) {
+        const Where sat = sents_at.index(j);
+        try {
+          Sentence s = read_sentence(sents[j], sat, img.imgid, options);
+          if (sentids.count(s.sentence_id) || !local_ids.insert(s.sentence_id).second)
+            jsonio::fail(sat.key("sentid"), fmt::format("duplicate sentid {}", s.sentence_id));
+          img.sentences.push_back(std::move(s));
+        } catch (const Error& e) {
+          if (!options.skip_bad) throw;
+          skip.add(e.what());
+        }
+      }
+      if (img.sentences.empty())
+        jsonio::fail(sents_at, "expected at least one valid sentence, found none");
+
+      imgids.insert(img.imgid);
+      sentids.insert(local_ids.begin(), local_ids.end());
+      if (options.restval_into_train && img.split == Split::restval) img.split = Split::train;
+      const bool wanted = options.splits.empty() ||
+                          std::find(options.splits.begin(), options.splits.end(), img.split) !=
+                              options.splits.end();
+      if (wanted) out.images.push_back(std::move(img));
+    } catch (const Error& e) {
+      if (!options.skip_bad) throw;
+      skip.add(e.what());
+    }
+  }
+  return out;
+}
+
+KarpathyDataset load_karpathy(const std::string& path, const KarpathyOptions& options) {
+  return parse_karpathy(jsonio::read_file(path, "Karpathy split"), path, options);
+}
+
+}  // namespace mrnn

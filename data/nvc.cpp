@@ -1,0 +1,122 @@
+#include "data/nvc.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "data/json_util.h"
+
+namespace mrnn {
+
+using jsonio::Json;
+using jsonio::Where;
+
+std::vector<const NvcImage*> NvcDataset::images_of(std::string_view concept_name,
+                                                   Split split) const {
+  std::vector<const NvcImage*> out;
+  for (const auto& img : images)
+    if (img.concept_name == concept_name && img.split == split) out.push_back(&img);
+  return out;
+}
+
+namespace {
+
+Sentence read_sentence(const Json& value, const Where& at, int64_t image_id,
+                       const NvcOptions& options) {
+  const Json& js = jsonio::object(value, at);
+  Sentence s;
+  s.raw = jsonio::string(jsonio::member(js, "raw", at), at.key("raw"));
+  s.tokens = jsonio::string_array(jsonio::member(js, "tokens", at), at.key("tokens"));
+  for (std::size_t k = 0; k < s.tokens.size(); ++k)
+    if (s.tokens[k].empty()) jsonio::fail(at.key("tokens").index(k), "empty token");
+  s.sentence_id = jsonio::integer(jsonio::member(js, "sentence_id", at), at.key("sentence_id"));
+  s.image_id = jsonio::integer(jsonio::member(js, "image_id", at), at.key("image_id"));
+  if (s.image_id != image_id)
+    jsonio::fail(at.key("image_id"),
+                 fmt::format("expected the image's image_id {}, found {}", image_id, s.image_id));
+  if (options.retokenize) s.tokens = tokenize(s.raw, options.mode);
+  if (s.tokens.empty())
+    jsonio::fail(at.key(options.retokenize ? "raw" : "tokens"),
+                 "empty caption: expected at least one token");
+  return s;
+}
+
+}  // namespace
+
+NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
+                     const NvcOptions& options) {
+  const Json doc = jsonio::parse(json_text, name);
+  const Where root{name, {}};
+  jsonio::object(doc, root);
+  NvcDataset out;
+  if (const Json* v = jsonio::find(doc, "version")) out.version = jsonio::string(*v, root.key("version"));
+  const Where concepts_at = root.key("concepts");
+  out.concepts = jsonio::string_array(jsonio::member(doc, "concepts", root), concepts_at);
+  if (out.concepts.empty()) jsonio::fail(concepts_at, "expected at least one concept, found none");
+  std::unordered_set<std::string> concept_set;
+  for (std::size_t k = 0; k < out.concepts.size(); ++k) {
+    if (out.concepts[k].find_first_not_of(" \t\r\n") == std::string::npos)
+      jsonio::fail(concepts_at.index(k), "empty concept name");
+    if (!concept_set.insert(out.concepts[k]).second)
+      jsonio::fail(concepts_at.index(k), "duplicate concept \"" + out.concepts[k] + "\"");
+  }
+
+  const Where images_at = root.key("images");
+  const Json& images = jsonio::array(jsonio::member(doc, "images", root), images_at);
+  jsonio::SkipLog skip{out.skipped, out.skip_reasons};
+  std::unordered_set<int64_t> image_ids, sentence_ids;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const Where at = images_at.index(i);
+    try {
+      const Json& js = jsonio::object(images[i], at);
+      NvcImage img;
+      img.image_id = jsonio::integer(jsonio::member(js, "image_id", at), at.key("image_id"));
+      if (image_ids.count(img.image_id))
+        jsonio::fail(at.key("image_id"), fmt::format("duplicate image_id {}", img.image_id));
+      img.concept_name = jsonio::string(jsonio::member(js, "concept", at), at.key("concept"));
+      if (!concept_set.count(img.concept_name))
+        jsonio::fail(at.key("concept"), "unknown concept \"" + img.concept_name +
+                                            "\": expected one of the \"concepts\" list");
+      const Where split_at = at.key("train_val_test_split");
+      const std::string split = jsonio::string(jsonio::member(js, "train_val_test_split", at), split_at);
+      if (split != "train" && split != "val" && split != "test")
+        jsonio::fail(split_at, "unknown split value \"" + split + "\": expected train, val or test");
+      img.split = parse_split(split);
+      img.image_name = jsonio::nonblank_string(jsonio::member(js, "image_name", at),
+                                               at.key("image_name"), "image_name");
+      const Where sents_at = at.key("sentences");
+      const Json& sents = jsonio::array(jsonio::member(js, "sentences", at), sents_at);
+      std::unordered_set<int64_t> local_ids;
+      for (std::size_t j = 0; j < sents.size(); ++j) {
+        const Where sat = sents_at.index(j);
+        try {
+          Sentence s = read_sentence(sents[j], sat, img.image_id, options);
+          if (sentence_ids.count(s.sentence_id) || !local_ids.insert(s.sentence_id).second)
+            jsonio::fail(sat.key("sentence_id"), fmt::format("duplicate sentence_id {}", s.sentence_id));
+          img.sentences.push_back(std::move(s));
+        } catch (const Error& e) {
+          if (!options.skip_bad) throw;
+          skip.add(e.what());
+        }
+      }
+      if (img.sentences.empty())
+        jsonio::fail(sents_at, "expected at least one valid sentence, found none");
+      image_ids.insert(img.image_id);
+      sentence_ids.insert(local_ids.begin(), local_ids.end());
+      const bool wanted = options.splits.empty() ||
+                          std::find(options.splits.begin(), options.splits.end(), img.split) !=
+                              options.splits.end();
+      if (wanted) out.images.push_back(std::move(img));
+    } catch (const Error& e) {
+      if (!options.skip_bad) throw;
+      skip.add(e.what());
+    }
+  }
+  return out;
+}
+
+NvcDataset load_nvc(const std::string& path, const NvcOptions& options) {
+  return parse_nvc(jsonio::read_file(path, "NVC"), path, options);
+}
+
+}  // namespace mrnn

@@ -1,0 +1,80 @@
+// Readers for VQA (v1/v2) question and annotation files
+// (v2_OpenEnded_mscoco_train2014_questions.json, v2_mscoco_train2014_annotations.json) and for
+// ShapesWorld's question files in the same format. Why: the mQA model trains on and is scored
+// against exactly these fields (the ten human answers feed the VQA accuracy).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mrnn {
+
+struct VqaQuestion {
+  int64_t question_id = -1;
+  int64_t image_id = -1;
+  std::string question;  // never blank
+};
+
+struct VqaQuestions {
+  std::string task_type, data_type, data_subtype;  // "" when absent
+  std::vector<VqaQuestion> questions;              // file order
+  int64_t skipped = 0;                             // entries dropped under skip_bad
+  std::vector<std::string> skip_reasons;           // the first 20 errors that caused a skip
+};
+
+struct VqaAnswer {
+  std::string answer;             // may be empty (an annotator left it blank)
+  std::string answer_confidence;  // "yes", "maybe" or "no"
+  int64_t answer_id = -1;
+};
+
+struct VqaAnnotation {
+  int64_t question_id = -1;
+  int64_t image_id = -1;
+  std::string question_type;           // e.g. "what is the"
+  std::string answer_type;             // "yes/no", "number" or "other"
+  std::string multiple_choice_answer;  // the most common answer; never blank
+  std::vector<VqaAnswer> answers;      // 10 in VQA v1/v2; at least 1
+};
+
+struct VqaAnnotations {
+  std::string data_type, data_subtype;
+  std::vector<VqaAnnotation> annotations;  // file order
+  int64_t skipped = 0;
+  std::vector<std::string> skip_reasons;
+};
+
+struct VqaReadOptions {
+  bool skip_bad = false;  // drop bad entries instead of throwing
+};
+
+// Reads {"questions": [{"image_id", "question", "question_id"}, ...], "task_type"?,
+// "data_type"?, "data_subtype"?, ...}. Ensures question ids unique and questions not blank;
+// violations, wrong types and missing fields throw mrnn::Error naming the file, the JSON path
+// ("questions[4].question") and what was expected, or are skipped and counted with skip_bad.
+// Missing file, invalid JSON or no "questions" array always throws.
+VqaQuestions load_vqa_questions(const std::string& path, const VqaReadOptions& options = {});
+VqaQuestions parse_vqa_questions(std::string_view json_text, const std::string& name,
+                                 const VqaReadOptions& options = {});
+
+// Reads {"annotations": [{"question_id", "image_id", "question_type", "answer_type",
+// "multiple_choice_answer", "answers": [{"answer", "answer_confidence", "answer_id"}, ...]}],
+// ...}. Ensures question ids unique, at least one answer, confidences among yes/maybe/no,
+// multiple_choice_answer not blank. Errors as for questions.
+VqaAnnotations load_vqa_annotations(const std::string& path, const VqaReadOptions& options = {});
+VqaAnnotations parse_vqa_annotations(std::string_view json_text, const std::string& name,
+                                     const VqaReadOptions& options = {});
+
+// A question with its annotation.
+struct VqaExample {
+  VqaQuestion question;
+  VqaAnnotation annotation;
+};
+
+// Pairs every question with the annotation of the same question_id, in question order.
+// Requires: each question has an annotation with the same image_id (else Error naming the
+// question id); annotations without a question are ignored.
+std::vector<VqaExample> join_vqa(const VqaQuestions& questions, const VqaAnnotations& annotations);
+
+}  // namespace mrnn

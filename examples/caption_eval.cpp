@@ -1,0 +1,152 @@
+// caption_eval: evaluates a trained m-RNN on a split: perplexity, BLEU-1..4 / ROUGE-L / CIDEr-D for
+// greedy and beam captions, image and sentence retrieval (R@1/5/10, Med r), and optionally a blind
+// baseline and an HTML report.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "core/autograd.h"
+#include "data/karpathy.h"
+#include "eval/caption_eval.h"
+#include "eval/retrieval.h"
+#include "kernels/ops.h"
+#include "models/caption_trainer.h"
+#include "models/model_dir.h"
+#include "models/report.h"
+#include "models/retrieval.h"
+
+using namespace mrnn;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Evaluate a trained m-RNN (from caption_train) on a split of a Karpathy-format dataset."};
+  std::string model_dir, data, images, features, split_name = "test", out_json, report_dir, meteor_jar;
+  int64_t beam = 3, max_images = 0, prior_images = 100;
+  bool blind = false;
+  app.add_option("--model", model_dir, "model directory written by caption_train")->required();
+  app.add_option("--data", data, "Karpathy-format dataset JSON")->required()->check(CLI::ExistingFile);
+  app.add_option("--images", images, "image folder");
+  app.add_option("--features", features, ".npy image features (when the model was trained on features)");
+  app.add_option("--split", split_name, "train | val | test")->check(CLI::IsMember({"train", "val", "test"}));
+  app.add_option("--beam", beam, "beam size for the beam-search captions")->check(CLI::PositiveNumber);
+  app.add_option("--max-images", max_images, "evaluate only the first N images (0 = all)");
+  app.add_option("--prior-images", prior_images, "train images sampled to estimate P(sentence) for normalised "
+                 "sentence retrieval");
+  app.add_flag("--blind", blind, "also evaluate the model with its image input zeroed (a language-only baseline)");
+  app.add_option("--meteor-jar", meteor_jar, "official METEOR 1.5 jar (METEOR is skipped without it)");
+  app.add_option("--out", out_json, "write all metrics to this JSON file");
+  app.add_option("--report", report_dir, "write report.html (with images, captions, retrieval, loss curve) here");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    ModelDir md = load_model_dir(model_dir);
+    Mrnn& model = *md.model;
+    if (md.config.image_input == "features" && features.empty())
+      throw Error(model_dir + " was trained on image features: pass --features");
+    if (md.config.image_input == "cnn" && images.empty()) throw Error(model_dir + " needs images: pass --images");
+    KarpathyOptions ko;
+    ko.restval_into_train = true;
+    KarpathyDataset ds = load_karpathy(data, ko);
+    CaptionDataOptions dopt;
+    dopt.images_dir = images;
+    dopt.features = features;
+    dopt.image_size = md.config.image_size;
+    dopt.max_images = max_images;
+    CaptionSplit split = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
+    NoGradGuard ng;
+    model.eval();
+
+    nlohmann::ordered_json m;
+    m["split"] = split_name;
+    m["images"] = split.num_images();
+    m["sentences"] = split.captions.size();
+    m["perplexity"] = split_perplexity(model, split);
+    auto caption_metrics = [&](const CaptionEvalSummary& s) {
+      return nlohmann::ordered_json{{"bleu1", s.bleu[0]}, {"bleu2", s.bleu[1]}, {"bleu3", s.bleu[2]},
+                                    {"bleu4", s.bleu[3]}, {"rouge_l", s.rouge_l}, {"cider_d", s.cider_d}};
+    };
+    CaptionEvalSummary greedy = evaluate_split(model, md.vocab, split, 0, 1);
+    CaptionEvalSummary beamed = evaluate_split(model, md.vocab, split, 0, beam);
+    m["greedy"] = caption_metrics(greedy);
+    m["beam"] = caption_metrics(beamed);
+    m["beam"]["beam_size"] = beam;
+    if (!meteor_jar.empty()) {
+      eval::CaptionMap refs, res;
+      for (int64_t i = 0; i < split.num_images(); ++i) {
+        refs[std::to_string(i)] = split.references[i];
+        res[std::to_string(i)] = {beamed.captions[i]};
+      }
+      eval::MeteorScore ms = eval::evaluate_captions(refs, res, meteor_jar).meteor;
+      if (ms.computed) m["beam"]["meteor"] = ms.corpus;
+      else m["meteor"] = ms.status;
+    } else {
+      m["meteor"] = "not computed (no --meteor-jar given)";
+    }
+
+    // Retrieval over every image x sentence pair of the split.
+    std::vector<int64_t> all(split.captions.size());
+    std::iota(all.begin(), all.end(), 0);
+    Tensor tokens = caption_batch(split, all);
+    Tensor feats = model.encode_images(split.images);
+    std::vector<double> scores = sentence_log_probs(model, feats, tokens);
+    const size_t N = split.num_images(), S = split.captions.size();
+    std::vector<size_t> owner(split.caption_image.begin(), split.caption_image.end());
+    eval::RetrievalMetrics raw = eval::retrieval_metrics(scores, N, S, owner);
+    // P(S) from a sample of training images.
+    dopt.max_images = prior_images;
+    CaptionSplit prior_split = load_caption_split(ds, Split::train, md.vocab, dopt, data);
+    std::vector<double> prior_scores = sentence_log_probs(model, model.encode_images(prior_split.images), tokens);
+    std::vector<int64_t> rows(prior_split.num_images());
+    std::iota(rows.begin(), rows.end(), 0);
+    std::vector<double> norm = normalised_scores(scores, sentence_log_prior(prior_scores, S, rows));
+    eval::RetrievalMetrics normed = eval::retrieval_metrics(norm, N, S, owner);
+    auto rank_json = [](const eval::RankMetrics& r) {
+      return nlohmann::ordered_json{{"r1", r.r1}, {"r5", r.r5}, {"r10", r.r10}, {"med_r", r.median_rank},
+                                    {"mean_r", r.mean_rank}};
+    };
+    m["image_retrieval"] = rank_json(raw.text_to_image);
+    m["sentence_retrieval"] = rank_json(normed.image_to_text);
+    m["sentence_retrieval_unnormalized"] = rank_json(raw.image_to_text);
+    m["random_r1"] = {{"image_retrieval", 100.0 / N}, {"sentence_retrieval", 100.0 * 5 / S}};
+
+    Generator g0(0);
+    MrnnConfig other = md.config;
+    other.tws = !other.tws;
+    const int64_t here = model.parameter_count(), there = Mrnn(other, g0).parameter_count();
+    m["parameters"] = {{"with_tws", md.config.tws ? here : there}, {"without_tws", md.config.tws ? there : here}};
+
+    if (blind) {
+      CaptionSplit zero = split;
+      zero.images = Tensor::zeros(split.images.shape());
+      m["blind_greedy"] = caption_metrics(evaluate_split(model, md.vocab, zero, 0, 1));
+    }
+
+    const std::string text = m.dump(2);
+    std::printf("%s\n", text.c_str());
+    if (!out_json.empty()) {
+      std::ofstream f(out_json);
+      if (!f) throw Error(out_json + ": cannot write");
+      f << text << "\n";
+    }
+    if (!report_dir.empty()) {
+      ReportInputs r;
+      r.metrics_json = text;
+      r.log_jsonl = model_dir + "/log.jsonl";
+      r.images_dir = images;
+      r.split = &split;
+      r.greedy = greedy.captions;
+      r.beam = beamed.captions;
+      r.scores = scores;
+      r.normalised_scores = norm;
+      write_report(report_dir, r);
+      std::fprintf(stderr, "report: %s/report.html\n", report_dir.c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "caption_eval: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,121 @@
+// caption_train: trains an m-RNN captioner on any Karpathy-format dataset (images or features).
+//   caption_train --data runs/shapes/dataset_shapes.json --images runs/shapes/images --out runs/model
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "data/karpathy.h"
+#include "layers/checkpoint.h"
+#include "models/caption_trainer.h"
+#include "models/model_dir.h"
+
+using namespace mrnn;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train an m-RNN image captioner (Mao et al.) on a Karpathy-format dataset.\n"
+               "Writes OUT/config.json, OUT/vocab.txt, OUT/model.safetensors (best val CIDEr-D),\n"
+               "OUT/checkpoint.safetensors (latest, for --resume) and OUT/log.jsonl."};
+  std::string data, images, features, out, tokenizer = "word";
+  TrainOptions t;
+  MrnnConfig c;
+  int64_t min_count = 1, max_train = 0, max_val = 0, max_words = 20;
+  bool retokenize = false, no_tws = false, quiet = false, skip_bad = false;
+  app.add_option("--data", data, "Karpathy-format dataset JSON (dataset_coco.json, dataset_flickr8k.json, ...)")
+      ->required()->check(CLI::ExistingFile);
+  app.add_option("--images", images, "folder holding the images (filepath/filename inside)");
+  app.add_option("--features", features, ".npy [images in the JSON, D] image features instead of images");
+  app.add_option("--out", out, "output model directory")->required();
+  app.add_option("--tokenizer", tokenizer, "word | char (Chinese/Japanese): used with --retokenize")
+      ->check(CLI::IsMember({"word", "char"}));
+  app.add_flag("--retokenize", retokenize, "tokenize the raw captions instead of using the JSON's tokens");
+  app.add_option("--min-count", min_count, "words seen fewer times become <unk>")->check(CLI::PositiveNumber);
+  app.add_option("--max-train-images", max_train, "use only the first N training images (0 = all)");
+  app.add_option("--max-val-images", max_val, "use only the first N validation images (0 = all)");
+  app.add_option("--max-words", max_words, "truncate captions to this many words");
+  app.add_option("--epochs", t.epochs, "training epochs")->check(CLI::PositiveNumber);
+  app.add_option("--max-steps", t.max_steps, "stop after this many steps (0 = no limit)");
+  app.add_option("--batch", t.batch_size, "captions per batch")->check(CLI::PositiveNumber);
+  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
+  app.add_option("--lr", t.lr, "peak learning rate");
+  app.add_option("--weight-decay", t.weight_decay, "weight decay");
+  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)");
+  app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
+  app.add_option("--warmup", t.warmup, "linear warm-up steps");
+  app.add_option("--seed", t.seed, "random seed (initialisation, shuffling, dropout)");
+  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)");
+  app.add_option("--val-images", t.val_images, "validation images captioned for BLEU/CIDEr (0 = all)");
+  app.add_flag("--resume", t.resume, "continue exactly from OUT/checkpoint.safetensors");
+  app.add_option("--nan-policy", t.nan_policy, "stop | skip a step whose loss/gradient is NaN/Inf")
+      ->check(CLI::IsMember({"stop", "skip"}));
+  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run (checkpoint written)");
+  app.add_option("--rnn", c.rnn_type, "relu (the m-RNN) | lstm | gru")->check(CLI::IsMember({"relu", "lstm", "gru"}));
+  app.add_flag("--no-tws", no_tws, "untied output layer (no transposed weight sharing)");
+  app.add_option("--embed1", c.embed1, "first word-embedding size");
+  app.add_option("--embed2", c.embed2, "second word-embedding size");
+  app.add_option("--rnn-size", c.rnn, "recurrent layer size");
+  app.add_option("--multimodal", c.multimodal, "multimodal layer size");
+  app.add_option("--image-size", c.image_size, "CNN input size (images are resized and centre-cropped)");
+  app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)");
+  app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer");
+  app.add_flag("--skip-bad", skip_bad, "skip unreadable images and bad captions (counted) instead of failing");
+  app.add_flag("--quiet", quiet, "no progress line");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR or --features FILE.npy");
+    t.out_dir = out;
+    t.progress = !quiet;
+    KarpathyOptions ko;
+    ko.restval_into_train = true;
+    ko.retokenize = retokenize;
+    ko.mode = parse_tokenizer_mode(tokenizer);
+    ko.skip_bad = skip_bad;
+    KarpathyDataset ds = load_karpathy(data, ko);
+    if (ds.skipped) std::fprintf(stderr, "skipped %lld bad entries in %s\n", static_cast<long long>(ds.skipped), data.c_str());
+
+    Vocab vocab;
+    if (t.resume) {
+      vocab = Vocab::load(out + "/vocab.txt");
+    } else {
+      std::vector<std::vector<std::string>> sents;
+      for (const KImage& im : ds.images)
+        if (im.split == Split::train)
+          for (const Sentence& s : im.sentences) sents.push_back(s.tokens);
+      if (sents.empty()) throw Error(data + ": the train split has no captions");
+      vocab = Vocab::build(sents, min_count);
+    }
+    CaptionDataOptions dopt;
+    dopt.images_dir = images;
+    dopt.features = features;
+    dopt.image_size = c.image_size;
+    dopt.max_caption_words = max_words;
+    dopt.skip_bad = skip_bad;
+    dopt.max_images = max_train;
+    std::fprintf(stderr, "loading the train split of %s ...\n", data.c_str());
+    CaptionSplit train = load_caption_split(ds, Split::train, vocab, dopt, data);
+    dopt.max_images = max_val;
+    CaptionSplit val = load_caption_split(ds, Split::val, vocab, dopt, data);
+
+    if (t.resume) {
+      c = load_model_config(out);
+    } else {
+      c.vocab = vocab.size();
+      c.tws = !no_tws;
+      c.image_input = features.empty() ? "cnn" : "features";
+      if (!features.empty()) c.image_dim = train.images.size(1);
+      write_model_dir_meta(out, c, vocab, ko.mode);
+    }
+    Generator gen(t.seed);
+    Mrnn model(c, gen);
+    std::fprintf(stderr, "m-RNN: %lld parameters, vocabulary %d, %zu train / %zu val captions\n",
+                 static_cast<long long>(model.parameter_count()), vocab.size(), train.captions.size(),
+                 val.captions.size());
+    TrainResult r = train_captioner(model, vocab, train, val, t);
+    std::printf("trained %lld steps; best val CIDEr-D %.4f; model in %s\n", static_cast<long long>(r.steps),
+                r.best_cider, out.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "caption_train: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+#include "layers/gru.h"
+
+#include <cmath>
+
+#include "kernels/ops.h"
+#include "layers/init.h"
+
+namespace mrnn {
+
+GRU::GRU(int64_t input, int64_t hidden, Generator& gen) : hidden_(hidden) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+  weight_ih = register_parameter("weight_ih_l0", init::uniform({3 * hidden, input}, bound, gen));
+  weight_hh = register_parameter("weight_hh_l0", init::uniform({3 * hidden, hidden}, bound, gen));
+  bias_ih = register_parameter("bias_ih_l0", init::uniform({3 * hidden}, bound, gen));
+  bias_hh = register_parameter("bias_hh_l0", init::uniform({3 * hidden}, bound, gen));
+}
+
+Tensor GRU::cell(const Tensor& xproj, const Tensor& h) const {
+  auto xg = split(xproj, {hidden_, hidden_, hidden_}, 1);
+  auto hg = split(linear(h, weight_hh, bias_hh), {hidden_, hidden_, hidden_}, 1);
+  Tensor r = sigmoid(add(xg[0], hg[0]));
+  Tensor z = sigmoid(add(xg[1], hg[1]));
+  Tensor n = tanh(add(xg[2], mul(r, hg[2])));
+  return add(n, mul(z, sub(h, n)));  // (1 - z) n + z h
+}
+
+Tensor GRU::forward(const Tensor& x, const Tensor& h0) const {
+  MRNN_CHECK(x.dim() == 3, "GRU: input must be [B, T, In], got {}", x.desc());
+  const int64_t B = x.size(0), T = x.size(1);
+  Tensor xp = linear(x, weight_ih, bias_ih);
+  Tensor h = h0.defined() ? h0 : Tensor::zeros({B, hidden_}, x.dtype(), x.device());
+  std::vector<Tensor> hs;
+  for (int64_t t = 0; t < T; ++t) {
+    h = cell(select(xp, 1, t), h);
+    hs.push_back(h);
+  }
+  return stack(hs, 1);
+}
+
+Tensor GRU::step(const Tensor& x, const Tensor& h) const { return cell(linear(x, weight_ih, bias_ih), h); }
+
+}  // namespace mrnn

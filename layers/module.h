@@ -1,0 +1,51 @@
+// Module: named parameters and sub-modules, train/eval mode, state_dict.
+// Why this shape: parameter names follow PyTorch's dotted paths ("encoder.conv1.weight"), so a
+// state_dict saved here loads into a PyTorch module of the same structure and back.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace mrnn {
+
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  // All parameters, depth first, registration order, with dotted names.
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  int64_t parameter_count() const;  // number of scalars
+
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  void zero_grad();
+
+  // Name -> parameter handle (the tensors themselves, not copies).
+  std::map<std::string, Tensor> state_dict() const;
+  // Copies values into the parameters. Requires: every parameter present with the same shape
+  // (strict) — otherwise throws naming the missing/unexpected/mismatched entry.
+  void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
+
+ protected:
+  // Registers a leaf parameter (requires_grad is set) and returns it.
+  Tensor register_parameter(const std::string& name, Tensor t);
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+    children_.emplace_back(name, m);
+    return m;
+  }
+
+ private:
+  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+  std::vector<std::pair<std::string, Tensor>> params_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace mrnn

@@ -1,0 +1,33 @@
+#include "layers/tied_softmax.h"
+
+#include <cmath>
+
+#include "kernels/ops.h"
+#include "layers/init.h"
+
+namespace mrnn {
+
+TiedSoftmax::TiedSoftmax(int64_t in_dim, const Tensor& embedding, Generator& gen, TwsActivation f)
+    : table_(embedding), f_(f) {
+  MRNN_CHECK(embedding.dim() == 2, "TiedSoftmax: embedding table must be [V, De], got {}", embedding.desc());
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in_dim));
+  U_I = register_parameter("U_I", init::uniform({embedding.size(1), in_dim}, bound, gen));
+  bias = register_parameter("bias", Tensor::zeros({embedding.size(0)}));
+}
+
+Tensor TiedSoftmax::logits(const Tensor& m) const {
+  Tensor h = linear(m, U_I, Tensor());
+  if (f_ == TwsActivation::ScaledTanh) h = scaled_tanh(h);
+  else if (f_ == TwsActivation::ReLU) h = relu(h);
+  return linear(h, table_, bias);
+}
+
+PlainSoftmax::PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in_dim));
+  weight = register_parameter("weight", init::uniform({vocab, in_dim}, bound, gen));
+  bias = register_parameter("bias", Tensor::zeros({vocab}));
+}
+
+Tensor PlainSoftmax::logits(const Tensor& m) const { return linear(m, weight, bias); }
+
+}  // namespace mrnn

@@ -1,0 +1,31 @@
+// Output layers of the m-RNN. TiedSoftmax is transposed weight sharing (TWS): the output
+// matrix U_M is factored as U_D^T U_I with U_D the (shared) word-embedding table, so
+// logits = f(m U_I^T) U_D^T + b — about half the parameters of a full [V, M] output for large V.
+#pragma once
+#include "layers/module.h"
+
+namespace mrnn {
+
+enum class TwsActivation { Identity, ScaledTanh, ReLU };
+
+class TiedSoftmax : public Module {
+ public:
+  // `embedding` is the [V, De] word table owned by the embedding layer (not registered here).
+  TiedSoftmax(int64_t in_dim, const Tensor& embedding, Generator& gen, TwsActivation f = TwsActivation::ScaledTanh);
+  Tensor logits(const Tensor& m) const;  // [..., M] -> [..., V]
+  Tensor U_I, bias;
+
+ private:
+  Tensor table_;
+  TwsActivation f_;
+};
+
+// The untied output: logits = m U_M^T + b with U_M [V, M] (names "weight", "bias").
+class PlainSoftmax : public Module {
+ public:
+  PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen);
+  Tensor logits(const Tensor& m) const;
+  Tensor weight, bias;
+};
+
+}  // namespace mrnn

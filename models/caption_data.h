@@ -1,0 +1,51 @@
+// A captioning split in memory: images (decoded, resized, normalised) or precomputed features,
+// encoded captions and reference token strings, built from any Karpathy-format dataset.
+// Why in memory: m-RNN training revisits every image each epoch; ShapesWorld-size data (and
+// features of Flickr/COCO size) fit, so the training loop never waits on decoding.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "data/karpathy.h"
+#include "data/vocab.h"
+
+namespace mrnn {
+
+struct CaptionDataOptions {
+  std::string images_dir;         // image files: images_dir/[filepath/]filename
+  std::string features;           // or: .npy [num images in the JSON, D] rows in file order
+  int64_t image_size = 64;        // resize shorter side, then centre crop to S x S
+  int64_t max_images = 0;         // keep only the first N images of the split (0 = all)
+  int64_t max_caption_words = 20; // longer captions are truncated
+  bool skip_bad = false;          // skip unreadable images (counted) instead of failing
+};
+
+struct CaptionSplit {
+  std::vector<std::string> file_names;           // per image
+  std::vector<int64_t> image_ids;                // cocoid when present, else imgid
+  Tensor images;                                 // [N, 3, S, S] or features [N, D] (f32)
+  std::vector<std::vector<int32_t>> captions;    // word ids, no <bos>/<eos>
+  std::vector<int64_t> caption_image;            // caption -> image row
+  std::vector<std::vector<std::string>> references;  // per image: its captions, tokens joined by ' '
+  int64_t skipped_images = 0;
+  int64_t num_images() const { return static_cast<int64_t>(file_names.size()); }
+};
+
+// Loads `split` of `dataset` (images decoded in parallel). Throws naming the file on a missing or
+// unreadable image (unless skip_bad), a features file whose rows do not match the JSON, or an
+// empty split.
+CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, const Vocab& vocab,
+                                const CaptionDataOptions& options, const std::string& dataset_name);
+
+// Token matrix [B, L] for the given captions: <bos> words <eos> then <pad> (L = longest + 2).
+Tensor caption_batch(const CaptionSplit& split, const std::vector<int64_t>& caption_indices);
+// Image rows of those captions (i64 [B]) for index_select on split.images.
+Tensor caption_image_rows(const CaptionSplit& split, const std::vector<int64_t>& caption_indices);
+
+// Normalisation applied to every image (per channel).
+constexpr float kImageMean = 0.5f, kImageStd = 0.25f;
+// Decodes/resizes/crops/normalises one image file into [3, S, S] floats.
+std::vector<float> load_image_chw(const std::string& path, int64_t size);
+
+}  // namespace mrnn

@@ -1,0 +1,255 @@
+#include "models/caption_trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "core/autograd.h"
+#include "eval/caption_eval.h"
+#include "kernels/ops.h"
+#include "layers/checkpoint.h"
+#include "models/decoding.h"
+#include "models/optim.h"
+
+namespace mrnn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> p(n);
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  Generator g(seed * 1000003ull + static_cast<uint64_t>(epoch));
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[static_cast<int64_t>(g.randint(i + 1))]);
+  return p;
+}
+
+std::string fmt_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60) : fmt::format("{}m{:02}s", t / 60, t % 60);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const TrainOptions& o, const std::vector<Tensor>& params) {
+  if (o.optimizer == "adam") return std::make_unique<Adam>(params, 0.9, 0.999, 1e-8, o.weight_decay, false);
+  if (o.optimizer == "adamw") return std::make_unique<Adam>(params, 0.9, 0.999, 1e-8, o.weight_decay, true);
+  if (o.optimizer == "sgd") return std::make_unique<SGD>(params, 0.9, o.weight_decay);
+  MRNN_FAIL("unknown optimizer '{}' (adam, adamw or sgd)", o.optimizer);
+}
+
+LrSchedule make_schedule(const TrainOptions& o, int64_t total) {
+  LrSchedule s;
+  s.base_lr = o.lr;
+  s.warmup_steps = o.warmup;
+  s.total_steps = total;
+  s.min_lr = o.lr * 0.05;
+  if (o.schedule == "constant") s.kind = LrSchedule::Kind::Constant;
+  else if (o.schedule == "cosine") s.kind = LrSchedule::Kind::Cosine;
+  else if (o.schedule == "step") { s.kind = LrSchedule::Kind::Step; s.step_every = std::max<int64_t>(total / 3, 1); }
+  else MRNN_FAIL("unknown schedule '{}' (constant, cosine or step)", o.schedule);
+  return s;
+}
+
+std::string join_tokens(const Vocab& vocab, const std::vector<int64_t>& ids) {
+  std::string s;
+  for (int64_t id : ids) s += (s.empty() ? "" : " ") + vocab.token(static_cast<int32_t>(id));
+  return s;
+}
+
+}  // namespace
+
+double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t batch_size) {
+  NoGradGuard ng;
+  const int64_t n = static_cast<int64_t>(split.captions.size());
+  double total = 0;
+  int64_t count = 0;
+  for (int64_t at = 0; at < n; at += batch_size) {
+    std::vector<int64_t> idx;
+    for (int64_t i = at; i < std::min(n, at + batch_size); ++i) idx.push_back(i);
+    Tensor feats = model.encode_images(index_select(split.images, caption_image_rows(split, idx)));
+    int64_t c = 0;
+    double l = model.loss(caption_batch(split, idx), feats, &c).item();
+    total += l * static_cast<double>(c);
+    count += c;
+  }
+  return std::exp(total / std::max<int64_t>(count, 1));
+}
+
+CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t max_images,
+                                  int64_t beam_size) {
+  NoGradGuard ng;
+  const int64_t n = max_images > 0 ? std::min(max_images, split.num_images()) : split.num_images();
+  CaptionEvalSummary out;
+  eval::CaptionMap refs, res;
+  DecodeOptions opt;
+  opt.beam_size = beam_size;
+  for (int64_t at = 0; at < n; at += 128) {
+    const int64_t b = std::min<int64_t>(128, n - at);
+    Tensor feats = model.encode_images(narrow(split.images, 0, at, b));
+    auto caps = beam_size > 1 ? beam_search_captions(model, feats, opt) : greedy_captions(model, feats, opt);
+    for (int64_t i = 0; i < b; ++i) {
+      std::string text = join_tokens(vocab, caps[i].ids);
+      out.captions.push_back(text);
+      const std::string key = std::to_string(at + i);
+      res[key] = {text};
+      refs[key] = split.references[at + i];
+    }
+  }
+  eval::CaptionScores s = eval::evaluate_captions(refs, res);
+  for (int k = 0; k < 4; ++k) out.bleu[k] = s.bleu.corpus[k];
+  out.rouge_l = s.rouge_l.corpus;
+  out.cider_d = s.cider_d.corpus;
+  return out;
+}
+
+TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit& train, const CaptionSplit& val,
+                            const TrainOptions& o) {
+  MRNN_CHECK(!o.out_dir.empty(), "train: an output folder is required");
+  MRNN_CHECK(o.batch_size >= 1 && o.epochs >= 1, "train: batch size and epochs must be positive");
+  MRNN_CHECK(o.nan_policy == "stop" || o.nan_policy == "skip", "train: nan policy '{}' is not stop or skip",
+             o.nan_policy);
+  std::filesystem::create_directories(o.out_dir);
+  const std::string ckpt = o.out_dir + "/checkpoint.safetensors", best = o.out_dir + "/model.safetensors";
+  const int64_t n = static_cast<int64_t>(train.captions.size());
+  const int64_t per_epoch = (n + o.batch_size - 1) / o.batch_size;
+  int64_t total_steps = per_epoch * o.epochs;
+  if (o.max_steps > 0) total_steps = std::min(total_steps, o.max_steps);
+  const int64_t val_every = o.val_every > 0 ? o.val_every : per_epoch;
+
+  auto named = model.named_parameters();
+  std::vector<Tensor> params;
+  for (auto& [name, t] : named) params.push_back(t);
+  auto opt = make_optimizer(o, params);
+  LrSchedule sched = make_schedule(o, total_steps);
+  Generator& drop = model.dropout_generator();
+
+  TrainResult res;
+  int64_t step = 0, epoch = 0, pos = 0;
+  if (o.resume) {
+    MRNN_CHECK(std::filesystem::exists(ckpt), "--resume: {} does not exist (nothing to resume)", ckpt);
+    std::map<std::string, std::string> meta;
+    auto tensors = load_tensors(ckpt, &meta);
+    std::map<std::string, Tensor> weights, ostate;
+    for (auto& [k, t] : tensors) {
+      if (k.rfind("model.", 0) == 0) weights[k.substr(6)] = t;
+      else if (k.rfind("optim.", 0) == 0) ostate[k.substr(6)] = t;
+    }
+    model.load_state_dict(weights);
+    opt->load_state(ostate);
+    nlohmann::json j = nlohmann::json::parse(meta.at("mrnn_train_state"));
+    step = j.at("step");
+    epoch = j.at("epoch");
+    pos = j.at("pos");
+    res.best_cider = j.at("best_cider");
+    drop.set_state(j.at("dropout_seed").get<uint64_t>(), j.at("dropout_offset").get<uint64_t>());
+  }
+  std::ofstream log(o.out_dir + "/log.jsonl", o.resume ? std::ios::app : std::ios::trunc);
+  MRNN_CHECK(log.good(), "train: cannot write {}/log.jsonl", o.out_dir);
+  auto log_line = [&](const nlohmann::ordered_json& j) { log << j.dump() << "\n" << std::flush; };
+  if (o.resume) log_line({{"event", "resume"}, {"step", step}});
+
+  auto save_checkpoint = [&]() {
+    std::map<std::string, Tensor> all;
+    for (auto& [k, t] : model.state_dict()) all["model." + k] = t;
+    for (auto& [k, t] : opt->state()) all["optim." + k] = t;
+    nlohmann::json j = {{"step", step},           {"epoch", epoch},           {"pos", pos},
+                        {"best_cider", res.best_cider}, {"dropout_seed", drop.seed()}, {"dropout_offset", drop.offset()}};
+    save_tensors(ckpt, all, {{"mrnn_train_state", j.dump()}});
+  };
+
+  auto validate = [&]() {
+    model.eval();
+    const double ppl = split_perplexity(model, val);
+    CaptionEvalSummary s = evaluate_split(model, vocab, val, o.val_images, 1);
+    model.train();
+    res.last_val_perplexity = ppl;
+    const bool improved = s.cider_d > res.best_cider;
+    if (improved) {
+      res.best_cider = s.cider_d;
+      save_module(best, model);
+    }
+    nlohmann::ordered_json j = {{"event", "val"},         {"step", step},          {"perplexity", ppl},
+                                {"bleu4", s.bleu[3]},     {"cider_d", s.cider_d},  {"rouge_l", s.rouge_l},
+                                {"best", improved}};
+    log_line(j);
+    if (o.progress)
+      std::fprintf(stderr, "\n[val] step %lld  perplexity %.3f  BLEU-4 %.3f  CIDEr-D %.3f%s\n",
+                   static_cast<long long>(step), ppl, s.bleu[3], s.cider_d, improved ? "  (best)" : "");
+  };
+
+  model.train();
+  const auto t0 = Clock::now();
+  auto last_print = t0;
+  int64_t words_done = 0, run_steps = 0;
+  const bool tty = isatty(2);
+  while (step < total_steps) {
+    std::vector<int64_t> order = epoch_order(n, o.seed, epoch);
+    while (pos < n && step < total_steps) {
+      std::vector<int64_t> idx(order.begin() + pos, order.begin() + std::min(n, pos + o.batch_size));
+      Tensor tokens = caption_batch(train, idx);
+      Tensor feats = model.encode_images(index_select(train.images, caption_image_rows(train, idx)));
+      int64_t count = 0;
+      Tensor loss = model.loss(tokens, feats, &count);
+      const double lv = loss.item();
+      opt->zero_grad();
+      loss.backward();
+      size_t bad = 0;
+      const bool finite = std::isfinite(lv) && grads_finite(params, &bad);
+      if (!finite) {
+        const std::string what = std::isfinite(lv) ? "gradient of " + named[bad].first : std::string("loss");
+        log_line({{"event", "nonfinite"}, {"step", step}, {"what", what}});
+        MRNN_CHECK(o.nan_policy == "skip", "train: non-finite {} at step {} (NaN/Inf); stopping (use "
+                   "--nan-policy skip to skip such steps). The last good checkpoint is {}", what, step, ckpt);
+        res.skipped_steps++;
+      } else {
+        clip_grad_norm(params, o.clip);
+        opt->step(sched.at(step));
+      }
+      pos += static_cast<int64_t>(idx.size());
+      step++;
+      run_steps++;
+      words_done += count;
+      res.last_train_loss = lv;
+      const auto now = Clock::now();
+      const double secs = std::chrono::duration<double>(now - t0).count();
+      if (step % 10 == 0 || step == total_steps)
+        log_line({{"event", "train"}, {"step", step}, {"epoch", epoch}, {"loss", lv}, {"lr", sched.at(step - 1)},
+                  {"words_per_s", words_done / std::max(secs, 1e-9)}});
+      if (o.progress && (std::chrono::duration<double>(now - last_print).count() > (tty ? 0.5 : 10.0) ||
+                         step == total_steps)) {
+        last_print = now;
+        const double rate = run_steps / std::max(secs, 1e-9);
+        std::fprintf(stderr, "%s[epoch %lld] step %lld/%lld  loss %.3f  %.0f words/s  ETA %s%s",
+                     tty ? "\r" : "", static_cast<long long>(epoch + 1), static_cast<long long>(step),
+                     static_cast<long long>(total_steps), lv, words_done / std::max(secs, 1e-9),
+                     fmt_duration((total_steps - step) / std::max(rate, 1e-9)).c_str(), tty ? "   " : "\n");
+      }
+      if (step % val_every == 0 || step == total_steps) {
+        validate();
+        save_checkpoint();
+      }
+      if (o.stop_after_steps > 0 && run_steps >= o.stop_after_steps) {
+        save_checkpoint();
+        res.steps = step;
+        return res;
+      }
+    }
+    if (pos >= n) {
+      epoch++;
+      pos = 0;
+    }
+  }
+  if (o.progress) std::fprintf(stderr, "\n");
+  res.steps = step;
+  return res;
+}
+
+}  // namespace mrnn

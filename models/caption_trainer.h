@@ -1,0 +1,59 @@
+// The captioning training loop: shuffled mini-batches, Adam/SGD with clipping and an LR schedule,
+// validation (perplexity, BLEU, CIDEr-D on greedy captions) every N steps, best model by CIDEr-D,
+// JSON-lines log, a progress line with words/s and ETA, atomic checkpoints and exact resume.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "data/vocab.h"
+#include "models/caption_data.h"
+#include "models/mrnn.h"
+
+namespace mrnn {
+
+struct TrainOptions {
+  std::string out_dir;            // config.json, vocab.txt, model.safetensors (best), checkpoint.safetensors, log.jsonl
+  int64_t epochs = 10;
+  int64_t max_steps = 0;          // stop after this many steps in total (0 = epochs decide)
+  int64_t batch_size = 64;
+  std::string optimizer = "adam"; // adam | adamw | sgd
+  double lr = 2e-3;
+  double weight_decay = 0;
+  double clip = 5;                // global gradient-norm clip (0 = off)
+  std::string schedule = "cosine";  // constant | cosine | step
+  int64_t warmup = 50;
+  uint64_t seed = 1;
+  int64_t val_every = 0;          // steps between validations (0 = once per epoch)
+  int64_t val_images = 200;       // images decoded for validation BLEU/CIDEr (0 = all)
+  bool resume = false;            // continue from out_dir/checkpoint.safetensors
+  bool progress = true;           // progress line on stderr
+  std::string nan_policy = "stop";  // stop | skip: what a NaN/Inf loss or gradient does
+  int64_t stop_after_steps = 0;   // testing aid: return (as if killed) after this many steps of this run
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  double best_cider = -1;
+  double last_train_loss = 0;
+  double last_val_perplexity = 0;
+  int64_t skipped_steps = 0;
+};
+
+// Trains `model` in place (it ends holding the last step's weights; the best are in
+// out_dir/model.safetensors). Throws mrnn::Error on bad options or (nan_policy=stop) a non-finite
+// loss/gradient, naming the parameter.
+TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit& train, const CaptionSplit& val,
+                            const TrainOptions& options);
+
+// Greedy-decodes `split` (first max_images images; 0 = all) and scores it against its references.
+struct CaptionEvalSummary {
+  double bleu[4] = {0, 0, 0, 0};
+  double rouge_l = 0, cider_d = 0;
+  std::vector<std::string> captions;  // per image, tokens joined by ' '
+};
+CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split,
+                                  int64_t max_images, int64_t beam_size);
+// Perplexity of the split's captions (exp of the mean NLL per predicted token incl. <eos>).
+double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t batch_size = 128);
+
+}  // namespace mrnn

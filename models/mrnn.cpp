@@ -1,0 +1,192 @@
+#include "models/mrnn.h"
+
+#include <nlohmann/json.hpp>
+
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+std::string MrnnConfig::to_json() const {
+  nlohmann::ordered_json j;
+  j["model"] = "m-rnn";
+  j["vocab"] = vocab;
+  j["embed1"] = embed1;
+  j["embed2"] = embed2;
+  j["rnn"] = rnn;
+  j["multimodal"] = multimodal;
+  j["rnn_type"] = rnn_type;
+  j["tws"] = tws;
+  j["tws_activation"] = tws_activation;
+  j["image_input"] = image_input;
+  j["image_size"] = image_size;
+  j["cnn_channels"] = cnn_channels;
+  j["image_dim"] = image_dim;
+  j["dropout"] = dropout;
+  return j.dump(2) + "\n";
+}
+
+MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& what) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    MRNN_FAIL("{}: not valid JSON: {}", what, e.what());
+  }
+  MRNN_CHECK(j.is_object(), "{}: expected a JSON object", what);
+  MrnnConfig c;
+  auto get_int = [&](const char* k, int64_t& dst, int64_t lo) {
+    if (!j.contains(k)) return;
+    MRNN_CHECK(j[k].is_number_integer() && j[k].get<int64_t>() >= lo, "{}: field '{}' must be an integer >= {}",
+               what, k, lo);
+    dst = j[k].get<int64_t>();
+  };
+  auto get_str = [&](const char* k, std::string& dst, std::vector<std::string> allowed) {
+    if (!j.contains(k)) return;
+    MRNN_CHECK(j[k].is_string(), "{}: field '{}' must be a string", what, k);
+    dst = j[k].get<std::string>();
+    bool ok = false;
+    for (auto& a : allowed) ok |= a == dst;
+    MRNN_CHECK(ok, "{}: field '{}' is '{}', expected one of {}", what, k, dst, fmt::join(allowed, ", "));
+  };
+  MRNN_CHECK(j.contains("vocab"), "{}: field 'vocab' is missing", what);
+  get_int("vocab", c.vocab, 5);
+  get_int("embed1", c.embed1, 1);
+  get_int("embed2", c.embed2, 1);
+  get_int("rnn", c.rnn, 1);
+  get_int("multimodal", c.multimodal, 1);
+  get_str("rnn_type", c.rnn_type, {"relu", "lstm", "gru"});
+  if (j.contains("tws")) {
+    MRNN_CHECK(j["tws"].is_boolean(), "{}: field 'tws' must be true or false", what);
+    c.tws = j["tws"].get<bool>();
+  }
+  get_str("tws_activation", c.tws_activation, {"identity", "scaled_tanh", "relu"});
+  get_str("image_input", c.image_input, {"cnn", "features"});
+  get_int("image_size", c.image_size, 4);
+  get_int("image_dim", c.image_dim, 1);
+  if (j.contains("cnn_channels")) {
+    MRNN_CHECK(j["cnn_channels"].is_array() && !j["cnn_channels"].empty(),
+               "{}: field 'cnn_channels' must be a non-empty array of integers", what);
+    c.cnn_channels.clear();
+    for (auto& v : j["cnn_channels"]) {
+      MRNN_CHECK(v.is_number_integer() && v.get<int64_t>() > 0, "{}: 'cnn_channels' entries must be positive integers",
+                 what);
+      c.cnn_channels.push_back(v.get<int64_t>());
+    }
+  }
+  if (j.contains("dropout")) {
+    MRNN_CHECK(j["dropout"].is_number() && j["dropout"].get<double>() >= 0 && j["dropout"].get<double>() < 1,
+               "{}: field 'dropout' must be a number in [0, 1)", what);
+    c.dropout = j["dropout"].get<double>();
+  }
+  return c;
+}
+
+Mrnn::Mrnn(const MrnnConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.seed() ^ 0xd50u) {
+  MRNN_CHECK(cfg.vocab > kEosId, "Mrnn: vocabulary of {} words is too small", cfg.vocab);
+  embed_ = register_module("embed", std::make_shared<Embedding>(cfg.vocab, cfg.embed1, gen));
+  embed2_ = register_module("embed2", std::make_shared<Linear>(cfg.embed1, cfg.embed2, gen));
+  if (cfg.rnn_type == "relu")
+    rnn_ = register_module("rnn", std::make_shared<RNN>(cfg.embed2, cfg.rnn, gen, RNN::Activation::ReLU,
+                                                        /*input_projection=*/cfg.embed2 != cfg.rnn));
+  else if (cfg.rnn_type == "lstm")
+    lstm_ = register_module("rnn", std::make_shared<LSTM>(cfg.embed2, cfg.rnn, gen));
+  else if (cfg.rnn_type == "gru")
+    gru_ = register_module("rnn", std::make_shared<GRU>(cfg.embed2, cfg.rnn, gen));
+  else
+    MRNN_FAIL("Mrnn: unknown rnn_type '{}' (relu, lstm or gru)", cfg.rnn_type);
+  mm_ = register_module("multimodal",
+                        std::make_shared<MultimodalLayer>(cfg.embed2, cfg.rnn, cfg.image_dim, cfg.multimodal, gen));
+  if (cfg.tws) {
+    TwsActivation f = cfg.tws_activation == "identity" ? TwsActivation::Identity
+                      : cfg.tws_activation == "relu"   ? TwsActivation::ReLU
+                                                       : TwsActivation::ScaledTanh;
+    tied_ = register_module("output", std::make_shared<TiedSoftmax>(cfg.multimodal, embed_->weight, gen, f));
+  } else {
+    plain_ = register_module("output", std::make_shared<PlainSoftmax>(cfg.multimodal, cfg.vocab, gen));
+  }
+  if (cfg.image_input == "cnn")
+    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen));
+}
+
+Tensor Mrnn::encode_images(const Tensor& images) const {
+  Tensor f;
+  if (cnn_) {
+    MRNN_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == cfg_.image_size &&
+                   images.size(3) == cfg_.image_size,
+               "m-RNN: expected images [B, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());
+    f = cnn_->forward(images);
+  } else {
+    MRNN_CHECK(images.dim() == 2 && images.size(1) == cfg_.image_dim,
+               "m-RNN: expected image features [B, {}], got {} (does the feature file match the model?)",
+               cfg_.image_dim, images.desc());
+    f = images;
+  }
+  return dropout(f, cfg_.dropout, is_training(), dropout_gen_);
+}
+
+Tensor Mrnn::recurrent(const Tensor& w) const {
+  if (rnn_) return rnn_->forward(w);
+  if (lstm_) return lstm_->forward(w);
+  return gru_->forward(w);
+}
+
+void Mrnn::language(const Tensor& ids, Tensor* w, Tensor* r) const {
+  *w = relu(embed2_->forward(embed_->forward(ids)));
+  *r = recurrent(*w);
+}
+
+Tensor Mrnn::output_logits(const Tensor& m) const { return tied_ ? tied_->logits(m) : plain_->logits(m); }
+
+Tensor Mrnn::logits(const Tensor& ids, const Tensor& image_features) const {
+  Tensor w, r;
+  language(ids, &w, &r);
+  Tensor m = mm_->forward(w, r, image_features);
+  m = dropout(m, cfg_.dropout, is_training(), dropout_gen_);
+  return output_logits(m);
+}
+
+Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* count) const {
+  MRNN_CHECK(tokens.dim() == 2 && tokens.size(1) >= 2, "m-RNN: tokens must be [B, L >= 2], got {}", tokens.desc());
+  const int64_t B = tokens.size(0), T = tokens.size(1) - 1;
+  Tensor in = narrow(tokens, 1, 0, T).contiguous(), target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
+  Tensor lg = logits(in, image_features);
+  if (count) {
+    int64_t n = 0;
+    for (int64_t v : target.to_vector<int64_t>()) n += v != kPadId;
+    *count = n;
+  }
+  return cross_entropy(reshape(lg, {B * T, cfg_.vocab}), target, kPadId);
+}
+
+RecurrentState Mrnn::initial_state(int64_t batch) const {
+  RecurrentState s;
+  s.h = Tensor::zeros({batch, cfg_.rnn});
+  if (lstm_) s.c = Tensor::zeros({batch, cfg_.rnn});
+  return s;
+}
+
+Tensor Mrnn::image_term(const Tensor& image_features) const { return mm_->image_term(image_features); }
+
+Tensor Mrnn::step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const {
+  Tensor w = relu(embed2_->forward(embed_->forward(ids)));
+  if (rnn_) {
+    state.h = rnn_->step(w, state.h);
+  } else if (lstm_) {
+    LSTMState s = lstm_->step(w, {state.h, state.c});
+    state.h = s.h;
+    state.c = s.c;
+  } else {
+    state.h = gru_->step(w, state.h);
+  }
+  Tensor m = mm_->step(w, state.h, image_term);
+  return log_softmax(output_logits(m), -1);
+}
+
+RecurrentState Mrnn::select_rows(const RecurrentState& s, const Tensor& rows) {
+  RecurrentState r;
+  r.h = index_select(s.h, rows);
+  if (s.c.defined()) r.c = index_select(s.c, rows);
+  return r;
+}
+
+}  // namespace mrnn

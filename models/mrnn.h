@@ -1,0 +1,90 @@
+// The m-RNN (Mao et al.): word embeddings -> recurrent layer -> multimodal layer (with the image)
+// -> softmax over the vocabulary, optionally with transposed weight sharing (TWS). One trained
+// model serves captioning (models/decoding.h) and both retrieval directions (models/retrieval.h).
+// Token ids follow data/vocab.h: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/cnn_encoder.h"
+#include "layers/embedding.h"
+#include "layers/gru.h"
+#include "layers/linear.h"
+#include "layers/lstm.h"
+#include "layers/multimodal.h"
+#include "layers/rnn.h"
+#include "layers/tied_softmax.h"
+
+namespace mrnn {
+
+constexpr int64_t kPadId = 0, kUnkId = 1, kBosId = 2, kEosId = 3;
+
+struct MrnnConfig {
+  int64_t vocab = 0;
+  int64_t embed1 = 128;       // e1 = E onehot(w)
+  int64_t embed2 = 256;       // w = ReLU(W_e2 e1)
+  int64_t rnn = 256;          // r
+  int64_t multimodal = 512;   // m
+  std::string rnn_type = "relu";      // relu | lstm | gru
+  bool tws = true;                    // transposed weight sharing
+  std::string tws_activation = "scaled_tanh";  // identity | scaled_tanh | relu
+  std::string image_input = "cnn";    // cnn (raw images) | features (precomputed vectors)
+  int64_t image_size = 64;            // cnn input H = W
+  std::vector<int64_t> cnn_channels = {16, 32, 64};
+  int64_t image_dim = 256;            // cnn output / feature width
+  double dropout = 0.25;
+
+  std::string to_json() const;
+  // Throws naming `what` (e.g. the config.json path) and the field on a bad value.
+  static MrnnConfig from_json(const std::string& text, const std::string& what);
+};
+
+// Recurrent state for step-by-step decoding (c only for LSTM).
+struct RecurrentState {
+  Tensor h, c;
+};
+
+class Mrnn : public Module {
+ public:
+  Mrnn(const MrnnConfig& cfg, Generator& gen);
+  const MrnnConfig& config() const { return cfg_; }
+
+  // images [B, 3, S, S] (cnn) or features [B, D] (features) -> [B, image_dim].
+  Tensor encode_images(const Tensor& images) const;
+  // Word and recurrent activations for token ids [B, T]: w [B, T, E2], r [B, T, R].
+  void language(const Tensor& ids, Tensor* w, Tensor* r) const;
+  // Next-word logits for every position: [B, T, V].
+  Tensor logits(const Tensor& ids, const Tensor& image_features) const;
+  // Mean NLL over real tokens of sequences tokens [B, L] framed <bos> ... <eos> <pad>...
+  // (inputs tokens[:, :-1], targets tokens[:, 1:]); *count gets the number of real targets.
+  Tensor loss(const Tensor& tokens, const Tensor& image_features, int64_t* count = nullptr) const;
+
+  // ---- step-by-step (decoding, under NoGradGuard) ----
+  RecurrentState initial_state(int64_t batch) const;
+  Tensor image_term(const Tensor& image_features) const;  // [B, M], once per image
+  // ids [N] -> log-probabilities of the next word [N, V]; updates state.
+  Tensor step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const;
+  // Reorders the state's rows (beam search): rows index i64 [N'].
+  static RecurrentState select_rows(const RecurrentState& s, const Tensor& rows);
+
+  Tensor output_logits(const Tensor& m) const;
+  // The stream dropout draws from (saved in checkpoints so a resumed run continues exactly).
+  Generator& dropout_generator() const { return dropout_gen_; }
+
+ private:
+  Tensor recurrent(const Tensor& w) const;
+  MrnnConfig cfg_;
+  std::shared_ptr<Embedding> embed_;
+  std::shared_ptr<Linear> embed2_;
+  std::shared_ptr<RNN> rnn_;
+  std::shared_ptr<LSTM> lstm_;
+  std::shared_ptr<GRU> gru_;
+  std::shared_ptr<MultimodalLayer> mm_;
+  std::shared_ptr<TiedSoftmax> tied_;
+  std::shared_ptr<PlainSoftmax> plain_;
+  std::shared_ptr<CnnEncoder> cnn_;
+  mutable Generator dropout_gen_;
+};
+
+}  // namespace mrnn

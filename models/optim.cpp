@@ -1,0 +1,180 @@
+#include "models/optim.h"
+
+#include <cmath>
+
+#include "core/autograd.h"
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+namespace {
+// Flat f32 views of a contiguous parameter and its gradient.
+float* fptr(const Tensor& t) { return t.data<float>(); }
+Tensor grad_of(const Tensor& p) {
+  Tensor g = p.grad();
+  return g.defined() ? g.contiguous() : g;
+}
+std::map<std::string, Tensor> with_prefix(const std::string& name, const std::vector<Tensor>& ts) {
+  std::map<std::string, Tensor> m;
+  for (size_t i = 0; i < ts.size(); ++i) m[name + "." + std::to_string(i)] = ts[i];
+  return m;
+}
+void restore(const std::map<std::string, Tensor>& s, const std::string& name, std::vector<Tensor>& ts) {
+  NoGradGuard ng;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    auto it = s.find(name + "." + std::to_string(i));
+    MRNN_CHECK(it != s.end(), "optimizer state: '{}.{}' is missing", name, i);
+    MRNN_CHECK(it->second.shape() == ts[i].shape(), "optimizer state: '{}.{}' has shape {}, expected {}", name, i,
+               shape_str(it->second.shape()), shape_str(ts[i].shape()));
+    ts[i].copy_(it->second);
+  }
+}
+}  // namespace
+
+void Optimizer::zero_grad() {
+  for (Tensor& p : params_) p.zero_grad();
+}
+
+std::map<std::string, Tensor> Optimizer::state() const {
+  return {{"step", Tensor::from_vector(std::vector<int64_t>{steps_})}};
+}
+
+void Optimizer::load_state(const std::map<std::string, Tensor>& s) {
+  auto it = s.find("step");
+  MRNN_CHECK(it != s.end(), "optimizer state: 'step' is missing");
+  steps_ = it->second.to_vector<int64_t>().at(0);
+}
+
+SGD::SGD(std::vector<Tensor> params, double momentum, double weight_decay)
+    : Optimizer(std::move(params)), momentum_(momentum), wd_(weight_decay) {
+  for (const Tensor& p : params_) {
+    MRNN_CHECK(p.dtype() == DType::F32 && p.is_contiguous(), "SGD: parameters must be contiguous f32, got {}", p.desc());
+    velocity_.push_back(Tensor::zeros(p.shape()));
+  }
+}
+
+void SGD::step(double lr) {
+  steps_++;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Tensor g = grad_of(params_[k]);
+    if (!g.defined()) continue;
+    float *w = fptr(params_[k]), *v = fptr(velocity_[k]);
+    const float *pg = fptr(g), mu = static_cast<float>(momentum_), wd = static_cast<float>(wd_),
+                lrf = static_cast<float>(lr);
+    const int64_t n = params_[k].numel();
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = pg[i] + wd * w[i];
+      v[i] = mu * v[i] + gi;
+      w[i] -= lrf * v[i];
+    }
+  }
+}
+
+std::map<std::string, Tensor> SGD::state() const {
+  auto s = Optimizer::state();
+  for (auto& kv : with_prefix("velocity", velocity_)) s.insert(kv);
+  return s;
+}
+
+void SGD::load_state(const std::map<std::string, Tensor>& s) {
+  Optimizer::load_state(s);
+  restore(s, "velocity", velocity_);
+}
+
+Adam::Adam(std::vector<Tensor> params, double beta1, double beta2, double eps, double weight_decay, bool decoupled)
+    : Optimizer(std::move(params)), b1_(beta1), b2_(beta2), eps_(eps), wd_(weight_decay), decoupled_(decoupled) {
+  for (const Tensor& p : params_) {
+    MRNN_CHECK(p.dtype() == DType::F32 && p.is_contiguous(), "Adam: parameters must be contiguous f32, got {}",
+               p.desc());
+    m_.push_back(Tensor::zeros(p.shape()));
+    v_.push_back(Tensor::zeros(p.shape()));
+  }
+}
+
+void Adam::step(double lr) {
+  steps_++;
+  const double bc1 = 1 - std::pow(b1_, static_cast<double>(steps_));
+  const double bc2 = 1 - std::pow(b2_, static_cast<double>(steps_));
+  const float step_size = static_cast<float>(lr / bc1), inv_sqrt_bc2 = static_cast<float>(1 / std::sqrt(bc2));
+  const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_), eps = static_cast<float>(eps_);
+  const float wd = static_cast<float>(wd_), decay = static_cast<float>(1 - lr * wd_);
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Tensor g = grad_of(params_[k]);
+    if (!g.defined()) continue;
+    float *w = fptr(params_[k]), *m = fptr(m_[k]), *v = fptr(v_[k]);
+    const float* pg = fptr(g);
+    const int64_t n = params_[k].numel();
+    const bool dec = decoupled_;
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) {
+      float gi = pg[i];
+      if (dec) w[i] *= decay;
+      else gi += wd * w[i];
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+    }
+  }
+}
+
+std::map<std::string, Tensor> Adam::state() const {
+  auto s = Optimizer::state();
+  for (auto& kv : with_prefix("exp_avg", m_)) s.insert(kv);
+  for (auto& kv : with_prefix("exp_avg_sq", v_)) s.insert(kv);
+  return s;
+}
+
+void Adam::load_state(const std::map<std::string, Tensor>& s) {
+  Optimizer::load_state(s);
+  restore(s, "exp_avg", m_);
+  restore(s, "exp_avg_sq", v_);
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  double total = 0;
+  for (const Tensor& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    for (float x : g.to_vector<float>()) total += static_cast<double>(x) * x;
+  }
+  const double norm = std::sqrt(total);
+  if (max_norm > 0 && norm > max_norm) {
+    NoGradGuard ng;
+    const double scale = max_norm / (norm + 1e-6);
+    for (const Tensor& p : params) {
+      Tensor g = p.grad();
+      if (g.defined()) g.copy_(mul_scalar(g, scale));
+    }
+  }
+  return norm;
+}
+
+bool grads_finite(const std::vector<Tensor>& params, size_t* bad) {
+  for (size_t k = 0; k < params.size(); ++k) {
+    Tensor g = params[k].grad();
+    if (!g.defined()) continue;
+    for (float x : g.to_vector<float>())
+      if (!std::isfinite(x)) {
+        if (bad) *bad = k;
+        return false;
+      }
+  }
+  return true;
+}
+
+double LrSchedule::at(int64_t step) const {
+  if (warmup_steps > 0 && step < warmup_steps) return base_lr * static_cast<double>(step + 1) / warmup_steps;
+  switch (kind) {
+    case Kind::Constant: return base_lr;
+    case Kind::Step: return base_lr * std::pow(gamma, static_cast<double>(step / std::max<int64_t>(step_every, 1)));
+    case Kind::Cosine: {
+      const double span = std::max<int64_t>(total_steps - warmup_steps, 1);
+      const double t = std::min(1.0, static_cast<double>(step - warmup_steps) / span);
+      return min_lr + 0.5 * (base_lr - min_lr) * (1 + std::cos(3.141592653589793 * t));
+    }
+  }
+  return base_lr;
+}
+
+}  // namespace mrnn

@@ -1,0 +1,73 @@
+// Optimizers (SGD with momentum, Adam/AdamW), global-norm gradient clipping and learning-rate
+// schedules. Updates run under NoGradGuard directly on the parameters' storage. The optimizer
+// state is a list of named tensors so a checkpoint can save and restore it exactly.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace mrnn {
+
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<Tensor> params) : params_(std::move(params)) {}
+  virtual ~Optimizer() = default;
+  // Applies one update with learning rate `lr` to every parameter that has a gradient.
+  virtual void step(double lr) = 0;
+  void zero_grad();
+  int64_t steps() const { return steps_; }
+  // Named state tensors ("exp_avg.3", ...) plus "step"; load_state restores them exactly.
+  virtual std::map<std::string, Tensor> state() const;
+  virtual void load_state(const std::map<std::string, Tensor>& s);
+
+ protected:
+  std::vector<Tensor> params_;
+  int64_t steps_ = 0;
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Tensor> params, double momentum = 0.9, double weight_decay = 0);
+  void step(double lr) override;
+  std::map<std::string, Tensor> state() const override;
+  void load_state(const std::map<std::string, Tensor>& s) override;
+
+ private:
+  double momentum_, wd_;
+  std::vector<Tensor> velocity_;
+};
+
+// Adam (weight_decay added to the gradient) or AdamW (decoupled decay) when decoupled = true.
+class Adam : public Optimizer {
+ public:
+  Adam(std::vector<Tensor> params, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+       double weight_decay = 0, bool decoupled = false);
+  void step(double lr) override;
+  std::map<std::string, Tensor> state() const override;
+  void load_state(const std::map<std::string, Tensor>& s) override;
+
+ private:
+  double b1_, b2_, eps_, wd_;
+  bool decoupled_;
+  std::vector<Tensor> m_, v_;
+};
+
+// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+// True if every gradient is finite; otherwise `bad` gets the index of the first bad parameter.
+bool grads_finite(const std::vector<Tensor>& params, size_t* bad = nullptr);
+
+struct LrSchedule {
+  enum class Kind { Constant, Step, Cosine } kind = Kind::Constant;
+  double base_lr = 1e-3;
+  int64_t warmup_steps = 0;   // linear warm-up from 0
+  int64_t total_steps = 1;    // cosine: decays to min_lr at total_steps
+  int64_t step_every = 1000;  // step: multiply by gamma every step_every steps
+  double gamma = 0.5;
+  double min_lr = 0;
+  double at(int64_t step) const;
+};
+
+}  // namespace mrnn

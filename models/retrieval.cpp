@@ -1,0 +1,62 @@
+#include "models/retrieval.h"
+
+#include <cmath>
+
+#include "core/autograd.h"
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, const Tensor& tokens) {
+  NoGradGuard ng;
+  const int64_t N = feats.size(0), S = tokens.size(0), T = tokens.size(1) - 1, V = model.config().vocab;
+  Tensor in = narrow(tokens, 1, 0, T).contiguous();
+  std::vector<int64_t> target = narrow(tokens, 1, 1, T).contiguous().to_vector<int64_t>();
+  Tensor w, r;
+  model.language(in, &w, &r);
+  // The multimodal pre-activation without the image: computed once for all sentences.
+  const auto sd = model.state_dict();
+  const Tensor& Vw = sd.at("multimodal.Vw");
+  const Tensor& Vr = sd.at("multimodal.Vr");
+  Tensor text = add(linear(reshape(w, {S * T, w.size(-1)}), Vw, Tensor()), linear(reshape(r, {S * T, r.size(-1)}), Vr, Tensor()));
+  Tensor img = model.image_term(feats);  // [N, M]
+  std::vector<double> scores(static_cast<size_t>(N * S), 0.0);
+  for (int64_t i = 0; i < N; ++i) {
+    Tensor m = scaled_tanh(add(text, select(img, 0, i)));
+    Tensor lp = log_softmax(model.output_logits(m), -1);  // [S*T, V]
+    const float* p = lp.data<float>();
+    for (int64_t s = 0; s < S; ++s) {
+      double total = 0;
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t y = target[s * T + t];
+        if (y == kPadId) break;
+        total += p[(s * T + t) * V + y];
+      }
+      scores[i * S + s] = total;
+    }
+  }
+  return scores;
+}
+
+std::vector<double> sentence_log_prior(const std::vector<double>& scores, int64_t S,
+                                       const std::vector<int64_t>& rows) {
+  MRNN_CHECK(!rows.empty(), "sentence_log_prior: the image sample is empty");
+  std::vector<double> prior(S);
+  for (int64_t s = 0; s < S; ++s) {
+    double mx = -INFINITY;
+    for (int64_t i : rows) mx = std::max(mx, scores[i * S + s]);
+    double acc = 0;
+    for (int64_t i : rows) acc += std::exp(scores[i * S + s] - mx);
+    prior[s] = mx + std::log(acc / static_cast<double>(rows.size()));
+  }
+  return prior;
+}
+
+std::vector<double> normalised_scores(const std::vector<double>& scores, const std::vector<double>& prior) {
+  std::vector<double> out(scores.size());
+  const size_t S = prior.size();
+  for (size_t k = 0; k < scores.size(); ++k) out[k] = scores[k] - prior[k % S];
+  return out;
+}
+
+}  // namespace mrnn

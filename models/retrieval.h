@@ -1,0 +1,25 @@
+// Retrieval with a trained m-RNN (no extra model): log P(sentence | image) for every pair.
+// Image retrieval ranks images by it; sentence retrieval ranks sentences by
+// P(S | I_Q) / P(S) with P(S) = mean over a sample of images I' of P(S | I').
+// Why it is fast: the language half (w, r and V_w w + V_r r) does not depend on the image, so it
+// is computed once for all sentences; each image then costs one activation + output layer pass.
+#pragma once
+#include <vector>
+
+#include "models/mrnn.h"
+
+namespace mrnn {
+
+// scores[i * S + s] = log P(tokens[s] | image i); tokens [S, L] framed <bos> ... <eos> <pad>.
+// image_features [N, image_dim] (encoded). Runs under NoGradGuard.
+std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& image_features, const Tensor& tokens);
+
+// log P(S) for each sentence: log of the mean of P(S | I') over the images in `sample_rows`
+// (rows of the score matrix above).
+std::vector<double> sentence_log_prior(const std::vector<double>& scores, int64_t num_sentences,
+                                       const std::vector<int64_t>& sample_rows);
+
+// scores[i, s] - log_prior[s]: the normalised score for sentence retrieval.
+std::vector<double> normalised_scores(const std::vector<double>& scores, const std::vector<double>& log_prior);
+
+}  // namespace mrnn
