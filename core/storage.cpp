@@ -2,6 +2,9 @@
 
 #include "core/allocator.h"
 #include "core/error.h"
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 namespace mrnn {
 namespace {
@@ -15,6 +18,9 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device.is_cpu()) {
     data_ = cpu_allocator::allocate(bytes);
   } else {
+#ifdef MRNN_WITH_CUDA
+    if (!g_cuda_hooks.allocate) cuda::install_allocator();  // lazily, on the first CUDA storage
+#endif
     MRNN_CHECK(g_cuda_hooks.allocate, "storage: {} requested but the CUDA backend is not available",
                device.str());
     data_ = g_cuda_hooks.allocate(bytes, device.index);

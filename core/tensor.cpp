@@ -5,6 +5,9 @@
 #include "core/autograd.h"
 #include "core/strided.h"
 #include "kernels/common/philox.h"
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/cuda_ops.h"
+#endif
 
 namespace mrnn {
 
@@ -41,6 +44,12 @@ void strided_convert(const Tensor& src, const Tensor& dst) {
 
 // dst[...] = src[...] for equal shapes, any layouts and dtypes.
 void copy_elements(const Tensor& src, const Tensor& dst) {
+#ifdef MRNN_WITH_CUDA
+  if (src.device().is_cuda() || dst.device().is_cuda()) {  // on a GPU, or between host and GPU
+    cuda::copy(src, dst);
+    return;
+  }
+#endif
   check_cpu(src, "copy");
   check_cpu(dst, "copy");
   dispatch_all(src.dtype(), "copy", [&](auto s) {
@@ -152,6 +161,9 @@ std::string Tensor::desc() const {
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
+#ifdef MRNN_WITH_CUDA
+  if (device().is_cuda()) return detach().to(Device::cpu()).to_vector<T>();  // waits for the GPU
+#endif
   check_cpu(*this, "to_vector");
   Tensor c = detach().to(dtype_of<T>()).contiguous();
   const T* p = c.data<T>();
@@ -197,6 +209,15 @@ Tensor Tensor::to(DType dt) const {
 
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
+#ifdef MRNN_WITH_CUDA
+  Tensor out = empty(shape(), dtype(), d);
+  copy_elements(detach(), out);  // kernels/cuda: pinned staging for large host<->device copies
+  if (needs_grad({this})) {
+    Device from = device();
+    attach_grad(out, "to_device", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
+  }
+  return out;
+#endif
   MRNN_FAIL("to({}): device copies need the CUDA backend, which this build does not include", d.str());
 }
 
@@ -206,9 +227,15 @@ Tensor Tensor::detach() const {
 }
 
 Tensor& Tensor::fill_(double value) {
-  check_cpu(*this, "fill_");
   MRNN_CHECK(!(requires_grad() && grad_enabled()), "fill_: in-place change of {} that requires grad; use "
              "NoGradGuard", desc());
+#ifdef MRNN_WITH_CUDA
+  if (device().is_cuda()) {
+    cuda::fill(*this, value);
+    return *this;
+  }
+#endif
+  check_cpu(*this, "fill_");
   dispatch_all(dtype(), "fill_", [&](auto z) {
     using T = decltype(z);
     T v = static_cast<T>(value);

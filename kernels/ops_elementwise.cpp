@@ -11,12 +11,12 @@ Tensor unary_op(const char* name, UnaryKind k, const Tensor& x) {
   check_defined(name, {&x});
   require_backend(name, x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::unary(k, x, out);
+  MRNN_DISPATCH(x.device(), unary, k, x, out);
   if (needs_grad({&x})) {
     Tensor xs = x.detach(), ys = out.detach();
     attach_grad(out, name, {x}, [k, xs, ys](const Tensor& g) {
       Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-      cpu::unary_backward(k, xs, ys, g, gx);
+      MRNN_DISPATCH(xs.device(), unary_backward, k, xs, ys, g, gx);
       return std::vector<Tensor>{gx};
     });
   }
@@ -29,7 +29,7 @@ Tensor binary_raw(const char* name, BinaryKind k, const Tensor& a, const Tensor&
   check_same_dtype(name, {&a, &b});
   require_backend(name, a);
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), name), a.dtype(), a.device());
-  cpu::binary(k, a, b, out);
+  MRNN_DISPATCH(a.device(), binary, k, a, b, out);
   return out;
 }
 
@@ -89,7 +89,7 @@ Tensor affine_op(const char* name, const Tensor& x, double m, double a) {
   check_defined(name, {&x});
   require_backend(name, x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::affine(x, m, a, out);
+  MRNN_DISPATCH(x.device(), affine, x, m, a, out);
   if (needs_grad({&x})) {
     attach_grad(out, name, {x}, [m](const Tensor& g) { return std::vector<Tensor>{mul_scalar(g, m)}; });
   }
@@ -114,12 +114,12 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   require_backend("clamp", x);
   MRNN_CHECK(lo <= hi, "clamp: lo ({}) > hi ({})", lo, hi);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::clamp(x, lo, hi, out);
+  MRNN_DISPATCH(x.device(), clamp, x, lo, hi, out);
   if (needs_grad({&x})) {
     Tensor xs = x.detach();
     attach_grad(out, "clamp", {x}, [xs, lo, hi](const Tensor& g) {
       Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-      cpu::clamp_backward(xs, lo, hi, g, gx);
+      MRNN_DISPATCH(xs.device(), clamp_backward, xs, lo, hi, g, gx);
       return std::vector<Tensor>{gx};
     });
   }

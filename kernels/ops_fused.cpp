@@ -38,13 +38,13 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
     r2 = reshape(r.detach(), {B * T, r.size(-1)});
     ip = Tensor::empty({B, M}, w.dtype(), w.device());  // img Vi^T + bias, once per image
     ip.copy_(expand(bias.detach(), {B, M}));
-    cpu::gemm(img.detach(), false, Vi.detach(), true, ip, 1.0, 1.0);
+    MRNN_DISPATCH(ip.device(), gemm, img.detach(), false, Vi.detach(), true, ip, 1.0, 1.0);
     out = Tensor::empty({B * T, M}, w.dtype(), w.device());
     reshape(out, {B, T, M}).copy_(expand(unsqueeze(ip, 1), {B, T, M}));
   }
-  cpu::gemm(w2, false, Vw.detach(), true, out, 1.0, 1.0);
-  cpu::gemm(r2, false, Vr.detach(), true, out, 1.0, 1.0);
-  cpu::unary(UnaryKind::ScaledTanh, out, out);
+  MRNN_DISPATCH(out.device(), gemm, w2, false, Vw.detach(), true, out, 1.0, 1.0);
+  MRNN_DISPATCH(out.device(), gemm, r2, false, Vr.detach(), true, out, 1.0, 1.0);
+  MRNN_DISPATCH(out.device(), unary, UnaryKind::ScaledTanh, out, out);
   Shape out_shape = seq ? Shape{B, T, M} : Shape{B, M};
   Tensor m = Tensor::view_of(out, out_shape, contiguous_strides(out_shape), 0);
 
@@ -55,10 +55,10 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
                 [out, w2, r2, imgd, Vwd, Vrd, Vid, ws, rs, B, T, M](const Tensor& g) {
                   Tensor dpre = Tensor::empty({B * T, M}, out.dtype(), out.device());
                   Tensor g2 = reshape(g, {B * T, M}).contiguous();
-                  cpu::unary_backward(UnaryKind::ScaledTanh, out, out, g2, dpre);
+                  MRNN_DISPATCH(out.device(), unary_backward, UnaryKind::ScaledTanh, out, out, g2, dpre);
                   auto mm = [](const Tensor& a, bool ta, const Tensor& b, bool tb, int64_t rows, int64_t cols) {
                     Tensor c = Tensor::empty({rows, cols}, a.dtype(), a.device());
-                    cpu::gemm(a, ta, b, tb, c, 1.0, 0.0);
+                    MRNN_DISPATCH(c.device(), gemm, a, ta, b, tb, c, 1.0, 0.0);
                     return c;
                   };
                   Tensor dw = reshape(mm(dpre, false, Vwd, false, B * T, Vwd.size(1)), ws);
@@ -66,7 +66,8 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
                   Tensor dVw = mm(dpre, true, w2, false, M, w2.size(1));
                   Tensor dVr = mm(dpre, true, r2, false, M, r2.size(1));
                   Tensor dip = Tensor::empty({B, M}, out.dtype(), out.device());
-                  cpu::sum_middle(dpre, B, T, M, dip);  // the image term was broadcast over time
+                  // the image term was broadcast over time
+                  MRNN_DISPATCH(dpre.device(), sum_middle, dpre, B, T, M, dip);
                   Tensor dimg = mm(dip, false, Vid, false, B, Vid.size(1));
                   Tensor dVi = mm(dip, true, imgd, false, M, imgd.size(1));
                   Tensor db = sum(dip, {0});

@@ -17,13 +17,19 @@ void check_mm(const char* op, const Tensor& a, const Tensor& b) {
 // Plain 2-d product without autograd.
 Tensor mm_raw(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty({a.size(0), b.size(1)}, a.dtype(), a.device());
-  cpu::gemm(a, false, b, false, out, 1.0, 0.0);
+  MRNN_DISPATCH(a.device(), gemm, a, false, b, false, out, 1.0, 0.0);
   return out;
 }
 
 Tensor bmm_raw(const Tensor& a, const Tensor& b) {
   const int64_t B = a.size(0);
   Tensor out = Tensor::empty({B, a.size(1), b.size(2)}, a.dtype(), a.device());
+#ifdef MRNN_WITH_CUDA
+  if (a.device().is_cuda()) {  // one strided-batched cuBLAS call instead of B launches
+    cuda::gemm_batched(a, b, out);
+    return out;
+  }
+#endif
   for (int64_t i = 0; i < B; ++i) {
     Tensor ai = Tensor::view_of(a, {a.size(1), a.size(2)}, {a.strides()[1], a.strides()[2]},
                                 a.offset() + i * a.strides()[0]);
@@ -87,7 +93,7 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
     NoGradGuard ng;
     out.copy_(expand(bias, out.shape()));
   }
-  cpu::gemm(a, false, b, false, out, 1.0, 1.0);
+  MRNN_DISPATCH(a.device(), gemm, a, false, b, false, out, 1.0, 1.0);
   if (needs_grad({&bias, &a, &b})) {
     Tensor ad = a.detach(), bd = b.detach();
     bool gbias = bias.requires_grad(), ga = a.requires_grad(), gb = b.requires_grad();

@@ -16,13 +16,13 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
   shape.push_back(weight.size(1));
   Tensor w = weight.contiguous().detach(), idx = indices.contiguous();
   Tensor out = Tensor::empty(shape, weight.dtype(), weight.device());
-  cpu::embedding(w, idx, out);
+  MRNN_DISPATCH(w.device(), embedding, w, idx, out);
   if (needs_grad({&weight})) {
     Shape wshape = weight.shape();
     DType dt = weight.dtype();
     attach_grad(out, "embedding", {weight}, [idx, wshape, dt](const Tensor& g) {
       Tensor gw = Tensor::zeros(wshape, dt, g.device());
-      cpu::embedding_backward(g.contiguous(), idx, gw);
+      MRNN_DISPATCH(gw.device(), embedding_backward, g.contiguous(), idx, gw);
       return std::vector<Tensor>{gw};
     });
   }
@@ -36,11 +36,60 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   require_backend("dropout", x);
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
   const uint64_t offset = gen.advance(static_cast<uint64_t>(x.numel()));
-  cpu::dropout_mask(gen.seed(), offset, p, mask);
+  MRNN_DISPATCH(mask.device(), dropout_mask, gen.seed(), offset, p, mask);
   return mul(x, mask);
 }
 
 namespace {
+#ifdef MRNN_WITH_CUDA
+// conv2d on CUDA: cuDNN forward (bias added there) and one backward call for all gradients.
+Tensor conv2d_cuda(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t padding, int64_t OH,
+                   int64_t OW) {
+  if (b.defined()) {
+    check_same_device("conv2d", {&x, &b});
+    check_same_dtype("conv2d", {&x, &b});
+  }
+  Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach(), bc = b.defined() ? b.contiguous().detach() : b;
+  Tensor out = Tensor::empty({x.size(0), w.size(0), OH, OW}, x.dtype(), x.device());
+  cuda::conv2d_forward(xc, wc, bc, stride, padding, out);
+  std::vector<Tensor> inputs{x, w};
+  if (b.defined()) inputs.push_back(b);
+  if (needs_grad(inputs)) {
+    const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
+    const bool has_b = b.defined();
+    attach_grad(out, "conv2d", inputs, [xc, wc, gx_on, gw_on, gb_on, has_b, stride, padding](const Tensor& g) {
+      Tensor gx = gx_on ? Tensor::empty(xc.shape(), xc.dtype(), xc.device()) : Tensor();
+      Tensor gw = gw_on ? Tensor::empty(wc.shape(), wc.dtype(), wc.device()) : Tensor();
+      Tensor gb = gb_on ? Tensor::empty({wc.size(0)}, wc.dtype(), wc.device()) : Tensor();
+      cuda::conv2d_backward(xc, wc, g.contiguous(), stride, padding, gx, gw, gb);
+      std::vector<Tensor> r{gx, gw};
+      if (has_b) r.push_back(gb);
+      return r;
+    });
+  }
+  return out;
+}
+
+// Pooling on CUDA through cuDNN; backward needs the input and the output (no argmax tensor).
+Tensor pool2d_cuda(bool is_max, const Tensor& x, int64_t kernel, int64_t stride, int64_t padding, int64_t OH,
+                   int64_t OW) {
+  Tensor xc = x.contiguous().detach();
+  Tensor out = Tensor::empty({x.size(0), x.size(1), OH, OW}, x.dtype(), x.device());
+  if (is_max) cuda::max_pool2d(xc, kernel, stride, padding, out);
+  else cuda::avg_pool2d(xc, kernel, stride, padding, out);
+  if (needs_grad({&x})) {
+    Tensor y = out.detach();
+    attach_grad(out, is_max ? "max_pool2d" : "avg_pool2d", {x},
+                [is_max, xc, y, kernel, stride, padding](const Tensor& g) {
+                  Tensor gx = Tensor::empty(xc.shape(), xc.dtype(), xc.device());
+                  cuda::pool2d_backward(is_max, xc, y, g.contiguous(), kernel, stride, padding, gx);
+                  return std::vector<Tensor>{gx};
+                });
+  }
+  return out;
+}
+#endif
+
 int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, const char* op) {
   MRNN_CHECK(s >= 1 && p >= 0 && k >= 1, "{}: kernel {}, stride {}, padding {} are invalid", op, k, s, p);
   MRNN_CHECK(in + 2 * p >= k, "{}: input size {} (+2*padding {}) is smaller than the kernel {}", op, in, p, k);
@@ -61,6 +110,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride,
   const int64_t OH = out_size(x.size(2), KH, stride, padding, "conv2d");
   const int64_t OW = out_size(x.size(3), KW, stride, padding, "conv2d");
   const int64_t CKK = w.size(1) * KH * KW, L = OH * OW;
+#ifdef MRNN_WITH_CUDA
+  if (x.device().is_cuda()) return conv2d_cuda(x, w, b, stride, padding, OH, OW);
+#endif
   Tensor xc = x.contiguous().detach(), w2 = reshape(w.detach(), {O, CKK});
   Tensor out = Tensor::empty({N, O, OH, OW}, x.dtype(), x.device());
   Tensor cols = Tensor::empty({CKK, L}, x.dtype(), x.device());
@@ -118,6 +170,9 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   MRNN_CHECK(padding * 2 <= kernel, "max_pool2d: padding {} must be at most half the kernel {}", padding, kernel);
   const int64_t OH = out_size(x.size(2), kernel, stride, padding, "max_pool2d");
   const int64_t OW = out_size(x.size(3), kernel, stride, padding, "max_pool2d");
+#ifdef MRNN_WITH_CUDA
+  if (x.device().is_cuda()) return pool2d_cuda(true, x, kernel, stride, padding, OH, OW);
+#endif
   Tensor out = Tensor::empty({x.size(0), x.size(1), OH, OW}, x.dtype(), x.device());
   Tensor arg = Tensor::empty(out.shape(), DType::I64, x.device());
   cpu::max_pool2d(x.contiguous(), kernel, stride, padding, out, arg);
@@ -137,6 +192,9 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   check_pool("avg_pool2d", x);
   const int64_t OH = out_size(x.size(2), kernel, stride, padding, "avg_pool2d");
   const int64_t OW = out_size(x.size(3), kernel, stride, padding, "avg_pool2d");
+#ifdef MRNN_WITH_CUDA
+  if (x.device().is_cuda()) return pool2d_cuda(false, x, kernel, stride, padding, OH, OW);
+#endif
   Tensor out = Tensor::empty({x.size(0), x.size(1), OH, OW}, x.dtype(), x.device());
   cpu::avg_pool2d(x.contiguous(), kernel, stride, padding, out);
   if (needs_grad({&x})) {

@@ -36,7 +36,7 @@ Tensor sum_range_raw(const Tensor& x, int64_t d0, int64_t d1, bool keepdim) {
   Tensor xc = x.contiguous();
   Split3 s = split3(x.shape(), d0, d1);
   Tensor out = Tensor::empty(reduced_shape(x.shape(), d0, d1, keepdim), x.dtype(), x.device());
-  cpu::sum_middle(xc, s.outer, s.n, s.inner, out);
+  MRNN_DISPATCH(x.device(), sum_middle, xc, s.outer, s.n, s.inner, out);
   return out;
 }
 
@@ -102,13 +102,19 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   Shape kept = reduced_shape(x.shape(), dim, dim, true);
   Tensor out = Tensor::empty(reduced_shape(x.shape(), dim, dim, keepdim), x.dtype(), x.device());
   Tensor arg = Tensor::empty(out.shape(), DType::I64, x.device());
-  cpu::max_middle(x.contiguous(), s.outer, s.n, s.inner, out, arg);
+  MRNN_DISPATCH(x.device(), max_middle, x.contiguous(), s.outer, s.n, s.inner, out, arg);
   if (needs_grad({&x})) {
     Shape in_shape = x.shape();
     DType dt = x.dtype();
     attach_grad(out, "max", {x}, [in_shape, dt, arg, s](const Tensor& g) {
       Tensor gx = Tensor::zeros(in_shape, dt, g.device());
       Tensor gc = g.contiguous();
+#ifdef MRNN_WITH_CUDA
+      if (gc.device().is_cuda()) {
+        cuda::max_backward(gc, arg, s.outer, s.n, s.inner, gx);
+        return std::vector<Tensor>{gx};
+      }
+#endif
       dispatch_float(dt, "max_backward", [&](auto z) {
         using T = decltype(z);
         const T* pg = gc.data<T>();
@@ -131,7 +137,7 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   Split3 s = split3(x.shape(), dim, dim);
   Tensor vals = Tensor::empty(reduced_shape(x.shape(), dim, dim, keepdim), x.dtype(), x.device());
   Tensor arg = Tensor::empty(vals.shape(), DType::I64, x.device());
-  cpu::max_middle(x.contiguous(), s.outer, s.n, s.inner, vals, arg);
+  MRNN_DISPATCH(x.device(), max_middle, x.contiguous(), s.outer, s.n, s.inner, vals, arg);
   return arg;
 }
 

@@ -21,7 +21,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
     xt = (dim == last ? x : transpose(x, dim, last)).contiguous();
   }
   Tensor yt = Tensor::empty(xt.shape(), x.dtype(), x.device());
-  cpu::softmax_rows(xt, yt, log);
+  MRNN_DISPATCH(xt.device(), softmax_rows, xt, yt, log);
   Tensor out;
   {
     NoGradGuard ng;
@@ -31,7 +31,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
     attach_grad(out, name, {x}, [yt, dim, last, log](const Tensor& g) {
       Tensor gt = (dim == last ? g : transpose(g, dim, last)).contiguous();
       Tensor gx = Tensor::empty(gt.shape(), gt.dtype(), gt.device());
-      cpu::softmax_rows_backward(yt, gt, gx, log);
+      MRNN_DISPATCH(yt.device(), softmax_rows_backward, yt, gt, gx, log);
       return std::vector<Tensor>{dim == last ? gx : transpose(gx, dim, last).contiguous()};
     });
   }
@@ -54,6 +54,21 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
              "cross_entropy: targets must be i64 or i32, got {}", targets.desc());
   Tensor lc = logits.contiguous().detach(), tc = targets.contiguous();
   Tensor lse = Tensor::empty({logits.size(0)}, DType::F64, logits.device());
+#ifdef MRNN_WITH_CUDA
+  if (logits.device().is_cuda()) {  // the loss stays on the device; only the row count comes back
+    Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
+    const int64_t count = cuda::cross_entropy_forward(lc, tc, ignore_index, lse, loss);
+    if (needs_grad({&logits})) {
+      const double inv_count = count ? 1.0 / static_cast<double>(count) : 0.0;
+      attach_grad(loss, "cross_entropy", {logits}, [lc, tc, lse, inv_count, ignore_index](const Tensor& g) {
+        Tensor d = Tensor::empty(lc.shape(), lc.dtype(), lc.device());
+        cuda::cross_entropy_backward(lc, tc, ignore_index, lse, g.contiguous(), inv_count, d);
+        return std::vector<Tensor>{d};
+      });
+    }
+    return loss;
+  }
+#endif
   double total = 0;
   const int64_t count = cpu::cross_entropy_forward(lc, tc, ignore_index, lse, &total);
   Tensor out = Tensor::scalar(count ? total / static_cast<double>(count) : 0.0, logits.dtype());

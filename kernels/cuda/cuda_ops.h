@@ -1,0 +1,82 @@
+// CUDA implementations of the ops, mirroring kernels/cpu/cpu_ops.h function for function so the
+// front-ends in kernels/ops_*.cpp dispatch with one line (MRNN_DISPATCH in kernels/dispatch.h).
+// No autograd here. Outputs are allocated by the caller, contiguous, on the inputs' device; inputs
+// may be any strided view unless a function says "contiguous". Work is queued on the current
+// stream of the tensors' device (kernels/cuda/device.h); nothing blocks the host unless stated.
+// Plain C++ header; defined only in builds with the CUDA backend.
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "kernels/common/elementwise.h"
+
+namespace mrnn::cuda {
+
+// ---------------- elementwise (generic strided/broadcast kernel over kernels/common functors) ----
+void unary(UnaryKind k, const Tensor& x, const Tensor& out);
+void unary_backward(UnaryKind k, const Tensor& x, const Tensor& y, const Tensor& g, const Tensor& gx);
+void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out);  // broadcasts to out
+void affine(const Tensor& x, double mul, double add, const Tensor& out);         // out = x*mul + add
+void clamp(const Tensor& x, double lo, double hi, const Tensor& out);
+void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, const Tensor& gx);
+
+// ---------------- tensor plumbing (core/tensor.cpp) ----------------
+// Every element of the (possibly strided) CUDA tensor t := value converted to t's dtype.
+void fill(const Tensor& t, double value);
+// dst[...] = src[...] for equal shapes, any layouts and dtypes, any pair of devices (at least one
+// CUDA). Host<->device copies stage large transfers through pinned buffers and block the host
+// until the data has arrived; device-side copies are queued on the current stream.
+void copy(const Tensor& src, const Tensor& dst);
+
+// ---------------- GEMM (cuBLAS; TF32 only when allow_tf32()) ----------------
+// C = alpha * op(A) @ op(B) + beta * C for 2-d views; C needs unit column stride.
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& c, double alpha, double beta);
+// out[i] = a[i] @ b[i] for 3-d views a [B,M,K], b [B,K,N]; out contiguous [B,M,N]. One strided
+// batched cuBLAS call.
+void gemm_batched(const Tensor& a, const Tensor& b, const Tensor& out);
+
+// ---------------- reductions (warp shuffles; deterministic order) ----------------
+void sum_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out);
+void max_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out, const Tensor& argmax);
+// gx (zeroed, contiguous [outer, n, inner]) at argmax positions := g ([outer, inner]).
+void max_backward(const Tensor& g, const Tensor& argmax, int64_t outer, int64_t n, int64_t inner, const Tensor& gx);
+
+// ---------------- softmax family (one warp or block per row, online max/sum) ----------------
+void softmax_rows(const Tensor& x, const Tensor& out, bool log);
+void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, bool log);
+// logits contiguous [N, V], targets contiguous i64/i32 [N]. Writes lse[r] (f64, 0 for ignored rows)
+// and loss (0-d, logits' dtype) = mean over real rows of lse - logit[target] (0 when none).
+// Returns the number of real rows; reads two integers back, so it blocks the host, and throws
+// mrnn::Error naming the row when a target is outside [0, V) and not ignore_index.
+int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
+                              const Tensor& loss);
+// dlogits = g * inv_count * (softmax - onehot(target)) for real rows, 0 for ignored rows, where
+// g is the 0-d upstream gradient on the device (read there: no host synchronization).
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
+                            const Tensor& g, double inv_count, const Tensor& dlogits);
+
+// ---------------- embedding, dropout ----------------
+// weight contiguous [V, D], indices contiguous i64/i32; throws naming the position when an index is
+// outside [0, V) (reads one integer back, so it blocks the host).
+void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out);
+// gweight (zeroed) += rows of g. deterministic(): stable sort of (index, position) then one
+// writer per row summing in position order, bit-identical to the CPU; else atomicAdd.
+void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight);
+// mask[i] = uniform_from_word(philox_word(seed, offset + i)) >= p ? 1/(1-p) : 0, as on the CPU.
+void dropout_mask(uint64_t seed, uint64_t offset, double p, const Tensor& mask);
+
+// ---------------- convolution and pooling (cuDNN, NCHW, contiguous) ----------------
+// out [N,O,OH,OW] = conv(x [N,C,H,W], w [O,C,K,K]) + b (b may be undefined).
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t pad,
+                    const Tensor& out);
+// Gradients for the defined outputs among gx (x's shape), gw (w's shape), gb ([O]); g contiguous.
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& g, int64_t stride, int64_t pad,
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb);
+// Max pooling ignores padded positions; average pooling counts them (count_include_pad).
+void max_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
+void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
+// gx := gradient of the pooling that produced y from x, given g = dL/dy (all contiguous).
+void pool2d_backward(bool max, const Tensor& x, const Tensor& y, const Tensor& g, int64_t k, int64_t s, int64_t p,
+                     const Tensor& gx);
+
+}  // namespace mrnn::cuda

@@ -1,0 +1,118 @@
+// The CUDA runtime as mrnn code sees it: device discovery, streams and events as RAII types, the
+// backend's switches (TF32, determinism, poisoned allocations) and the allocator's statistics.
+// Plain C++ with no CUDA headers, so layers, tests and benchmarks can include it; the definitions
+// exist only in builds with the CUDA backend (MRNN_WITH_CUDA defined).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/allocator.h"  // AllocatorStats
+
+namespace mrnn::cuda {
+
+// ---------------- devices ----------------
+// Number of visible CUDA devices; 0 when there is no driver or no GPU. Never throws.
+int device_count();
+// device_count() > 0.
+bool is_available();
+// Throws mrnn::Error naming the device (and how many there are) unless 0 <= device < device_count().
+void check_device(int device);
+// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)". Requires: a valid device.
+std::string device_description(int device);
+// Blocks until all work queued on `device` (every stream) has finished.
+void synchronize(int device = 0);
+
+// ---------------- streams and events ----------------
+// An owned CUDA stream on one device. Created with default flags, so it stays ordered with the
+// legacy default stream: work queued on the default stream waits for it and vice versa.
+class Stream {
+ public:
+  // Requires: a valid device. Ensures: a fresh stream on it.
+  explicit Stream(int device = 0);
+  ~Stream();
+  Stream(Stream&& other) noexcept;
+  Stream& operator=(Stream&& other) noexcept;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  int device() const { return device_; }
+  void* handle() const { return stream_; }  // the cudaStream_t
+  void synchronize() const;                 // blocks until the stream's work is done
+
+ private:
+  int device_ = 0;
+  void* stream_ = nullptr;
+};
+
+// The stream this thread queues work on for `device`: the one named by the innermost live
+// StreamGuard, else the legacy default stream (handle nullptr). Ops, copies and the allocator's
+// per-stream free lists all use it.
+void* current_stream(int device);
+
+// Makes `s` this thread's current stream for s.device() until the guard dies. Requires: `s`
+// outlives the guard.
+class StreamGuard {
+ public:
+  explicit StreamGuard(const Stream& s);
+  ~StreamGuard();
+  StreamGuard(const StreamGuard&) = delete;
+  StreamGuard& operator=(const StreamGuard&) = delete;
+
+ private:
+  int device_;
+  void* previous_;
+};
+
+// An owned CUDA event with timing enabled, created on `device`.
+class Event {
+ public:
+  explicit Event(int device = 0);
+  ~Event();
+  Event(Event&& other) noexcept;
+  Event& operator=(Event&& other) noexcept;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  void record();                   // on current_stream(device())
+  void record(const Stream& s);    // requires: s.device() == device()
+  void synchronize() const;        // blocks until the recorded work is done
+  bool ready() const;              // true when the recorded work is done (or nothing was recorded)
+  void wait(const Stream& s) const;  // s waits for this event on the device, the host does not block
+  // Requires: both events recorded and complete. Ensures: milliseconds from this event to `end`.
+  float elapsed_ms(const Event& end) const;
+  int device() const { return device_; }
+
+ private:
+  int device_ = 0;
+  void* event_ = nullptr;
+};
+
+// ---------------- switches (process-wide, read at each op) ----------------
+// TF32 tensor-core math for f32 GEMMs and convolutions (about 1e-3 relative error instead of 1e-6).
+// Default off, so CUDA results match the CPU within f32 rounding.
+void set_allow_tf32(bool on);
+bool allow_tf32();
+// Deterministic algorithms: sort-based embedding backward (bit-identical to the CPU) and
+// deterministic cuDNN convolution algorithms. Default on; off selects atomics (faster, run-to-run
+// differences in the last bits).
+void set_deterministic(bool on);
+bool deterministic();
+// Debug aid for tests: every block the CUDA allocator hands out is filled with 0xFF bytes (NaN for
+// floats, -1 for integers), so an output element a kernel forgot to write shows up. Default off.
+void set_poison_allocations(bool on);
+bool poison_allocations();
+
+// ---------------- the caching allocator (kernels/cuda/caching_allocator.h) ----------------
+// Statistics of `device`'s allocator (all zeros before its first allocation).
+AllocatorStats memory_stats(int device = 0);
+// Peak counters of `device` := current values.
+void reset_peak_memory(int device = 0);
+// Returns every cached, wholly free segment of every device to the driver (cudaFree).
+void empty_cache();
+// Bytes the allocator holds in segments but has not handed out, on `device`.
+size_t cached_bytes(int device = 0);
+// Installs the caching allocator into core/storage.h's hooks. Idempotent and cheap; core/storage.cpp
+// calls it the first time a CUDA Storage is created, so nothing runs at static-init time.
+void install_allocator();
+
+}  // namespace mrnn::cuda
