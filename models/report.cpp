@@ -124,7 +124,9 @@ void write_report(const std::string& dir, const ReportInputs& in) {
   }
   h << "</div>";
 
-  const int64_t N = sp.num_images(), S = static_cast<int64_t>(sp.captions.size());
+  const int64_t N = in.retrieval_images > 0 ? std::min(in.retrieval_images, sp.num_images()) : sp.num_images();
+  int64_t S = 0;  // captions are stored image by image, so the first N images own the first S captions
+  while (S < static_cast<int64_t>(sp.captions.size()) && sp.caption_image[S] < N) ++S;
   auto sentence_text = [&](int64_t s) {
     const int64_t img = sp.caption_image[s];
     int64_t k = 0;

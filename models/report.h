@@ -15,6 +15,7 @@ struct ReportInputs {
   std::string images_dir;                // where split.file_names live ("" = features only: no pictures)
   const CaptionSplit* split = nullptr;
   std::vector<std::string> greedy, beam; // per image
+  int64_t retrieval_images = 0;          // scores cover the first N images and their sentences (0 = all)
   std::vector<double> scores;            // log P(S | I), images x sentences
   std::vector<double> normalised_scores; // for sentence retrieval
   int64_t grid_images = 24;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End to end through the example programs on a tiny ShapesWorld: every program answers --help,
+# the pipeline make_shapes -> caption_train -> caption_generate -> eval_captions -> caption_eval
+# -> retrieve runs, and bad input gives a clear message and a non-zero exit.
+# Usage: end_to_end.sh BIN_DIR WORK_DIR
+set -euo pipefail
+bin=$1 work=$2
+rm -rf "$work"; mkdir -p "$work"
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+for p in make_shapes caption_train caption_generate caption_eval eval_captions retrieve; do
+  "$bin/$p" --help >/dev/null || fail "$p --help"
+done
+
+"$bin/make_shapes" --out "$work/shapes" --seed 3 --train 60 --val 10 --test 10 --novel 0 >/dev/null 2>&1
+"$bin/caption_train" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" --out "$work/model" \
+  --max-steps 8 --batch 16 --val-every 4 --val-images 5 --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 \
+  --image-dim 32 --quiet >/dev/null
+for f in config.json vocab.txt model.safetensors checkpoint.safetensors log.jsonl; do
+  [[ -s "$work/model/$f" ]] || fail "caption_train did not write $f"
+done
+grep -q '"event":"val"' "$work/model/log.jsonl" || fail "no validation line in log.jsonl"
+# Resume continues from the checkpoint to a larger step count.
+"$bin/caption_train" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" --out "$work/model" \
+  --max-steps 12 --batch 16 --val-every 4 --val-images 5 --resume --quiet >/dev/null
+grep -q '"event":"resume"' "$work/model/log.jsonl" || fail "resume not logged"
+
+"$bin/caption_generate" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --split test --results "$work/results.json" >/dev/null
+"$bin/caption_generate" --model "$work/model" "$work/shapes/images/shapes_000000.png" --method sample --top-k 3 >/dev/null
+"$bin/eval_captions" --refs "$work/shapes/dataset_shapes.json" --split test --results "$work/results.json" \
+  --out "$work/scores.json" >/dev/null
+grep -q cider_d "$work/scores.json" || fail "eval_captions wrote no CIDEr-D"
+"$bin/caption_eval" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --split test --prior-images 10 --out "$work/metrics.json" --report "$work/report" >/dev/null 2>&1
+for k in perplexity bleu4 cider_d image_retrieval sentence_retrieval sentence_retrieval_unnormalized with_tws; do
+  grep -q "\"$k\"" "$work/metrics.json" || fail "metrics.json lacks $k"
+done
+grep -q "<svg" "$work/report/report.html" || fail "report has no loss curve"
+"$bin/retrieve" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --text "a red circle" --top-k 3 | grep -q png || fail "retrieve --text"
+
+# Bad input: a clear message naming the problem and a non-zero exit.
+expect_error() {  # expect_error PATTERN COMMAND...
+  local pat=$1; shift
+  local out rc=0
+  out=$("$@" 2>&1) || rc=$?
+  ((rc != 0)) || fail "expected failure: $*"
+  grep -q -- "$pat" <<<"$out" || fail "message for '$*' lacks '$pat': $out"
+}
+expect_error "config.json" "$bin/caption_eval" --model "$work/nope" --data "$work/shapes/dataset_shapes.json" --images x
+echo '{"images": 3}' >"$work/bad.json"
+expect_error "bad.json" "$bin/caption_train" --data "$work/bad.json" --images x --out "$work/m2" --quiet
+expect_error "exactly one of --images" "$bin/caption_train" --data "$work/shapes/dataset_shapes.json" --out "$work/m3"
+expect_error "no_such.png" "$bin/caption_generate" --model "$work/model" "$work/no_such.png"
+expect_error "bad.json: expected an array" "$bin/eval_captions" --refs "$work/shapes/dataset_shapes.json" --results "$work/bad.json"
+echo "end-to-end: all programs OK"
