@@ -1,6 +1,7 @@
 #include "data/image.h"
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -36,9 +37,99 @@ void check_bmp_size(const uint8_t* d, size_t n, int w, int h, const std::string&
   if (header != 12 && (n < 34 || (u32(30) != 0 && u32(30) != 3))) return;
   if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32) return;
   const uint64_t bits = uint64_t{bpp} * static_cast<uint64_t>(w);
-  const uint64_t need = offset + (bits + 31) / 32 * 4 * static_cast<uint64_t>(h - 1) + (bits + 7) / 8;
+  const uint64_t row = (bits + 31) / 32 * 4;
+  const uint64_t need = offset + row * static_cast<uint64_t>(h - 1) + (bits + 7) / 8;
   MRNN_CHECK(n >= need, "{}: cannot decode BMP image: truncated: {}x{} pixels of {} bits from "
              "offset {} need {} bytes, the file has {}", name, w, h, bpp, offset, need, n);
+}
+
+// stb_image 2.27 (Debian's snapshot) does not initialise its Huffman and quantization tables, so
+// a JPEG whose scan uses a table the file never defined decodes from uninitialised memory (an
+// out-of-bounds read or an assertion abort in stbi__jpeg_huff_decode; found by fuzz_image), a
+// component that no scan codes comes out as uninitialised pixels, and a Huffman table of more
+// than 256 codes overflows stb's arrays. This walk over the marker segments refuses such files;
+// anything else malformed is left to stb's own errors.
+void check_jpeg_tables(const uint8_t* d, size_t n, const std::string& name) {
+  bool dc[4] = {}, ac[4] = {}, dqt[4] = {};
+  bool progressive = false, have_sof = false;
+  struct Component { int id, tq; bool coded; };
+  std::vector<Component> comps;
+  auto fail = [&](const std::string& what) {
+    MRNN_FAIL("{}: cannot decode JPEG image: {}", name, what);
+  };
+  size_t pos = 2;  // after SOI
+  for (;;) {
+    while (pos + 1 < n && d[pos] == 0xff && d[pos + 1] == 0xff) ++pos;  // fill bytes
+    if (pos + 1 >= n || d[pos] != 0xff) return;                       // stb reports it
+    const uint8_t marker = d[pos + 1];
+    pos += 2;
+    if (marker == 0xd9) break;  // EOI
+    if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue;
+    if (pos + 2 > n) return;
+    const size_t len = size_t{d[pos]} << 8 | d[pos + 1];
+    if (len < 2 || pos + len > n) return;
+    const uint8_t* seg = d + pos + 2;
+    const size_t sn = len - 2;
+    if (marker == 0xc4) {  // DHT: one or more tables
+      for (size_t at = 0; at + 17 <= sn;) {
+        const int tc = seg[at] >> 4, th = seg[at] & 15;
+        if (tc > 1 || th > 3) return;
+        size_t count = 0;
+        for (int i = 1; i <= 16; ++i) count += seg[at + i];
+        // stb writes the code lengths and symbols into 257- and 256-entry arrays unchecked.
+        if (count > 256)
+          fail(fmt::format("a Huffman table has {} codes (at most 256)", count));
+        (tc == 0 ? dc : ac)[th] = true;
+        at += 17 + count;
+      }
+    } else if (marker == 0xdb) {  // DQT
+      for (size_t at = 0; at < sn;) {
+        const int pq = seg[at] >> 4, tq = seg[at] & 15;
+        if (tq > 3) return;
+        dqt[tq] = true;
+        at += 1 + (pq ? 128 : 64);
+      }
+    } else if (marker >= 0xc0 && marker <= 0xc2 && !have_sof) {  // the SOF stb uses
+      have_sof = true;
+      progressive = marker == 0xc2;
+      if (sn < 6) return;
+      for (size_t i = 0; i < seg[5] && 8 + 3 * i < sn; ++i)
+        comps.push_back({seg[6 + 3 * i], seg[8 + 3 * i], false});
+    } else if (marker == 0xda) {  // SOS, then entropy-coded data up to the next marker
+      if (!have_sof || sn < 1 || sn < 4 + 2 * size_t{seg[0]}) return;
+      const int ns = seg[0];
+      const int ss = seg[1 + 2 * ns], ah = seg[3 + 2 * ns] >> 4;
+      for (int i = 0; i < ns; ++i) {
+        const int id = seg[1 + 2 * i], td = seg[2 + 2 * i] >> 4, ta = seg[2 + 2 * i] & 15;
+        if (td > 3 || ta > 3) return;
+        for (Component& c : comps) {
+          if (c.id != id) continue;
+          if (c.tq > 3) return;
+          if (!dqt[c.tq])
+            fail(fmt::format("component {} uses quantization table {}, which is not defined "
+                             "before its scan", id, c.tq));
+          const bool uses_dc = !progressive || (ss == 0 && ah == 0);
+          const bool uses_ac = !progressive || ss > 0;
+          if (uses_dc && !dc[td])
+            fail(fmt::format("a scan uses DC Huffman table {}, which is not defined before it",
+                             td));
+          if (uses_ac && !ac[ta])
+            fail(fmt::format("a scan uses AC Huffman table {}, which is not defined before it",
+                             ta));
+          if (!progressive || (ss == 0 && ah == 0)) c.coded = true;
+        }
+      }
+      pos += len;
+      while (pos + 1 < n && !(d[pos] == 0xff && d[pos + 1] != 0 &&
+                              !(d[pos + 1] >= 0xd0 && d[pos + 1] <= 0xd7)))
+        ++pos;
+      continue;
+    }
+    pos += len;
+  }
+  for (const Component& c : comps)
+    if (!c.coded)
+      fail(fmt::format("component {} is never coded{}", c.id, progressive ? " by a DC scan" : ""));
 }
 
 struct StbiFree {
@@ -58,14 +149,18 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name) {
   MRNN_CHECK(size <= static_cast<size_t>(INT_MAX), "{}: {} bytes is too large to decode", name,
              size);
   const int len = static_cast<int>(size);
+  if (format[0] == 'J') check_jpeg_tables(data, size, name);
   int w = 0, h = 0, channels = 0;
   // Refuse huge images before decoding allocates for them. When stb cannot read the header here,
   // the decode below fails at the same place and reports the format's own reason (stbi_info's
   // reason is only that no format matched).
   if (stbi_info_from_memory(data, len, &w, &h, &channels)) {
-    MRNN_CHECK(int64_t{w} * h <= kMaxImagePixels, "{}: {} image of {}x{} pixels exceeds the limit "
-               "of {} pixels (corrupt header?)", name, format, w, h, kMaxImagePixels);
-    if (format[0] == 'B' && w > 0 && h > 0) check_bmp_size(data, size, w, h, name);
+    // stbi_info reports a top-down BMP's height as negative (found by fuzz_image).
+    const int64_t aw = std::abs(int64_t{w}), ah = std::abs(int64_t{h});
+    MRNN_CHECK(aw * ah <= kMaxImagePixels, "{}: {} image of {}x{} pixels exceeds the limit of {} "
+               "pixels (corrupt header?)", name, format, aw, ah, kMaxImagePixels);
+    if (format[0] == 'B' && aw > 0 && ah > 0)
+      check_bmp_size(data, size, static_cast<int>(aw), static_cast<int>(ah), name);
   }
   stbi_set_flip_vertically_on_load_thread(0);
   std::unique_ptr<stbi_uc, StbiFree> pixels(stbi_load_from_memory(data, len, &w, &h, &channels, 3));
@@ -76,7 +171,8 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name) {
   Image img;
   img.width = w;
   img.height = h;
-  img.rgb.assign(pixels.get(), pixels.get() + size_t{3} * static_cast<size_t>(w) * static_cast<size_t>(h));
+  const size_t bytes = size_t{3} * static_cast<size_t>(w) * static_cast<size_t>(h);
+  img.rgb.assign(pixels.get(), pixels.get() + bytes);
   return img;
 }
 
@@ -87,7 +183,8 @@ Image load_image(const std::string& path) {
 
 std::vector<uint8_t> encode_png(const Image& img) {
   MRNN_CHECK(img.width > 0 && img.height > 0 &&
-                 img.rgb.size() == size_t{3} * static_cast<size_t>(img.width) * static_cast<size_t>(img.height),
+                 img.rgb.size() == size_t{3} * static_cast<size_t>(img.width) *
+                                       static_cast<size_t>(img.height),
              "encode_png: image of {}x{} pixels holds {} bytes (expected 3 per pixel, non-empty)",
              img.width, img.height, img.rgb.size());
   MRNN_CHECK(int64_t{img.width} * 3 <= INT_MAX, "encode_png: rows of {} pixels are too wide",

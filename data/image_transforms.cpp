@@ -81,7 +81,11 @@ Image crop(const Image& img, int x, int y, int width, int height) {
 Image center_crop(const Image& img, int width, int height) {
   check_image(img, "center_crop");
   check_window(img, 0, 0, width, height, "center_crop");
-  return crop(img, (img.width - width) / 2, (img.height - height) / 2, width, height);
+  // torchvision: int(round((W - w) / 2.0)), Python rounding halves to even.
+  auto origin = [](int slack) {
+    return slack / 2 + ((slack % 2 == 1 && (slack / 2) % 2 == 1) ? 1 : 0);
+  };
+  return crop(img, origin(img.width - width), origin(img.height - height), width, height);
 }
 
 CropOrigin crop_origin_from_uniform(double u1, double u2, int img_w, int img_h, int crop_w,
@@ -104,7 +108,8 @@ Image flip_horizontal(const Image& img) {
     const uint8_t* src = img.rgb.data() + static_cast<size_t>(y) * img.width * 3;
     uint8_t* dst = out.rgb.data() + static_cast<size_t>(y) * img.width * 3;
     for (int x = 0; x < img.width; ++x)
-      std::memcpy(dst + static_cast<size_t>(img.width - 1 - x) * 3, src + static_cast<size_t>(x) * 3, 3);
+      std::memcpy(dst + static_cast<size_t>(img.width - 1 - x) * 3,
+                  src + static_cast<size_t>(x) * 3, 3);
   }
   return out;
 }

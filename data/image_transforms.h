@@ -26,8 +26,9 @@ Image resize_shorter_side(const Image& img, int shorter);
 // throws Error naming the window and the image size otherwise.
 Image crop(const Image& img, int x, int y, int width, int height);
 
-// The centred width x height window: x = (img.width - width) / 2, y likewise (rounded down).
-// Requires the window to fit in img.
+// The centred width x height window at x = round((img.width - width) / 2), y likewise, halves
+// rounded to even as torchvision's center_crop does (slack 3 -> 2, slack 5 -> 2).
+// Requires the window to fit in img; throws Error otherwise.
 Image center_crop(const Image& img, int width, int height);
 
 struct CropOrigin {

@@ -1,5 +1,6 @@
-// Image loading (stb_image) and transforms. Fixtures come from tests/fixtures/databin/make_images.py
-// (Pillow, plus a minimal 16-bit PNG encoder); pattern() below recomputes their pixel formulas.
+// Image loading (stb_image) and transforms. Fixtures come from
+// tests/fixtures/databin/make_images.py (Pillow, plus a minimal 16-bit PNG encoder); pattern()
+// below recomputes their pixel formulas.
 // Lossless formats must match exactly, JPEG within a few levels; resize is compared with Pillow's
 // BILINEAR resize (what torchvision applies to PIL images).
 #include <catch2/catch.hpp>
@@ -74,7 +75,9 @@ TEST_CASE("image: lossless formats decode to exact RGB", "[image]") {
     CHECK(img.height == H);
     CHECK(img.rgb == expected.rgb);
   }
-  const Image grey = make(W, H, [](int x, int y) { return std::array<int, 3>{gray(x, y), gray(x, y), gray(x, y)}; });
+  const Image grey = make(W, H, [](int x, int y) {
+    return std::array<int, 3>{gray(x, y), gray(x, y), gray(x, y)};
+  });
   for (const char* name : {"gray.png", "gray_alpha.png", "gray16.png"}) {
     INFO(name);
     CHECK(load_image(fixture(name)).rgb == grey.rgb);
@@ -132,7 +135,8 @@ TEST_CASE("image: memory decoding and PNG save round trip", "[image]") {
 }
 
 TEST_CASE("image: unreadable inputs name the file and the reason", "[image]") {
-  CHECK_THROWS_WITH(load_image(fixture("nope.png")), Contains("nope.png") && Contains("cannot open"));
+  CHECK_THROWS_WITH(load_image(fixture("nope.png")),
+                    Contains("nope.png") && Contains("cannot open"));
   const std::vector<uint8_t> text = {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'};
   CHECK_THAT(decode_error(text, "notes.txt"),
              Contains("notes.txt") && Contains("not a PNG, JPEG or BMP") && Contains("68656c6c6f"));
@@ -154,9 +158,20 @@ TEST_CASE("image: unreadable inputs name the file and the reason", "[image]") {
   const std::vector<uint8_t> bmp = InputFile(fixture("rgb.bmp")).read_all();  // 24-bit, 7x5
   const std::vector<uint8_t> bmp_cut(bmp.begin(), bmp.end() - 30);
   CHECK_THAT(decode_error(bmp_cut, "cut.bmp"),
-             Contains("cut.bmp: cannot decode BMP image: truncated") && Contains("need 171 bytes, the file has 144"));
+             Contains("cut.bmp: cannot decode BMP image: truncated") &&
+                 Contains("need 171 bytes, the file has 144"));
   const std::vector<uint8_t> bmp_nopad(bmp.begin(), bmp.end() - 3);  // last row's padding only
   CHECK(decode_error(bmp_nopad, "nopad.bmp").empty());
+  // A negative height means rows stored top-down (stbi_info then reports the height negative).
+  std::vector<uint8_t> top_down = bmp;
+  top_down[22] = 0xfb, top_down[23] = top_down[24] = top_down[25] = 0xff;  // -5
+  const Image flipped = decode_image(top_down.data(), top_down.size(), "top_down.bmp");
+  CHECK(flipped.rgb == make(W, H, [](int x, int y) { return pattern(x, H - 1 - y); }).rgb);
+  const std::vector<uint8_t> top_down_cut(top_down.begin(), top_down.end() - 30);
+  CHECK_THAT(decode_error(top_down_cut, "cut_top_down.bmp"), Contains("truncated"));
+  top_down[22] = 0x00, top_down[23] = 0x00, top_down[24] = 0x00, top_down[25] = 0x80;  // -2^31
+  CHECK_THAT(decode_error(top_down, "tall.bmp"),
+             Contains("tall.bmp") && Contains("exceeds the limit"));
 
   // Headers claiming huge sizes are refused before decoding: by our pixel limit, or by stb's.
   auto with_size = [](std::vector<uint8_t> bytes, uint8_t b1, uint8_t b2, uint8_t b3) {
@@ -168,6 +183,45 @@ TEST_CASE("image: unreadable inputs name the file and the reason", "[image]") {
              Contains("big.png") && Contains("10000x10000") && Contains("exceeds the limit"));
   CHECK_THAT(decode_error(with_size(gray_png, 0x01, 0x86, 0xa0), "huge.png"),  // 100000^2
              Contains("huge.png") && Contains("cannot decode PNG image: too large"));
+}
+
+namespace {
+// Offset of the payload (after the length) of the n-th marker segment of a JPEG before its scan.
+size_t jpeg_segment(const std::vector<uint8_t>& jpg, uint8_t marker, int n) {
+  for (size_t pos = 2; pos + 4 <= jpg.size();) {
+    const size_t len = size_t{jpg[pos + 2]} << 8 | jpg[pos + 3];
+    if (jpg[pos + 1] == marker && n-- == 0) return pos + 4;
+    if (jpg[pos + 1] == 0xda) break;
+    pos += 2 + len;
+  }
+  FAIL("segment not found");
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("image: JPEGs using undefined tables or uncoded components are refused", "[image]") {
+  // stb_image 2.27 would decode them from uninitialised memory (fuzz_image found an assertion
+  // abort). smooth.jpg: DQT 0, DQT 1, SOF (components 1, 2, 3 using tables 0, 1, 1), DHT DC0,
+  // AC0, DC1, AC1, SOS.
+  const std::vector<uint8_t> jpg = InputFile(fixture("smooth.jpg")).read_all();
+  REQUIRE(decode_error(jpg, "ok.jpg").empty());
+
+  std::vector<uint8_t> b = jpg;
+  b[jpeg_segment(b, 0xc4, 3)] = 0x13;  // AC table 1 -> AC table 3
+  CHECK_THAT(decode_error(b, "ac.jpg"),
+             Contains("ac.jpg: cannot decode JPEG image: a scan uses AC Huffman table 1"));
+  b = jpg;
+  b[jpeg_segment(b, 0xc4, 2)] = 0x02;  // DC table 1 -> DC table 2
+  CHECK_THAT(decode_error(b, "dc.jpg"), Contains("DC Huffman table 1, which is not defined"));
+  b = jpg;
+  b[jpeg_segment(b, 0xdb, 1)] = 0x02;  // quantization table 1 -> 2
+  CHECK_THAT(decode_error(b, "dqt.jpg"), Contains("component 2 uses quantization table 1"));
+  b = jpg;
+  b[jpeg_segment(b, 0xc0, 0) + 6 + 3 * 2] = 9;  // SOF component id 3 -> 9
+  CHECK_THAT(decode_error(b, "comp.jpg"), Contains("component 9 is never coded"));
+  b = jpg;
+  b[jpeg_segment(b, 0xc4, 1) + 16] = 255;  // AC table 0: 255 instead of 125 codes of length 16
+  CHECK_THAT(decode_error(b, "dht.jpg"), Contains("Huffman table has 292 codes (at most 256)"));
 }
 
 TEST_CASE("image transforms: crops, flip, crop origins", "[image]") {
@@ -182,8 +236,13 @@ TEST_CASE("image transforms: crops, flip, crop origins", "[image]") {
   CHECK_THROWS(crop(img, -1, 0, 3, 2));
   CHECK_THROWS(crop(img, 0, 0, 0, 2));
 
-  const Image cc = center_crop(img, 4, 3);  // origin ((7-4)/2, (5-3)/2) = (1, 1)
-  CHECK(cc.rgb == crop(img, 1, 1, 4, 3).rgb);
+  // torchvision's origin: round(slack / 2) with Python's half-to-even rounding.
+  CHECK(center_crop(img, 4, 3).rgb == crop(img, 2, 1, 4, 3).rgb);  // round(1.5) = 2, round(1) = 1
+  CHECK(center_crop(img, 6, 4).rgb == crop(img, 0, 0, 6, 4).rgb);  // round(0.5) = 0 twice
+  CHECK(center_crop(img, 2, 1).rgb == crop(img, 2, 2, 2, 1).rgb);  // round(2.5) = 2, round(2) = 2
+  const Image wide = make(16, 3, pattern);
+  CHECK(center_crop(wide, 9, 3).rgb == crop(wide, 4, 0, 9, 3).rgb);  // round(3.5) = 4
+  CHECK(center_crop(wide, 5, 3).rgb == crop(wide, 6, 0, 5, 3).rgb);  // round(5.5) = 6
   CHECK_THROWS(center_crop(img, 8, 3));
 
   const Image f = flip_horizontal(img);
@@ -201,7 +260,8 @@ TEST_CASE("image transforms: crops, flip, crop origins", "[image]") {
   CHECK_THROWS(crop_origin_from_uniform(1.0, 0.0, 7, 5, 3, 5));
   CHECK_THROWS(crop_origin_from_uniform(0.5, 0.5, 7, 5, 8, 5));
   int hits[5] = {};
-  for (int i = 0; i < 1000; ++i) ++hits[crop_origin_from_uniform((i + 0.5) / 1000, 0, 7, 5, 3, 5).x];
+  for (int i = 0; i < 1000; ++i)
+    ++hits[crop_origin_from_uniform((i + 0.5) / 1000, 0, 7, 5, 3, 5).x];
   for (int h : hits) CHECK(h == 200);  // evenly spread draws hit every origin equally
 }
 

@@ -32,7 +32,8 @@ std::vector<uint8_t> make_npy(const std::string& dict, const std::vector<uint8_t
   while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
-  for (size_t i = 0; i < prefix - 8; ++i) out.push_back(static_cast<uint8_t>(header.size() >> (8 * i)));
+  for (size_t i = 0; i < prefix - 8; ++i)
+    out.push_back(static_cast<uint8_t>(header.size() >> (8 * i)));
   out.insert(out.end(), header.begin(), header.end());
   out.insert(out.end(), data.begin(), data.end());
   return out;
@@ -203,7 +204,8 @@ TEST_CASE("npy: every header check raises an Error naming the file and field", "
   const std::vector<uint8_t> two = f32_bytes({1.f, 2.f});
   REQUIRE(error_of(make_npy(ok, two)).empty());
   REQUIRE(error_of(make_npy(ok, two, 2)).empty());
-  REQUIRE(error_of(make_npy("{\"shape\":(2,),\"descr\":\"<f4\",\"fortran_order\":False}", two)).empty());
+  const std::string reordered = "{\"shape\":(2,),\"descr\":\"<f4\",\"fortran_order\":False}";
+  REQUIRE(error_of(make_npy(reordered, two)).empty());
 
   auto expect = [](const std::vector<uint8_t>& bytes, const std::string& field,
                    const std::string& detail) {
@@ -289,9 +291,11 @@ TEST_CASE("npy: every header check raises an Error naming the file and field", "
          "expected ',' or ')'");
   expect(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (02,)}", two), "'shape'",
          "leading zeros");
-  expect(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", two),
+  expect(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}",
+                  two),
          "'shape'", "64 bits");
-  expect(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", two),
+  expect(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}",
+                  two),
          "'shape'", "element count");
   expect(make_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,)}", two),
          "'shape'", "byte count");

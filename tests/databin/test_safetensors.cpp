@@ -53,7 +53,8 @@ TEST_CASE("safetensors: reads the reference package's golden file exactly", "[sa
 
   CHECK(t.at("weight").type == ElemType::F32);
   CHECK(t.at("weight").shape == std::vector<int64_t>{2, 3});
-  CHECK(values<float>(t.at("weight")) == std::vector<float>{-0.5f, -0.25f, 0.f, 0.25f, 0.5f, 0.75f});
+  CHECK(values<float>(t.at("weight")) ==
+        std::vector<float>{-0.5f, -0.25f, 0.f, 0.25f, 0.5f, 0.75f});
   CHECK(values<double>(t.at("bias")) == std::vector<double>{1.5, -2.0, 1e-300});
   CHECK(t.at("ids").shape == std::vector<int64_t>{2, 2});
   CHECK(values<int64_t>(t.at("ids")) ==
@@ -143,8 +144,8 @@ TEST_CASE("safetensors: writer refuses bad input", "[safetensors]") {
   RawArray bad = RawArray::from_values<float>({2}, {1.f, 2.f});
   bad.shape = {3};
   CHECK_THROWS_WITH(encode_safetensors({{"a", bad}}), Contains("need 12 bytes"));
-  CHECK_THROWS_WITH(encode_safetensors({{"__metadata__", RawArray::from_values<float>({1}, {1.f})}}),
-                    Contains("__metadata__"));
+  const RawArray one = RawArray::from_values<float>({1}, {1.f});
+  CHECK_THROWS_WITH(encode_safetensors({{"__metadata__", one}}), Contains("__metadata__"));
   CHECK_THROWS_WITH(encode_safetensors({{"bad\xff", RawArray::from_values<float>({1}, {1.f})}}),
                     Contains("not valid UTF-8"));
   CHECK_THROWS_WITH(encode_safetensors({}, {{"k", "\xc3"}}), Contains("metadata value"));

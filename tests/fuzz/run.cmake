@@ -1,0 +1,122 @@
+# Configures and builds the fuzz project (tests/fuzz) into OUT, replays every regressions/<name>/
+# input, then fuzzes each fuzz_<name> briefly from corpus/<name>/. Fails if any fuzzer fails.
+#   cmake -DSRC=<repo root> -DOUT=<build>/fuzz [-DRUNS=2000] [-DMAX_TIME=0] [-DONLY=<regex>]
+#         [-DJOBS=2] -P tests/fuzz/run.cmake
+# RUNS = executions per fuzzer (-1 = unlimited), MAX_TIME = seconds per fuzzer (0 = no limit),
+# ONLY = run only the fuzzers whose name matches. tests/fuzz/<name>.dict, when present, is passed
+# as the libFuzzer dictionary. New corpus entries go to OUT/work/<name>/, crash reproducers to
+# OUT/artifacts/; the checked-in corpus is never modified.
+cmake_minimum_required(VERSION 3.25)
+foreach(var SRC OUT)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "run.cmake: pass -D${var}=...")
+  endif()
+endforeach()
+if(NOT DEFINED RUNS)
+  set(RUNS 2000)
+endif()
+if(NOT DEFINED MAX_TIME)
+  set(MAX_TIME 0)
+endif()
+if(NOT DEFINED JOBS)
+  set(JOBS 2)
+endif()
+set(FUZZ_DIR ${SRC}/tests/fuzz)
+set(asan_options ASAN_OPTIONS=max_malloc_fill_size=16777216:malloc_fill_byte=190)
+
+function(step what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "fuzz: ${what} failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+
+# ---- configure + build -------------------------------------------------------------------------
+if(NOT EXISTS ${OUT}/CMakeCache.txt)
+  set(args -S ${FUZZ_DIR} -B ${OUT})
+  find_program(NINJA ninja)
+  if(NINJA)
+    list(APPEND args -G Ninja)
+  endif()
+  find_program(CLANG_CXX NAMES clang++ clang++-14 clang++-15 clang++-16)
+  find_program(CLANG_C NAMES clang clang-14 clang-15 clang-16)
+  if(CLANG_CXX AND CLANG_C)
+    list(APPEND args -DCMAKE_C_COMPILER=${CLANG_C} -DCMAKE_CXX_COMPILER=${CLANG_CXX})
+  else()
+    message(WARNING "fuzz: clang not found; building replay-only fuzzers (no mutation)")
+  endif()
+  step("configure" ${CMAKE_COMMAND} ${args})
+endif()
+step("build" ${CMAKE_COMMAND} --build ${OUT} --parallel ${JOBS})
+execute_process(COMMAND ${CMAKE_COMMAND} -L -N ${OUT} OUTPUT_VARIABLE cache)
+string(REGEX MATCH "MRNN_FUZZ_ENGINE:STRING=([a-z]+)" _ "${cache}")
+set(engine ${CMAKE_MATCH_1})
+
+# ---- run ---------------------------------------------------------------------------------------
+file(GLOB sources ${FUZZ_DIR}/fuzz_*.cpp)
+list(SORT sources)
+set(summary "")
+foreach(src IN LISTS sources)
+  get_filename_component(fuzzer ${src} NAME_WE)
+  string(REGEX REPLACE "^fuzz_" "" name ${fuzzer})
+  if(DEFINED ONLY AND NOT fuzzer MATCHES "${ONLY}")
+    continue()
+  endif()
+  set(exe ${OUT}/${fuzzer})
+  set(corpus ${FUZZ_DIR}/corpus/${name})
+  set(regress ${FUZZ_DIR}/regressions/${name})
+  file(MAKE_DIRECTORY ${corpus} ${regress} ${OUT}/artifacts)
+  set(work ${OUT}/work/${name})
+  file(REMOVE_RECURSE ${work})
+  file(MAKE_DIRECTORY ${work})
+
+  # Every past crash, once each.
+  file(GLOB crashes ${regress}/*)
+  list(LENGTH crashes ncrashes)
+  if(ncrashes GREATER 0)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env ${asan_options} ${exe} ${crashes} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                    ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0)
+      string(LENGTH "${out}" n)
+      math(EXPR from "${n} - 6000")
+      if(from LESS 0)
+        set(from 0)
+      endif()
+      string(SUBSTRING "${out}" ${from} -1 tail)
+      message(FATAL_ERROR "fuzz: ${fuzzer} fails on a regression input in ${regress}:\n${tail}")
+    endif()
+  endif()
+
+  # A short campaign from the seeds (and the regressions).
+  set(dict "")
+  if(EXISTS ${FUZZ_DIR}/${name}.dict)
+    set(dict -dict=${FUZZ_DIR}/${name}.dict)
+  endif()
+  if(engine STREQUAL "libfuzzer")
+    # Fill whole allocations with a fixed byte so reads of uninitialised memory (which stb has
+    # had) behave the same in every run.
+    set(cmd ${CMAKE_COMMAND} -E env ${asan_options} ${exe} ${dict} -runs=${RUNS} -max_total_time=${MAX_TIME} -seed=1 -timeout=30
+        -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix=${OUT}/artifacts/${fuzzer}-
+        ${work} ${corpus} ${regress})
+  else()
+    set(cmd ${exe} ${corpus} ${regress})
+  endif()
+  string(TIMESTAMP t0 "%s")
+  execute_process(COMMAND ${cmd} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  string(TIMESTAMP t1 "%s")
+  math(EXPR secs "${t1} - ${t0}")
+  string(REGEX MATCH "stat::number_of_executed_units: *([0-9]+)" _ "${out}")
+  set(execs "${CMAKE_MATCH_1}")
+  if(NOT rc EQUAL 0)
+    string(LENGTH "${out}" n)
+    math(EXPR from "${n} - 6000")
+    if(from LESS 0)
+      set(from 0)
+    endif()
+    string(SUBSTRING "${out}" ${from} -1 tail)
+    message(FATAL_ERROR "fuzz: ${fuzzer} failed (exit ${rc}). The reproducer is in "
+            "${OUT}/artifacts/; fix the reader, then copy the file into ${regress}/.\n${tail}")
+  endif()
+  string(APPEND summary "  ${fuzzer}: ok, ${execs} executions in ${secs} s (${ncrashes} regressions replayed)\n")
+endforeach()
+message(STATUS "fuzz (${engine}):\n${summary}")
