@@ -133,7 +133,8 @@ class DictParser {
   }
   int64_t integer(const std::string& field, size_t dim) {
     if (peek() == '-') fail(field, fmt::format("dimension {} is negative", dim));
-    if (peek() < '0' || peek() > '9') fail(field, fmt::format("dimension {}: expected a non-negative integer", dim));
+    if (peek() < '0' || peek() > '9')
+      fail(field, fmt::format("dimension {}: expected a non-negative integer", dim));
     if (peek() == '0' && pos_ + 1 < s_.size() && s_[pos_ + 1] >= '0' && s_[pos_ + 1] <= '9')
       fail(field, fmt::format("dimension {}: leading zeros are not allowed", dim));
     int64_t v = 0;
@@ -193,7 +194,8 @@ ElemType parse_descr(const std::string& descr, const std::string& name) {
   if (elem_size(e->type) == 1) {
     if (order != '|' && order != '<' && order != '>') fail("has an invalid byte-order character");
   } else if (order == '>') {
-    fail("is big-endian, which is not supported (convert with arr.astype(arr.dtype.newbyteorder('<')))");
+    fail("is big-endian, which is not supported (convert with "
+         "arr.astype(arr.dtype.newbyteorder('<')))");
   } else if (order != '<') {
     fail("has no explicit little-endian byte order '<'");
   }
@@ -207,7 +209,8 @@ struct Prefix {
 };
 
 // Requires data[0, avail) to hold min(file_size, 12) bytes at least.
-Prefix parse_prefix(const uint8_t* data, size_t avail, uint64_t file_size, const std::string& name) {
+Prefix parse_prefix(const uint8_t* data, size_t avail, uint64_t file_size,
+                    const std::string& name) {
   MRNN_CHECK(file_size >= 10, "{}: .npy field 'magic': file is {} bytes, too short for a .npy "
              "header (at least 10)", name, file_size);
   MRNN_CHECK(std::memcmp(data, kMagic, kMagicLen) == 0, "{}: .npy field 'magic': expected "
@@ -306,7 +309,8 @@ std::vector<uint8_t> header_bytes(const RawArray& a) {
   std::memcpy(out.data(), kMagic, kMagicLen);
   out[6] = static_cast<uint8_t>(major);
   out[7] = 0;
-  for (size_t i = 0; i < prefix_len - 8; ++i) out[8 + i] = static_cast<uint8_t>(header_len >> (8 * i));
+  for (size_t i = 0; i < prefix_len - 8; ++i)
+    out[8 + i] = static_cast<uint8_t>(header_len >> (8 * i));
   std::memcpy(out.data() + prefix_len, dict.data(), dict.size());
   out.back() = '\n';
   return out;

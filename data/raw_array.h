@@ -218,7 +218,7 @@ inline std::vector<float> to_f32(const RawArray& a) {
   return out;
 }
 
-// ---- File byte I/O shared by the feature-file and image readers and writers ----------------------
+// ---- File byte I/O shared by the feature-file and image readers and writers --------------------
 
 // A file opened for reading whose size is known; reads name the path in their errors.
 class InputFile {
@@ -317,7 +317,8 @@ inline void write_file_atomic(const std::string& path,
     MRNN_FAIL("{}: rename from {} failed: {}", path, tmp, std::strerror(err));
   }
   const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir =
+      slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {  // best effort: the rename itself already happened
     ::fsync(dfd);

@@ -27,11 +27,11 @@ template <typename T> std::vector<T> values(const RawArray& a) {
 
 // A .safetensors file with the given JSON header text (unpadded) and data buffer.
 std::vector<uint8_t> make_st(const std::string& header, const std::vector<uint8_t>& data) {
-  std::vector<uint8_t> out(8);
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i));
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(uint64_t{header.size()} >> (8 * i));
+  out += header;
+  out.append(data.begin(), data.end());
+  return std::vector<uint8_t>(out.begin(), out.end());
 }
 
 std::string error_of(const std::vector<uint8_t>& bytes) {
