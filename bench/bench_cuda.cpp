@@ -1,13 +1,23 @@
-// CUDA vs CPU kernel benchmarks through the op API: GEMM, elementwise, softmax, cross entropy
-// (forward + backward) and host<->device copies, each with a bytes or FLOPs counter so the result
-// reads as a fraction of the device's limits. CUDA cases are timed with CUDA events around the
+// CUDA vs CPU kernel benchmarks through the op API: GEMM, elementwise, row sums, softmax, cross
+// entropy (forward + backward), the fused output layer linear_cross_entropy against linear +
+// cross_entropy (f32 and TF32 GEMMs) and its row kernel alone, dropout, embedding (sort-based and
+// atomic backward), conv2d and host<->device copies, each with a bytes or FLOPs counter so the
+// result reads as a fraction of the device's limits (the output layer also reports the fractions
+// of HBM bandwidth and GEMM peak directly: HBM_frac, GEMM_frac). CUDA cases are timed with CUDA events around the
 // ops (manual time, after a warm-up that creates handles and fills the allocator's cache); without
 // a GPU, or in a build without the CUDA backend, they are skipped with a message and the CPU cases
 // still run.
 //   ./build/bench/bench_cuda --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "kernels/fused.h"
 #include "kernels/ops.h"
+#include "kernels/cpu/cpu_ops.h"
 #ifdef MRNN_WITH_CUDA
 #include "kernels/cuda/device.h"
 #endif
@@ -116,6 +126,62 @@ void BM_cross_entropy(benchmark::State& st, Device dev) {
   st.SetBytesProcessed(st.iterations() * 12 * rows * v);
 }
 
+// Row sums of [rows, n]: each element read once -> 4 bytes per element. (64, 262144) takes the
+// chunked two-pass path, (4096, 4096) one block per row.
+void BM_sum_rows(benchmark::State& st, Device dev) {
+  if (!usable(st, dev)) return;
+  const int64_t rows = st.range(0), n = st.range(1);
+  Tensor x = randn_on({rows, n}, dev, 9);
+  NoGradGuard ng;
+  timed(st, dev, [&] { benchmark::DoNotOptimize(sum(x, {1}).raw_data()); });
+  st.SetBytesProcessed(st.iterations() * 4 * rows * n);
+}
+
+// Inverted dropout over n f32: mask written (4 bytes), then x * mask (8 read, 4 written).
+void BM_dropout(benchmark::State& st, Device dev) {
+  if (!usable(st, dev)) return;
+  const int64_t n = st.range(0);
+  Tensor x = randn_on({n}, dev, 10);
+  Generator g(11);
+  NoGradGuard ng;
+  timed(st, dev, [&] { benchmark::DoNotOptimize(dropout(x, 0.5, true, g).raw_data()); });
+  st.SetBytesProcessed(st.iterations() * 16 * n);
+}
+
+// Embedding forward + backward for a 10000 x 512 table and 64 x 20 ids, a quarter of them the
+// padding id 0 (one long run for the sort-based mode). Bytes: the rows gathered and scattered
+// (2 x ids x 512 x 4); the weight gradient's zero fill and copy come on top.
+void BM_embedding(benchmark::State& st, Device dev, bool deterministic) {
+  if (!usable(st, dev)) return;
+  const int64_t v = 10000, d = 512, n = 64 * 20;
+  Tensor w = randn_on({v, d}, dev, 12).requires_grad_();
+  std::vector<int64_t> ids(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = i % 4 == 0 ? 0 : (i * 7919) % v;
+  Tensor idx = Tensor::from_vector(ids, {64, 20}).to(dev);
+  Tensor g = randn_on({64, 20, d}, dev, 13);
+#ifdef MRNN_WITH_CUDA
+  const bool was = cuda::deterministic();
+  cuda::set_deterministic(deterministic);
+#endif
+  timed(st, dev, [&] {
+    w.zero_grad();
+    embedding(w, idx).backward(g);
+  });
+#ifdef MRNN_WITH_CUDA
+  cuda::set_deterministic(was);
+#endif
+  st.SetBytesProcessed(st.iterations() * 2 * n * d * 4);
+}
+
+// conv2d forward, x [32, 16, 32, 32], w [32, 16, 3, 3], padding 1: 2 * N*O*H*W*C*9 FLOPs.
+void BM_conv2d(benchmark::State& st, Device dev) {
+  if (!usable(st, dev)) return;
+  Tensor x = randn_on({32, 16, 32, 32}, dev, 14), w = randn_on({32, 16, 3, 3}, dev, 15);
+  NoGradGuard ng;
+  timed(st, dev, [&] { benchmark::DoNotOptimize(conv2d(x, w, Tensor(), 1, 1).raw_data()); });
+  flops(st, 2.0 * 32 * 32 * 32 * 32 * 16 * 9);
+}
+
 // Host -> device and back of n f32 (pinned staging above 1 MiB): 8 bytes moved per element.
 void BM_round_trip(benchmark::State& st, Device dev) {
   if (!usable(st, dev) || dev.is_cpu()) return;
@@ -123,6 +189,114 @@ void BM_round_trip(benchmark::State& st, Device dev) {
   Tensor h = randn_on({n}, Device::cpu(), 8);
   for (auto _ : st) benchmark::DoNotOptimize(h.to(dev).to(Device::cpu()).raw_data());
   st.SetBytesProcessed(st.iterations() * 8 * n);
+}
+
+// ---- the fused output layer (kernels/ops_linear_xent.cpp) ----
+// Datasheet peaks the fractions are taken against (NVIDIA H100 / H200 datasheets: dense TF32 is
+// half the with-sparsity figure). Other cards are measured against the H100 SXM numbers, and the
+// label says so.
+struct Peaks {
+  std::string card;
+  double hbm, fp32, tf32;  // bytes/s, FLOP/s, FLOP/s
+};
+
+Peaks peaks_of(Device dev) {
+  Peaks h100{"H100 SXM peaks", 3.35e12, 67e12, 494.7e12};
+#ifdef MRNN_WITH_CUDA
+  if (dev.is_cuda()) {
+    const std::string d = cuda::device_description(dev.index);
+    if (d.find("H200") != std::string::npos) return {"H200 peaks", 4.8e12, 67e12, 494.7e12};
+    if (d.find("H100") != std::string::npos && d.find("PCIe") != std::string::npos)
+      return {"H100 PCIe peaks", 2.0e12, 51.2e12, 378e12};
+    if (d.find("H100") == std::string::npos) h100.card = "H100 SXM peaks assumed for " + d;
+  }
+#else
+  (void)dev;
+#endif
+  return h100;
+}
+
+// Counted work of one forward + backward of the output layer, x [n, h], weight [v, h], bias [v]:
+// FLOPs of the three GEMMs (logits, dx, dW), 2nhv each (the bias gradient and the softmax are
+// O(nv), under 0.1% of it); bytes of the floor for any method that materializes the logits: the
+// logits written once and read once (2nv elements), x read and dx written (2nh), W read and dW
+// written (2vh), bias read and db written (2v). On the GPU the fractions of the card's HBM
+// bandwidth and of its f32 (or TF32) GEMM peak are reported as HBM_frac and GEMM_frac.
+void output_layer_counters(benchmark::State& st, Device dev, int64_t n, int64_t h, int64_t v, int64_t esize,
+                           bool tf32) {
+  const double fl = 6.0 * static_cast<double>(n) * static_cast<double>(h) * static_cast<double>(v);
+  const double by = static_cast<double>(esize) * (2.0 * n * v + 2.0 * n * h + 2.0 * v * h + 2.0 * v);
+  flops(st, fl);
+  st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(by));
+  if (!dev.is_cuda()) return;
+  const Peaks p = peaks_of(dev);
+  st.counters["HBM_frac"] = benchmark::Counter(by / p.hbm, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GEMM_frac"] =
+      benchmark::Counter(fl / (tf32 ? p.tf32 : p.fp32), benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(p.card);
+}
+
+// Padding id 0 on every 5th row, other targets spread over the vocabulary.
+Tensor output_targets(int64_t n, int64_t v, Device dev) {
+  std::vector<int64_t> t(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) t[static_cast<size_t>(i)] = i % 5 == 4 ? 0 : 1 + (i * 7919) % (v - 1);
+  return Tensor::from_vector(t).to(dev);
+}
+
+// Forward + backward of the output layer and its loss, [n, h] x [v, h]^T + b, f32: the fused op
+// (row blocks, gradient in the forward pass) or linear + cross_entropy (full [n, v] logits, the
+// softmax recomputed in backward). tf32: f32 GEMMs on TF32 tensor cores (CUDA only).
+void output_layer(benchmark::State& st, Device dev, bool fused, bool tf32) {
+  if (!usable(st, dev)) return;
+  const int64_t n = st.range(0), h = st.range(1), v = st.range(2);
+  Tensor x = randn_on({n, h}, dev, 20).requires_grad_();
+  Tensor w, b = randn_on({v}, dev, 22).requires_grad_();
+  {
+    NoGradGuard ng;
+    w = mul_scalar(randn_on({v, h}, dev, 21), 1.0 / std::sqrt(static_cast<double>(h)));
+  }
+  w.requires_grad_();
+  Tensor t = output_targets(n, v, dev);
+#ifdef MRNN_WITH_CUDA
+  const bool was = cuda::allow_tf32();
+  cuda::set_allow_tf32(tf32);
+#endif
+  timed(st, dev, [&] {
+    x.zero_grad();
+    w.zero_grad();
+    b.zero_grad();
+    Tensor loss = fused ? linear_cross_entropy(x, w, b, t, 0) : cross_entropy(linear(x, w, b), t, 0);
+    loss.backward();
+  });
+#ifdef MRNN_WITH_CUDA
+  cuda::set_allow_tf32(was);
+#endif
+  output_layer_counters(st, dev, n, h, v, 4, tf32);
+}
+// Two names, so the table's columns read "benchmark / device" (scripts/gpu-check pairs them).
+void BM_output_layer_fused(benchmark::State& st, Device dev, bool tf32) { output_layer(st, dev, true, tf32); }
+void BM_output_layer_unfused(benchmark::State& st, Device dev, bool tf32) { output_layer(st, dev, false, tf32); }
+
+// The fused op's row kernel alone (cpu:: / cuda::softmax_xent_rows) over logits [n, v] + bias,
+// writing the gradient in place: at least one read and one write per logit (8 bytes). On the GPU
+// each call also sums the row losses on the device and reads the total back (one 16-byte copy).
+void BM_softmax_xent_rows(benchmark::State& st, Device dev) {
+  if (!usable(st, dev)) return;
+  const int64_t n = st.range(0), v = st.range(1);
+  Tensor z = randn_on({n, v}, dev, 23), b = randn_on({v}, dev, 24), t = output_targets(n, v, dev);
+  NoGradGuard ng;
+  double loss = 0;
+  timed(st, dev, [&] {
+    MRNN_DISPATCH(dev, softmax_xent_rows, z, b, t, 0, 1.0 / static_cast<double>(n), true, &loss);
+    benchmark::DoNotOptimize(loss);
+  });
+  const double by = 8.0 * static_cast<double>(n) * static_cast<double>(v);
+  st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(by));
+  if (dev.is_cuda()) {
+    const Peaks p = peaks_of(dev);
+    st.counters["HBM_frac"] = benchmark::Counter(by / p.hbm, benchmark::Counter::kIsIterationInvariantRate);
+    st.SetLabel(p.card);
+  }
 }
 
 const Device kCpu = Device::cpu(), kGpu = Device::cuda(0);
@@ -147,6 +321,47 @@ BENCHMARK_CAPTURE(BM_softmax, cuda, kGpu)
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_cross_entropy, cpu, kCpu)->Args({2048, 10000})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_cross_entropy, cuda, kGpu)->Args({2048, 10000})->Unit(benchmark::kMicrosecond)->UseManualTime();
+// The size: 4096 rows, hidden 512, vocabulary 10000. The CPU runs the fused op only (the
+// unfused CPU composition is in bench_kernels).
+BENCHMARK_CAPTURE(BM_output_layer_fused, cpu, kCpu, false)
+    ->Args({4096, 512, 10000})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_output_layer_fused, cuda, kGpu, false)
+    ->Args({4096, 512, 10000})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_output_layer_unfused, cuda, kGpu, false)
+    ->Args({4096, 512, 10000})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_output_layer_fused, cuda_tf32, kGpu, true)
+    ->Args({4096, 512, 10000})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_output_layer_unfused, cuda_tf32, kGpu, true)
+    ->Args({4096, 512, 10000})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_softmax_xent_rows, cpu, kCpu)->Args({4096, 10000})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_softmax_xent_rows, cuda, kGpu)->Args({4096, 10000})->Unit(benchmark::kMicrosecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_sum_rows, cpu, kCpu)
+    ->Args({4096, 4096})
+    ->Args({64, 262144})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_sum_rows, cuda, kGpu)
+    ->Args({4096, 4096})
+    ->Args({64, 262144})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_dropout, cpu, kCpu)->Arg(1 << 24)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_dropout, cuda, kGpu)->Arg(1 << 24)->Unit(benchmark::kMicrosecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_embedding, cpu, kCpu, true)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_embedding, cuda_sorted, kGpu, true)->Unit(benchmark::kMicrosecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_embedding, cuda_atomic, kGpu, false)->Unit(benchmark::kMicrosecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_conv2d, cpu, kCpu)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_conv2d, cuda, kGpu)->Unit(benchmark::kMicrosecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_round_trip, cuda, kGpu)->Arg(1 << 24)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -1,6 +1,8 @@
 # Decides whether the CUDA backend is built (MRNN_CUDA = AUTO | ON | OFF) and, if so, adds
-# kernels/cuda/*.cu to a target. AUTO builds it whenever nvcc is found, so CI proves the CUDA
-# sources compile and link even on machines without a GPU.
+# kernels/cuda/*.cu to a target. AUTO builds it whenever nvcc and cuDNN are found, so CI proves the
+# CUDA sources compile and link even on machines without a GPU.
+# cuDNN is looked for next to the toolkit; point MRNN_CUDNN_INCLUDE_DIR / MRNN_CUDNN_LIB elsewhere
+# (e.g. at the nvidia-cudnn Python wheel, as scripts/gpu-check does) when it lives apart.
 include(CheckLanguage)
 set(MRNN_HAVE_CUDA OFF)
 if(NOT MRNN_CUDA STREQUAL "OFF")
@@ -14,7 +16,16 @@ if(NOT MRNN_CUDA STREQUAL "OFF")
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    set(MRNN_HAVE_CUDA ON)
+    find_path(MRNN_CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
+    find_library(MRNN_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
+    if(MRNN_CUDNN_INCLUDE_DIR AND MRNN_CUDNN_LIB)
+      set(MRNN_HAVE_CUDA ON)
+    elseif(MRNN_CUDA STREQUAL "ON")
+      message(FATAL_ERROR "MRNN_CUDA=ON but cuDNN was not found (cudnn.h: ${MRNN_CUDNN_INCLUDE_DIR}, "
+                          "libcudnn: ${MRNN_CUDNN_LIB}); set MRNN_CUDNN_INCLUDE_DIR and MRNN_CUDNN_LIB")
+    else()
+      message(WARNING "nvcc found but not cuDNN: the CUDA backend is not built (MRNN_CUDA=AUTO)")
+    endif()
   elseif(MRNN_CUDA STREQUAL "ON")
     message(FATAL_ERROR "MRNN_CUDA=ON but no CUDA compiler was found (looked for nvcc)")
   endif()
@@ -27,11 +38,8 @@ function(mrnn_setup_cuda target)
   endif()
   file(GLOB _cu CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu")
   target_sources(${target} PRIVATE ${_cu})
-  find_library(MRNN_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
-  target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublas CUDA::cublasLt)
-  if(MRNN_CUDNN_LIB)
-    target_link_libraries(${target} PRIVATE ${MRNN_CUDNN_LIB})
-  endif()
+  target_include_directories(${target} SYSTEM PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:${MRNN_CUDNN_INCLUDE_DIR}>)
+  target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublas CUDA::cublasLt ${MRNN_CUDNN_LIB})
   target_compile_definitions(${target} PUBLIC MRNN_WITH_CUDA=1)
   set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
 endfunction()

@@ -62,7 +62,9 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
     MRNN_CHECK(numel() == 1, "backward() without a seed gradient needs a one-element output, got {}", desc());
     g0 = Tensor::ones(shape(), dtype(), device());
   }
-  MRNN_CHECK(g0.shape() == shape(), "backward(): seed gradient {} does not match output {}", g0.desc(), desc());
+  MRNN_CHECK(g0.shape() == shape() && g0.dtype() == dtype() && g0.device() == device(),
+             "backward(): seed gradient {} does not match output {} (shape, dtype and device must agree)", g0.desc(),
+             desc());
   NoGradGuard no_grad;
   if (is_leaf()) {
     accumulate_leaf(*this, g0);

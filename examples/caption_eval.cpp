@@ -4,13 +4,13 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
 #include "data/karpathy.h"
+#include "data/raw_array.h"
 #include "eval/caption_eval.h"
 #include "eval/retrieval.h"
 #include "kernels/ops.h"
@@ -18,6 +18,7 @@
 #include "models/model_dir.h"
 #include "models/report.h"
 #include "models/retrieval.h"
+#include "examples/cli_checks.h"
 
 using namespace mrnn;
 
@@ -31,15 +32,16 @@ int main(int argc, char** argv) {
   app.add_option("--images", images, "image folder");
   app.add_option("--features", features, ".npy image features (when the model was trained on features)");
   app.add_option("--split", split_name, "train | val | test")->check(CLI::IsMember({"train", "val", "test"}));
-  app.add_option("--beam", beam, "beam size for the beam-search captions")->check(CLI::PositiveNumber);
-  app.add_option("--max-images", max_images, "evaluate only the first N images (0 = all)");
-  app.add_option("--prior-images", prior_images, "train images sampled to estimate P(sentence) for normalised "
-                 "sentence retrieval");
+  app.add_option("--beam", beam, "beam size for the beam-search captions")->check(cli::positive_int);
+  app.add_option("--max-images", max_images, "evaluate only the first N images (0 = all)")->check(cli::nonnegative_int);
+  app.add_option("--prior-images", prior_images, "first N train images, used to estimate P(sentence) for "
+                 "normalised sentence retrieval (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--retrieval-images", retrieval_images, "retrieval over the first N images of the split and "
-                 "their sentences (0 = all; every pair costs a forward pass of the multimodal and output layers)");
+                 "their sentences (0 = all; every pair costs a forward pass of the multimodal and output layers)")
+      ->check(cli::nonnegative_int);
   app.add_flag("--blind", blind, "also evaluate the model with its image input zeroed (a language-only baseline)");
   app.add_option("--meteor-jar", meteor_jar, "official METEOR 1.5 jar (METEOR is skipped without it)");
-  app.add_option("--out", out_json, "write all metrics to this JSON file");
+  app.add_option("--out", out_json, "write all metrics to this JSON file")->check(cli::output_file);
   app.add_option("--report", report_dir, "write report.html (with images, captions, retrieval, loss curve) here");
   CLI11_PARSE(app, argc, argv);
 
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
     dopt.image_size = md.config.image_size;
     dopt.max_images = max_images;
     CaptionSplit split = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
+    check_model_inputs(md.config, model_dir, features, features.empty() ? 0 : split.images.size(1));
     NoGradGuard ng;
     model.eval();
 
@@ -134,9 +137,8 @@ int main(int argc, char** argv) {
     const std::string text = m.dump(2);
     std::printf("%s\n", text.c_str());
     if (!out_json.empty()) {
-      std::ofstream f(out_json);
-      if (!f) throw Error(out_json + ": cannot write");
-      f << text << "\n";
+      const std::string file = text + "\n";
+      write_file_atomic(out_json, {{file.data(), file.size()}});  // complete or absent, never half-written
     }
     if (!report_dir.empty()) {
       ReportInputs r;

@@ -2,16 +2,17 @@
 // JSON [{"image_id", "caption"}] that coco-caption / eval_captions can score.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
+#include "data/raw_array.h"
 #include "data/karpathy.h"
 #include "kernels/ops.h"
 #include "models/caption_data.h"
 #include "models/decoding.h"
 #include "models/model_dir.h"
+#include "examples/cli_checks.h"
 
 using namespace mrnn;
 
@@ -29,16 +30,17 @@ int main(int argc, char** argv) {
   app.add_option("--images", images, "image folder for --data");
   app.add_option("--features", features, ".npy features for --data (feature models)");
   app.add_option("--split", split_name, "split of --data")->check(CLI::IsMember({"train", "val", "test"}));
-  app.add_option("--max-images", max_images, "caption only the first N images of the split (0 = all)");
+  app.add_option("--max-images", max_images, "caption only the first N images of the split (0 = all)")
+      ->check(cli::nonnegative_int);
   app.add_option("--method", method, "greedy | sample | beam")->check(CLI::IsMember({"greedy", "sample", "beam"}));
-  app.add_option("--beam", opt.beam_size, "beam size")->check(CLI::PositiveNumber);
-  app.add_option("--max-length", opt.max_length, "longest caption in words")->check(CLI::PositiveNumber);
-  app.add_option("--length-penalty", opt.length_penalty, "beam score = log P / length^alpha");
+  app.add_option("--beam", opt.beam_size, "beam size")->check(cli::positive_int);
+  app.add_option("--max-length", opt.max_length, "longest caption in words")->check(cli::positive_int);
+  app.add_option("--length-penalty", opt.length_penalty, "beam score = log P / length^alpha")->check(cli::finite_real);
   app.add_flag("--block-trigrams", opt.block_trigrams, "forbid repeated word trigrams in beam search");
-  app.add_option("--temperature", opt.temperature, "sampling temperature");
-  app.add_option("--top-k", opt.top_k, "sample among the k most likely words (0 = all)");
+  app.add_option("--temperature", opt.temperature, "sampling temperature")->check(cli::positive_real);
+  app.add_option("--top-k", opt.top_k, "sample among the k most likely words (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--seed", seed, "sampling seed");
-  app.add_option("--results", results, "write a COCO results JSON here");
+  app.add_option("--results", results, "write a COCO results JSON here")->check(cli::output_file);
   CLI11_PARSE(app, argc, argv);
   try {
     ModelDir md = load_model_dir(model_dir);
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
       dopt.image_size = md.config.image_size;
       dopt.max_images = max_images;
       CaptionSplit sp = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
+      check_model_inputs(md.config, model_dir, features, features.empty() ? 0 : sp.images.size(1));
       input = sp.images;
       names = sp.file_names;
       ids = sp.image_ids;
@@ -86,9 +89,8 @@ int main(int argc, char** argv) {
       }
     }
     if (!results.empty()) {
-      std::ofstream f(results);
-      if (!f) throw Error(results + ": cannot write");
-      f << out.dump() << "\n";
+      const std::string text = out.dump() + "\n";
+      write_file_atomic(results, {{text.data(), text.size()}});  // complete or absent, never half-written
     }
     return 0;
   } catch (const std::exception& e) {

@@ -8,18 +8,21 @@
 #include "layers/checkpoint.h"
 #include "models/caption_trainer.h"
 #include "models/model_dir.h"
+#include "examples/cli_checks.h"
 
 using namespace mrnn;
 
 int main(int argc, char** argv) {
   CLI::App app{"Train an m-RNN image captioner (Mao et al.) on a Karpathy-format dataset.\n"
                "Writes OUT/config.json, OUT/vocab.txt, OUT/model.safetensors (best val CIDEr-D),\n"
-               "OUT/checkpoint.safetensors (latest, for --resume) and OUT/log.jsonl."};
+               "OUT/checkpoint.safetensors (latest, for --resume), OUT/checkpoint-<step>.safetensors (the last\n"
+               "--keep-checkpoints) and OUT/log.jsonl."};
   std::string data, images, features, out, tokenizer = "word";
   TrainOptions t;
   MrnnConfig c;
   int64_t min_count = 1, max_train = 0, max_val = 0, max_words = 20;
-  bool retokenize = false, no_tws = false, quiet = false, skip_bad = false;
+  bool retokenize = false, no_tws = false, quiet = false, skip_bad = false, stream_images = false;
+  double preload_limit_gb = 2;
   app.add_option("--data", data, "Karpathy-format dataset JSON (dataset_coco.json, dataset_flickr8k.json, ...)")
       ->required()->check(CLI::ExistingFile);
   app.add_option("--images", images, "folder holding the images (filepath/filename inside)");
@@ -28,37 +31,60 @@ int main(int argc, char** argv) {
   app.add_option("--tokenizer", tokenizer, "word | char (Chinese/Japanese): used with --retokenize")
       ->check(CLI::IsMember({"word", "char"}));
   app.add_flag("--retokenize", retokenize, "tokenize the raw captions instead of using the JSON's tokens");
-  app.add_option("--min-count", min_count, "words seen fewer times become <unk>")->check(CLI::PositiveNumber);
-  app.add_option("--max-train-images", max_train, "use only the first N training images (0 = all)");
-  app.add_option("--max-val-images", max_val, "use only the first N validation images (0 = all)");
-  app.add_option("--max-words", max_words, "truncate captions to this many words");
-  app.add_option("--epochs", t.epochs, "training epochs")->check(CLI::PositiveNumber);
-  app.add_option("--max-steps", t.max_steps, "stop after this many steps (0 = no limit)");
-  app.add_option("--batch", t.batch_size, "captions per batch")->check(CLI::PositiveNumber);
+  app.add_option("--min-count", min_count, "words seen fewer times become <unk>")->check(cli::positive_int);
+  app.add_option("--max-train-images", max_train, "use only the first N training images (0 = all)")
+      ->check(cli::nonnegative_int);
+  app.add_option("--max-val-images", max_val, "use only the first N validation images (0 = all)")
+      ->check(cli::nonnegative_int);
+  app.add_option("--max-words", max_words, "truncate captions to this many words")->check(cli::positive_int);
+  app.add_option("--epochs", t.epochs, "training epochs")->check(cli::positive_int);
+  app.add_option("--max-steps", t.max_steps, "stop after this many steps (0 = no limit)")->check(cli::nonnegative_int);
+  app.add_option("--batch", t.batch_size, "captions per batch")->check(cli::positive_int);
   app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
-  app.add_option("--lr", t.lr, "peak learning rate");
-  app.add_option("--weight-decay", t.weight_decay, "weight decay");
-  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)");
+  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real);
+  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real);
+  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real);
   app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
-  app.add_option("--warmup", t.warmup, "linear warm-up steps");
+  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int);
   app.add_option("--seed", t.seed, "random seed (initialisation, shuffling, dropout)");
-  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)");
-  app.add_option("--val-images", t.val_images, "validation images captioned for BLEU/CIDEr (0 = all)");
-  app.add_flag("--resume", t.resume, "continue exactly from OUT/checkpoint.safetensors");
+  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
+  app.add_option("--val-images", t.val_images, "validation images captioned for BLEU/CIDEr (0 = all)")
+      ->check(cli::nonnegative_int);
+  app.add_flag("--resume", t.resume,
+               "continue exactly from the newest checkpoint in OUT that loads and verifies (an older one, "
+               "with a warning, when the newest is corrupt)");
+  app.add_option("--keep-checkpoints", t.keep_checkpoints,
+                 "keep OUT/checkpoint-<step>.safetensors of the last K checkpoints (besides "
+                 "OUT/checkpoint.safetensors)")
+      ->check(cli::positive_int);
   app.add_option("--nan-policy", t.nan_policy, "stop | skip a step whose loss/gradient is NaN/Inf")
       ->check(CLI::IsMember({"stop", "skip"}));
-  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run (checkpoint written)");
+  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run (checkpoint written)")
+      ->check(cli::nonnegative_int);
   app.add_option("--rnn", c.rnn_type, "relu (the m-RNN) | lstm | gru")->check(CLI::IsMember({"relu", "lstm", "gru"}));
   app.add_flag("--no-tws", no_tws, "untied output layer (no transposed weight sharing)");
-  app.add_option("--embed1", c.embed1, "first word-embedding size");
-  app.add_option("--embed2", c.embed2, "second word-embedding size");
-  app.add_option("--rnn-size", c.rnn, "recurrent layer size");
-  app.add_option("--multimodal", c.multimodal, "multimodal layer size");
-  app.add_option("--image-size", c.image_size, "CNN input size (images are resized and centre-cropped)");
-  app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)");
-  app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer");
+  app.add_option("--embed1", c.embed1, "first word-embedding size")->check(cli::positive_int);
+  app.add_option("--embed2", c.embed2, "second word-embedding size")->check(cli::positive_int);
+  app.add_option("--rnn-size", c.rnn, "recurrent layer size")->check(cli::positive_int);
+  app.add_option("--multimodal", c.multimodal, "multimodal layer size")->check(cli::positive_int);
+  app.add_option("--image-size", c.image_size, "CNN input size (images are resized and centre-cropped)")
+      ->check(cli::positive_int);
+  app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)")->check(cli::positive_int);
+  app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer")
+      ->check(cli::probability_below_one);
   app.add_flag("--skip-bad", skip_bad, "skip unreadable images and bad captions (counted) instead of failing");
   app.add_flag("--quiet", quiet, "no progress line");
+  app.add_flag("--stream-images", stream_images,
+               "do not preload the train images: decode them batch by batch on --loader-threads threads");
+  app.add_option("--preload-limit-gb", preload_limit_gb,
+                 "stream the train images automatically when preloading them would take more than this many GB "
+                 "of floats (0 = no limit)")->check(cli::nonnegative_real);
+  app.add_option("--loader-threads", t.loader_threads, "image decoding threads when streaming (0 = hardware threads)")
+      ->check(cli::nonnegative_int);
+  app.add_option("--prefetch", t.prefetch_batches, "batches decoded ahead when streaming")->check(cli::positive_int);
+  app.add_option("--bucket", t.bucket,
+                 "length bucketing: sort captions by length within windows of K batches, then shuffle the batches "
+                 "(0 = off)")->check(cli::nonnegative_int);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -75,6 +101,9 @@ int main(int argc, char** argv) {
 
     Vocab vocab;
     if (t.resume) {
+      // The saved config first: it names OUT/config.json when OUT is not a model folder, and its
+      // sizes (image_size included) are the ones the checkpoint was trained with.
+      c = load_model_config(out);
       vocab = Vocab::load(out + "/vocab.txt");
     } else {
       std::vector<std::vector<std::string>> sents;
@@ -91,26 +120,39 @@ int main(int argc, char** argv) {
     dopt.max_caption_words = max_words;
     dopt.skip_bad = skip_bad;
     dopt.max_images = max_train;
+    dopt.stream_images = stream_images;
+    dopt.preload_limit_bytes = static_cast<int64_t>(preload_limit_gb * 1e9);
     std::fprintf(stderr, "loading the train split of %s ...\n", data.c_str());
     CaptionSplit train = load_caption_split(ds, Split::train, vocab, dopt, data);
+    if (train.streamed)
+      std::fprintf(stderr, "streaming %lld train images from disk (%s)\n", static_cast<long long>(train.num_images()),
+                   stream_images ? "--stream-images" : "preloading would exceed --preload-limit-gb");
+    t.skip_bad_images = skip_bad;
     dopt.max_images = max_val;
+    dopt.stream_images = false;  // validation reads its images in memory
+    dopt.preload_limit_bytes = 0;
     CaptionSplit val = load_caption_split(ds, Split::val, vocab, dopt, data);
 
     if (t.resume) {
-      c = load_model_config(out);
+      MRNN_CHECK(vocab.size() == c.vocab, "{}/vocab.txt has {} tokens but {}/config.json says vocab = {}", out,
+                 vocab.size(), out, c.vocab);
+      check_model_inputs(c, out, features, features.empty() ? 0 : train.images.size(1));
     } else {
       c.vocab = vocab.size();
       c.tws = !no_tws;
       c.image_input = features.empty() ? "cnn" : "features";
       if (!features.empty()) c.image_dim = train.images.size(1);
-      write_model_dir_meta(out, c, vocab, ko.mode);
     }
     Generator gen(t.seed);
-    Mrnn model(c, gen);
+    Mrnn model(c, gen);  // checks the sizes before anything is written to OUT
+    if (!t.resume) write_model_dir_meta(out, c, vocab, ko.mode);
     std::fprintf(stderr, "m-RNN: %lld parameters, vocabulary %d, %zu train / %zu val captions\n",
                  static_cast<long long>(model.parameter_count()), vocab.size(), train.captions.size(),
                  val.captions.size());
     TrainResult r = train_captioner(model, vocab, train, val, t);
+    if (train.streamed)
+      std::fprintf(stderr, "image loader: training waited %.2f s for decoding; %lld unreadable images skipped\n",
+                   r.loader_wait_s, static_cast<long long>(r.skipped_images));
     std::printf("trained %lld steps; best val CIDEr-D %.4f; model in %s\n", static_cast<long long>(r.steps),
                 r.best_cider, out.c_str());
     return 0;

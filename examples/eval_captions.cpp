@@ -12,8 +12,10 @@
 #include "core/error.h"
 #include "data/coco_captions.h"
 #include "data/karpathy.h"
+#include "data/raw_array.h"
 #include "data/tokenizer.h"
 #include "eval/caption_eval.h"
+#include "examples/cli_checks.h"
 
 using namespace mrnn;
 
@@ -32,10 +34,11 @@ int main(int argc, char** argv) {
       ->required()->check(CLI::ExistingFile);
   app.add_option("--results", results_path, "COCO results JSON: [{\"image_id\": int, \"caption\": str}, ...]")
       ->required()->check(CLI::ExistingFile);
-  app.add_option("--split", split, "Karpathy refs: only images of this split (default: all)");
+  app.add_option("--split", split, "Karpathy refs: only images of this split (default: all)")
+      ->check(CLI::IsMember({"train", "val", "test", "restval"}));
   app.add_option("--tokenizer", tokenizer, "word (PTB, as coco-caption) | char")->check(CLI::IsMember({"word", "char"}));
   app.add_option("--meteor-jar", meteor_jar, "official METEOR 1.5 jar (METEOR is not computed without it)");
-  app.add_option("--out", out, "also write the scores as JSON here");
+  app.add_option("--out", out, "also write the scores as JSON here")->check(cli::output_file);
   CLI11_PARSE(app, argc, argv);
   try {
     const TokenizerMode mode = parse_tokenizer_mode(tokenizer);
@@ -89,9 +92,8 @@ int main(int argc, char** argv) {
     else std::printf("METEOR   %s\n", s.meteor.status.c_str());
     std::printf("(%zu images)\n", hyps.size());
     if (!out.empty()) {
-      std::ofstream f(out);
-      if (!f) throw mrnn::Error(out + ": cannot write");
-      f << j.dump(2) << "\n";
+      const std::string text = j.dump(2) + "\n";
+      write_file_atomic(out, {{text.data(), text.size()}});  // complete or absent, never half-written
     }
     return 0;
   } catch (const std::exception& e) {

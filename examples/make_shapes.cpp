@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
+#include "examples/cli_checks.h"
 #include "data/shapes_render.h"
 #include "data/shapes_world.h"
 
@@ -56,12 +57,16 @@ int main(int argc, char** argv) {
                "file (NVC JSON). Same options -> byte-identical files."};
   app.add_option("--out,-o", out, "output folder (created if missing)")->required();
   app.add_option("--seed", o.seed, "random seed")->capture_default_str();
-  app.add_option("--train", o.n_train, "number of training images")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--val", o.n_val, "number of validation images")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--test", o.n_test, "number of test images")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--train", o.n_train, "number of training images")
+      ->capture_default_str()
+      ->check(mrnn::cli::nonnegative_int);
+  app.add_option("--val", o.n_val, "number of validation images")
+      ->capture_default_str()
+      ->check(mrnn::cli::nonnegative_int);
+  app.add_option("--test", o.n_test, "number of test images")->capture_default_str()->check(mrnn::cli::nonnegative_int);
   app.add_option("--novel", o.n_novel, "number of images with the novel shapes (star, hexagon)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(mrnn::cli::nonnegative_int);
   app.add_option("--image-size", o.image_size, "image width = height in pixels")
       ->capture_default_str()
       ->check(CLI::Range(32, 1024));
@@ -77,8 +82,12 @@ int main(int argc, char** argv) {
                  "fraction of each novel concept's images in the NVC file's train split")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--threads", o.threads, "worker threads (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--preview", preview, "also write the first N images of each split, upscaled, to OUT/preview/")->capture_default_str();
+  app.add_option("--threads", o.threads, "worker threads (0: all)")
+      ->capture_default_str()
+      ->check(mrnn::cli::nonnegative_int);
+  app.add_option("--preview", preview, "also write the first N images of each split, upscaled, to OUT/preview/")
+      ->capture_default_str()
+      ->check(mrnn::cli::nonnegative_int);
   app.add_option("--preview-scale", preview_scale, "upscaling factor of the previews")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));

@@ -10,6 +10,7 @@
 #include "models/caption_data.h"
 #include "models/model_dir.h"
 #include "models/retrieval.h"
+#include "examples/cli_checks.h"
 
 using namespace mrnn;
 
@@ -24,9 +25,10 @@ int main(int argc, char** argv) {
   app.add_option("--split", split_name, "gallery split")->check(CLI::IsMember({"train", "val", "test"}));
   app.add_option("--text", text, "query sentence: rank the gallery's images");
   app.add_option("--image", image, "query image file: rank the gallery's sentences")->check(CLI::ExistingFile);
-  app.add_option("--top-k", top_k, "how many results")->check(CLI::PositiveNumber);
-  app.add_option("--max-images", max_images, "gallery: first N images of the split (0 = all)");
-  app.add_option("--prior-images", prior_images, "train images used to estimate P(sentence)");
+  app.add_option("--top-k", top_k, "how many results")->check(cli::positive_int);
+  app.add_option("--max-images", max_images, "gallery: first N images of the split (0 = all)")->check(cli::nonnegative_int);
+  app.add_option("--prior-images", prior_images, "first N train images, used to estimate P(sentence) (0 = all)")
+      ->check(cli::nonnegative_int);
   CLI11_PARSE(app, argc, argv);
   try {
     if (text.empty() == image.empty()) throw Error("give exactly one of --text or --image");
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
     dopt.image_size = md.config.image_size;
     dopt.max_images = max_images;
     CaptionSplit sp = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
+    check_model_inputs(md.config, model_dir, features, features.empty() ? 0 : sp.images.size(1));
     NoGradGuard ng;
     if (!text.empty()) {
       CaptionSplit q;

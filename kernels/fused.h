@@ -15,3 +15,19 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
                   const Tensor& Vi, const Tensor& bias);
 
 }  // namespace mrnn
+
+namespace mrnn {
+
+// The output layer and its loss in one op: mean over rows with targets[n] != ignore_index of
+// logsumexp(z[n]) - z[n, targets[n]], where z = x weight^T + bias.
+// Requires x [N, H], weight [V, H] (any strides, e.g. a tied embedding table), bias [V] or
+// undefined, targets i64/i32 [N] with values in [0, V) or ignore_index; same device and dtype.
+// Ensures: a scalar loss; the [N, V] logits exist one block of `chunk_rows` rows at a time
+// (0 = automatic, about 32 MB of logits). When a gradient is needed the op computes dx, dW and db
+// during the forward pass (the loss ends the graph, so the gradient is known up to the upstream
+// scalar) — three GEMMs, no stored probabilities — and backward only scales them. CUDA inputs
+// run the same row blocks with cuBLAS GEMMs and kernels/cuda/xent.cu (not yet run on a GPU).
+Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
+                            int64_t ignore_index, int64_t chunk_rows = 0);
+
+}  // namespace mrnn

@@ -83,6 +83,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
   check_mm("addmm", a, b);
   check_defined("addmm", {&bias});
+  check_same_device("addmm", {&a, &bias});
   check_same_dtype("addmm", {&a, &bias});
   MRNN_CHECK(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(0), "addmm: shapes do not match: {} @ {}",
              a.desc(), b.desc());

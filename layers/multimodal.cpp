@@ -25,7 +25,11 @@ Tensor MultimodalLayer::forward(const Tensor& w, const Tensor& r, const Tensor& 
 Tensor MultimodalLayer::image_term(const Tensor& img) const { return linear(img, Vi, bias); }
 
 Tensor MultimodalLayer::step(const Tensor& w, const Tensor& r, const Tensor& image_term) const {
-  return scaled_tanh(add(add(linear(w, Vw, Tensor()), linear(r, Vr, Tensor())), image_term));
+  return scaled_tanh(add(text_term(w, r), image_term));
+}
+
+Tensor MultimodalLayer::text_term(const Tensor& w, const Tensor& r) const {
+  return add(linear(w, Vw, Tensor()), linear(r, Vr, Tensor()));
 }
 
 }  // namespace mrnn

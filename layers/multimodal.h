@@ -13,6 +13,8 @@ class MultimodalLayer : public Module {
   Tensor image_term(const Tensor& img) const;
   // g(V_w w + V_r r + image_term) for one step (no fused node; used under NoGradGuard).
   Tensor step(const Tensor& w, const Tensor& r, const Tensor& image_term) const;
+  // V_w w + V_r r without the image or the activation (retrieval adds each image's term to it).
+  Tensor text_term(const Tensor& w, const Tensor& r) const;
   Tensor Vw, Vr, Vi, bias;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 #include "layers/init.h"
 
@@ -15,11 +16,17 @@ TiedSoftmax::TiedSoftmax(int64_t in_dim, const Tensor& embedding, Generator& gen
   bias = register_parameter("bias", Tensor::zeros({embedding.size(0)}));
 }
 
-Tensor TiedSoftmax::logits(const Tensor& m) const {
+Tensor TiedSoftmax::hidden(const Tensor& m) const {
   Tensor h = linear(m, U_I, Tensor());
   if (f_ == TwsActivation::ScaledTanh) h = scaled_tanh(h);
   else if (f_ == TwsActivation::ReLU) h = relu(h);
-  return linear(h, table_, bias);
+  return h;
+}
+
+Tensor TiedSoftmax::logits(const Tensor& m) const { return linear(hidden(m), table_, bias); }
+
+Tensor TiedSoftmax::loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const {
+  return linear_cross_entropy(hidden(m), table_, bias, targets, ignore_index);
 }
 
 PlainSoftmax::PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen) {
@@ -29,5 +36,9 @@ PlainSoftmax::PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen) {
 }
 
 Tensor PlainSoftmax::logits(const Tensor& m) const { return linear(m, weight, bias); }
+
+Tensor PlainSoftmax::loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const {
+  return linear_cross_entropy(m, weight, bias, targets, ignore_index);
+}
 
 }  // namespace mrnn

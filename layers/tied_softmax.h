@@ -13,9 +13,13 @@ class TiedSoftmax : public Module {
   // `embedding` is the [V, De] word table owned by the embedding layer (not registered here).
   TiedSoftmax(int64_t in_dim, const Tensor& embedding, Generator& gen, TwsActivation f = TwsActivation::ScaledTanh);
   Tensor logits(const Tensor& m) const;  // [..., M] -> [..., V]
+  // Mean cross entropy of m [N, M] against targets [N] (ignore_index rows skipped) through the
+  // fused output op (kernels/fused.h): the [N, V] logits are never held whole.
+  Tensor loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const;
   Tensor U_I, bias;
 
  private:
+  Tensor hidden(const Tensor& m) const;  // f(m U_I^T)
   Tensor table_;
   TwsActivation f_;
 };
@@ -25,6 +29,7 @@ class PlainSoftmax : public Module {
  public:
   PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen);
   Tensor logits(const Tensor& m) const;
+  Tensor loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const;  // as TiedSoftmax::loss
   Tensor weight, bias;
 };
 

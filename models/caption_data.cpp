@@ -1,20 +1,25 @@
 #include "models/caption_data.h"
 
 #include <algorithm>
+#include <filesystem>
 
-#include "data/image.h"
-#include "data/image_transforms.h"
+#include "data/batching.h"
 #include "data/npy.h"
 #include "data/raw_array_tensor.h"
 #include "kernels/ops.h"
 
 namespace mrnn {
 
+ImagePreprocess caption_image_preprocess(int64_t size) {
+  ImagePreprocess p;
+  p.size = size;
+  p.mean = {kImageMean, kImageMean, kImageMean};
+  p.std = {kImageStd, kImageStd, kImageStd};
+  return p;
+}
+
 std::vector<float> load_image_chw(const std::string& path, int64_t size) {
-  Image img = load_image(path);
-  const int s = static_cast<int>(size);
-  if (img.width != s || img.height != s) img = center_crop(resize_shorter_side(img, s), s, s);
-  return to_chw_float(img, {kImageMean, kImageMean, kImageMean}, {kImageStd, kImageStd, kImageStd});
+  return preprocess_image_file(path, caption_image_preprocess(size));
 }
 
 CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, const Vocab& vocab,
@@ -28,6 +33,7 @@ CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, con
 
   std::vector<bool> ok(chosen.size(), true);
   std::vector<std::vector<float>> pixels;
+  std::vector<std::string> paths;
   Tensor feats;
   if (!opt.features.empty()) {
     feats = to_tensor(read_npy(opt.features), opt.features).to(DType::F32);
@@ -36,18 +42,27 @@ CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, con
                dataset_name, feats.desc());
   } else {
     MRNN_CHECK(!opt.images_dir.empty(), "{}: neither an image folder nor a features file was given", dataset_name);
-    pixels.resize(chosen.size());
+    for (const KImage* im : chosen)
+      paths.push_back(opt.images_dir + "/" + (im->filepath.empty() ? "" : im->filepath + "/") + im->filename);
+    const double bytes = static_cast<double>(chosen.size()) * 3.0 * static_cast<double>(opt.image_size) *
+                         static_cast<double>(opt.image_size) * sizeof(float);
+    out.streamed = opt.stream_images || (opt.preload_limit_bytes > 0 && bytes > static_cast<double>(opt.preload_limit_bytes));
+    if (!out.streamed) pixels.resize(chosen.size());
     std::vector<std::string> errors(chosen.size());
 #pragma omp parallel for schedule(dynamic, 8)
     for (size_t i = 0; i < chosen.size(); ++i) {
-      const KImage& im = *chosen[i];
-      std::string path = opt.images_dir + "/" + (im.filepath.empty() ? "" : im.filepath + "/") + im.filename;
       try {
-        pixels[i] = load_image_chw(path, opt.image_size);
+        if (!out.streamed) {
+          pixels[i] = load_image_chw(paths[i], opt.image_size);
+        } else {
+          std::error_code ec;
+          if (!std::filesystem::is_regular_file(paths[i], ec))
+            errors[i] = fmt::format("image file '{}' does not exist or is not a regular file", paths[i]);
+        }
       } catch (const std::exception& e) {
         errors[i] = e.what();
-        ok[i] = false;
       }
+      if (!errors[i].empty()) ok[i] = false;
     }
     for (size_t i = 0; i < chosen.size(); ++i) {
       if (ok[i]) continue;
@@ -63,6 +78,7 @@ CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, con
     const KImage& im = *chosen[i];
     const int64_t row = static_cast<int64_t>(out.file_names.size());
     out.file_names.push_back(im.filename);
+    if (!paths.empty()) out.image_paths.push_back(paths[i]);
     out.image_ids.push_back(im.cocoid >= 0 ? im.cocoid : im.imgid);
     feature_rows.push_back(im.imgid);
     std::vector<std::string> refs;
@@ -83,7 +99,7 @@ CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, con
     for (int64_t r : feature_rows)
       MRNN_CHECK(r >= 0 && r < feats.size(0), "{}: imgid {} has no row in {}", dataset_name, r, opt.features);
     out.images = index_select(feats, Tensor::from_vector(feature_rows)).contiguous();
-  } else {
+  } else if (!out.streamed) {
     const int64_t s = opt.image_size, per = 3 * s * s;
     out.images = Tensor::empty({n, 3, s, s});
     float* dst = out.images.data<float>();
@@ -91,21 +107,12 @@ CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, con
     for (size_t i = 0; i < chosen.size(); ++i)
       if (ok[i]) std::copy(pixels[i].begin(), pixels[i].end(), dst + (row++) * per);
   }
+  if (!feats.defined()) out.image_size = opt.image_size;
   return out;
 }
 
 Tensor caption_batch(const CaptionSplit& split, const std::vector<int64_t>& idx) {
-  size_t longest = 0;
-  for (int64_t c : idx) longest = std::max(longest, split.captions.at(c).size());
-  const int64_t B = static_cast<int64_t>(idx.size()), L = static_cast<int64_t>(longest) + 2;
-  std::vector<int64_t> tok(B * L, Vocab::kPad);
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& cap = split.captions[idx[b]];
-    tok[b * L] = Vocab::kBos;
-    for (size_t j = 0; j < cap.size(); ++j) tok[b * L + 1 + j] = cap[j];
-    tok[b * L + 1 + cap.size()] = Vocab::kEos;
-  }
-  return Tensor::from_vector(tok, {B, L});
+  return pad_token_batch(split.captions, idx).tokens;
 }
 
 Tensor caption_image_rows(const CaptionSplit& split, const std::vector<int64_t>& idx) {

@@ -15,22 +15,16 @@
 #include "eval/caption_eval.h"
 #include "kernels/ops.h"
 #include "layers/checkpoint.h"
+#include "models/caption_batches.h"
 #include "models/decoding.h"
 #include "models/optim.h"
+#include "models/training_checkpoints.h"
 
 namespace mrnn {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
-  std::vector<int64_t> p(n);
-  for (int64_t i = 0; i < n; ++i) p[i] = i;
-  Generator g(seed * 1000003ull + static_cast<uint64_t>(epoch));
-  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[static_cast<int64_t>(g.randint(i + 1))]);
-  return p;
-}
 
 std::string fmt_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -74,7 +68,8 @@ double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t ba
   for (int64_t at = 0; at < n; at += batch_size) {
     std::vector<int64_t> idx;
     for (int64_t i = at; i < std::min(n, at + batch_size); ++i) idx.push_back(i);
-    Tensor feats = model.encode_images(index_select(split.images, caption_image_rows(split, idx)));
+    CaptionTrainBatch batch = in_memory_batch(split, idx);  // each distinct image encoded once
+    Tensor feats = model.encode_images(batch.images, batch.rows);
     int64_t c = 0;
     double l = model.loss(caption_batch(split, idx), feats, &c).item();
     total += l * static_cast<double>(c);
@@ -114,6 +109,7 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
                             const TrainOptions& o) {
   MRNN_CHECK(!o.out_dir.empty(), "train: an output folder is required");
   MRNN_CHECK(o.batch_size >= 1 && o.epochs >= 1, "train: batch size and epochs must be positive");
+  MRNN_CHECK(o.keep_checkpoints >= 1, "train: keep_checkpoints is {}, must be at least 1", o.keep_checkpoints);
   MRNN_CHECK(o.nan_policy == "stop" || o.nan_policy == "skip", "train: nan policy '{}' is not stop or skip",
              o.nan_policy);
   std::filesystem::create_directories(o.out_dir);
@@ -133,36 +129,42 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
 
   TrainResult res;
   int64_t step = 0, epoch = 0, pos = 0;
+  std::string resumed_from;
+  std::vector<std::string> resume_warnings;
+  TrainState saved;  // what the checkpoint resumed from recorded
   if (o.resume) {
-    MRNN_CHECK(std::filesystem::exists(ckpt), "--resume: {} does not exist (nothing to resume)", ckpt);
-    std::map<std::string, std::string> meta;
-    auto tensors = load_tensors(ckpt, &meta);
-    std::map<std::string, Tensor> weights, ostate;
-    for (auto& [k, t] : tensors) {
-      if (k.rfind("model.", 0) == 0) weights[k.substr(6)] = t;
-      else if (k.rfind("optim.", 0) == 0) ostate[k.substr(6)] = t;
-    }
-    model.load_state_dict(weights);
-    opt->load_state(ostate);
-    nlohmann::json j = nlohmann::json::parse(meta.at("mrnn_train_state"));
-    step = j.at("step");
-    epoch = j.at("epoch");
-    pos = j.at("pos");
-    res.best_cider = j.at("best_cider");
-    drop.set_state(j.at("dropout_seed").get<uint64_t>(), j.at("dropout_offset").get<uint64_t>());
+    // The newest checkpoint that loads and verifies; corrupt newer ones are moved aside (warnings).
+    resumed_from = resume_newest_checkpoint(o.out_dir, [&](const std::string& path,
+                                                           const std::map<std::string, Tensor>& tensors,
+                                                           const std::map<std::string, std::string>& meta) {
+      saved = restore_training_checkpoint(tensors, meta, model, *opt, path);
+      step = saved.step;
+      epoch = saved.epoch;
+      pos = saved.pos;
+      res.best_cider = saved.best_cider;
+      drop.set_state(saved.dropout_seed, saved.dropout_offset);
+    }, &resume_warnings);
+    for (const std::string& w : resume_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    // A different batch size or seed would replay another batch order: not an exact resume.
+    MRNN_CHECK(!saved.has_options || (saved.batch == o.batch_size && saved.seed == o.seed),
+               "--resume: {} was written with --batch {} --seed {}, but this run has --batch {} --seed {}; resume "
+               "with the same values", resumed_from, saved.batch, saved.seed, o.batch_size, o.seed);
+  } else {
+    remove_training_checkpoints(o.out_dir);  // a fresh run: nothing of an earlier run may be resumed
   }
+  remove_checkpoint_temporaries(o.out_dir);  // left by a run killed while writing
   std::ofstream log(o.out_dir + "/log.jsonl", o.resume ? std::ios::app : std::ios::trunc);
   MRNN_CHECK(log.good(), "train: cannot write {}/log.jsonl", o.out_dir);
   auto log_line = [&](const nlohmann::ordered_json& j) { log << j.dump() << "\n" << std::flush; };
-  if (o.resume) log_line({{"event", "resume"}, {"step", step}});
+  if (o.resume)
+    log_line({{"event", "resume"}, {"step", step}, {"checkpoint", resumed_from}, {"unusable", resume_warnings}});
 
   auto save_checkpoint = [&]() {
     std::map<std::string, Tensor> all;
     for (auto& [k, t] : model.state_dict()) all["model." + k] = t;
     for (auto& [k, t] : opt->state()) all["optim." + k] = t;
-    nlohmann::json j = {{"step", step},           {"epoch", epoch},           {"pos", pos},
-                        {"best_cider", res.best_cider}, {"dropout_seed", drop.seed()}, {"dropout_offset", drop.offset()}};
-    save_tensors(ckpt, all, {{"mrnn_train_state", j.dump()}});
+    const TrainState st{step, epoch, pos, res.best_cider, drop.seed(), drop.offset(), true, o.batch_size, o.seed};
+    save_training_checkpoint(o.out_dir, step, all, {{"mrnn_train_state", train_state_json(st)}}, o.keep_checkpoints);
   };
 
   auto validate = [&]() {
@@ -190,12 +192,26 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   auto last_print = t0;
   int64_t words_done = 0, run_steps = 0;
   const bool tty = isatty(2);
+  CaptionBatchOptions bopt;
+  bopt.plan.batch_size = o.batch_size;
+  bopt.plan.seed = o.seed;
+  bopt.plan.bucket_batches = o.bucket;
+  bopt.loader_threads = o.loader_threads;
+  bopt.prefetch_batches = o.prefetch_batches;
+  bopt.skip_bad = o.skip_bad_images;
+  CaptionBatches batches(train, bopt);
   while (step < total_steps) {
-    std::vector<int64_t> order = epoch_order(n, o.seed, epoch);
     while (pos < n && step < total_steps) {
-      std::vector<int64_t> idx(order.begin() + pos, order.begin() + std::min(n, pos + o.batch_size));
+      CaptionTrainBatch batch = batches.fetch(epoch, pos);  // the epoch plan's batch after `pos` captions
+      res.skipped_images = batches.skipped_images();
+      res.loader_wait_s = batches.wait_seconds();
+      if (batch.captions.empty()) {  // every image of the batch was unreadable (skip_bad_images)
+        pos += batch.planned;
+        continue;
+      }
+      const std::vector<int64_t>& idx = batch.captions;
       Tensor tokens = caption_batch(train, idx);
-      Tensor feats = model.encode_images(index_select(train.images, caption_image_rows(train, idx)));
+      Tensor feats = model.encode_images(batch.images, batch.rows);  // each distinct image encoded once
       int64_t count = 0;
       Tensor loss = model.loss(tokens, feats, &count);
       const double lv = loss.item();
@@ -213,7 +229,7 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
         clip_grad_norm(params, o.clip);
         opt->step(sched.at(step));
       }
-      pos += static_cast<int64_t>(idx.size());
+      pos += batch.planned;
       step++;
       run_steps++;
       words_done += count;

@@ -12,7 +12,7 @@
 namespace mrnn {
 
 struct TrainOptions {
-  std::string out_dir;            // config.json, vocab.txt, model.safetensors (best), checkpoint.safetensors, log.jsonl
+  std::string out_dir;            // config.json, vocab.txt, model.safetensors (best), checkpoint*.safetensors, log.jsonl
   int64_t epochs = 10;
   int64_t max_steps = 0;          // stop after this many steps in total (0 = epochs decide)
   int64_t batch_size = 64;
@@ -25,10 +25,17 @@ struct TrainOptions {
   uint64_t seed = 1;
   int64_t val_every = 0;          // steps between validations (0 = once per epoch)
   int64_t val_images = 200;       // images decoded for validation BLEU/CIDEr (0 = all)
-  bool resume = false;            // continue from out_dir/checkpoint.safetensors
+  bool resume = false;            // continue from the newest usable checkpoint in out_dir
+  int64_t keep_checkpoints = 2;   // checkpoint-<step>.safetensors files kept (>= 1), see training_checkpoints.h
   bool progress = true;           // progress line on stderr
   std::string nan_policy = "stop";  // stop | skip: what a NaN/Inf loss or gradient does
   int64_t stop_after_steps = 0;   // testing aid: return (as if killed) after this many steps of this run
+  // Batching (data/batching.h, models/caption_batches.h). bucket: length-bucketing window in
+  // batches (0 = off: plain shuffled batches, as before bucketing existed).
+  int64_t bucket = 0;
+  int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
+  int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead
+  bool skip_bad_images = false;   // streamed train split: drop unreadable images' captions instead of failing
 };
 
 struct TrainResult {
@@ -37,6 +44,8 @@ struct TrainResult {
   double last_train_loss = 0;
   double last_val_perplexity = 0;
   int64_t skipped_steps = 0;
+  int64_t skipped_images = 0;     // streamed train split: unreadable images dropped (skip_bad_images)
+  double loader_wait_s = 0;       // streamed train split: seconds training waited for image decoding
 };
 
 // Trains `model` in place (it ends holding the last step's weights; the best are in

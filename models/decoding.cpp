@@ -5,11 +5,49 @@
 #include <numeric>
 
 #include "core/autograd.h"
+#include "kernels/common/fast_math.h"
+#include "kernels/cpu/simd.h"
 #include "kernels/ops.h"
 
 namespace mrnn {
 
 namespace {
+
+// logsumexp of one row of f32 logits: a max pass and an exp-sum pass, both vectorized.
+MRNN_CPU_CLONES double row_lse(const float* x, int64_t n) {
+  float m = x[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+  double s = 0;
+  for (int64_t j0 = 0; j0 < n; j0 += 256) {
+    const int64_t j1 = std::min(n, j0 + 256);
+    float part = 0;
+#pragma omp simd reduction(+ : part)
+    for (int64_t j = j0; j < j1; ++j) part += fast_exp(x[j] - m);
+    s += part;
+  }
+  return static_cast<double>(m) + std::log(s);
+}
+
+// Per-row logsumexp of logits [rows, V] (log p = logit - lse): the decoders never build log_softmax.
+std::vector<double> rows_lse(const Tensor& logits) {
+  const int64_t rows = logits.size(0), V = logits.size(1);
+  const float* p = logits.data<float>();
+  std::vector<double> lse(rows);
+#pragma omp parallel for schedule(static) if (rows * V > 65536)
+  for (int64_t r = 0; r < rows; ++r) lse[r] = row_lse(p + r * V, V);
+  return lse;
+}
+
+// Index of the largest of x[lo..n) (the first one on ties).
+MRNN_CPU_CLONES int64_t row_argmax(const float* x, int64_t lo, int64_t n) {
+  float m = x[lo];
+#pragma omp simd reduction(max : m)
+  for (int64_t j = lo + 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+  for (int64_t j = lo; j < n; ++j)
+    if (x[j] == m) return j;
+  return lo;
+}
 
 // Shared loop of greedy and sampling: choose(row log-probs, V) picks the next id per row.
 template <typename Choose>
@@ -22,14 +60,15 @@ std::vector<Caption> decode_one_path(const Mrnn& model, const Tensor& feats, con
   std::vector<bool> done(B, false);
   std::vector<int64_t> cur(B, kBosId);
   for (int64_t t = 0; t <= opt.max_length; ++t) {
-    Tensor lp = model.step_log_probs(Tensor::from_vector(cur), st, img);
-    const float* p = lp.data<float>();
+    Tensor logits = model.step_logits(Tensor::from_vector(cur), st, img).contiguous();
+    const float* p = logits.data<float>();
+    const std::vector<double> lse = rows_lse(logits);
     bool all_done = true;
     for (int64_t b = 0; b < B; ++b) {
       if (done[b]) continue;
-      const float* row = p + b * V;
+      const float* row = p + b * V;  // logits: choose() is invariant to the per-row shift
       int64_t next = t == opt.max_length ? kEosId : choose(row, V);
-      out[b].log_prob += row[next];
+      out[b].log_prob += row[next] - lse[b];
       if (next == kEosId) {
         done[b] = true;
       } else {
@@ -48,7 +87,7 @@ std::vector<Caption> decode_one_path(const Mrnn& model, const Tensor& feats, con
 
 std::vector<Caption> greedy_captions(const Mrnn& model, const Tensor& feats, const DecodeOptions& opt) {
   return decode_one_path(model, feats, opt, [](const float* row, int64_t V) {
-    return static_cast<int64_t>(std::max_element(row + kBosId + 1, row + V) - row);  // never <pad>/<unk>/<bos>
+    return row_argmax(row, kBosId + 1, V);  // never <pad>/<unk>/<bos>
   });
 }
 
@@ -76,6 +115,13 @@ std::vector<Caption> sample_captions(const Mrnn& model, const Tensor& feats, con
   });
 }
 
+namespace {
+struct Candidate {
+  double score;
+  int64_t beam, word;
+};
+}  // namespace
+
 std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& feats, const DecodeOptions& opt) {
   NoGradGuard ng;
   const int64_t B = feats.size(0), K = std::max<int64_t>(opt.beam_size, 1), V = model.config().vocab;
@@ -89,7 +135,7 @@ std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& feats
   for (int64_t b = 0; b < B; ++b) logp[b * K] = 0;
   std::vector<int64_t> cur(B * K, kBosId);
   std::vector<std::vector<Caption>> finished(B);
-  std::vector<bool> image_done(B, false);
+  std::vector<char> image_done(B, 0);  // char, not bool: images are processed in parallel
   auto penalised = [&](double lp, size_t len) {
     return opt.length_penalty == 0 ? lp : lp / std::pow(static_cast<double>(len + 1), opt.length_penalty);
   };
@@ -101,45 +147,60 @@ std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& feats
     return false;
   };
 
+  const int64_t keep = 2 * K;  // candidates kept per image: K can end at once and K still go on
   for (int64_t t = 0; t <= opt.max_length; ++t) {
-    Tensor lp = model.step_log_probs(Tensor::from_vector(cur), st, img);
-    const float* p = lp.data<float>();
+    Tensor logits = model.step_logits(Tensor::from_vector(cur), st, img).contiguous();
+    const float* p = logits.data<float>();
+    const std::vector<double> lse = rows_lse(logits);
+    const bool must_end = t == opt.max_length;
     std::vector<int64_t> rows(B * K);
     std::vector<std::vector<int64_t>> new_seqs(B * K);
     std::vector<double> new_logp(B * K, -INFINITY);
     std::vector<int64_t> new_cur(B * K, kEosId);
     bool any_live = false;
+#pragma omp parallel for schedule(dynamic, 4) reduction(|| : any_live) if (B * K * V > 65536)
     for (int64_t b = 0; b < B; ++b) {
-      // Candidates (score, beam, word) over this image's live beams; top 2K per image.
-      std::vector<std::tuple<double, int64_t, int64_t>> cand;
+      // The best `keep` (score, beam, word) over this image's live beams, best first: one scan of
+      // each row against the current cut-off instead of sorting all K x V candidates.
+      std::vector<Candidate> top;
+      top.reserve(keep + 1);
+      auto offer = [&](double score, int64_t k, int64_t v) {
+        if (static_cast<int64_t>(top.size()) == keep && score <= top.back().score) return;
+        auto at = std::upper_bound(top.begin(), top.end(), score,
+                                   [](double sc, const Candidate& c) { return sc > c.score; });
+        top.insert(at, {score, k, v});
+        if (static_cast<int64_t>(top.size()) > keep) top.pop_back();
+      };
       for (int64_t k = 0; k < K; ++k) {
         const int64_t row = b * K + k;
         if (!std::isfinite(logp[row])) continue;
         const float* r = p + row * V;
-        const bool must_end = t == opt.max_length;
+        const double base = logp[row] - lse[row];
+        if (must_end) {
+          offer(base + r[kEosId], k, kEosId);
+          continue;
+        }
         for (int64_t v = kBosId + 1; v < V; ++v) {
-          if (must_end && v != kEosId) continue;
+          const double score = base + r[v];
+          if (static_cast<int64_t>(top.size()) == keep && score <= top.back().score) continue;
           if (opt.block_trigrams && v != kEosId && makes_repeat_trigram(seqs[row], v)) continue;
-          cand.emplace_back(logp[row] + r[v], k, v);
+          offer(score, k, v);
         }
       }
-      const size_t keep = std::min(cand.size(), static_cast<size_t>(2 * K));
-      std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(),
-                        [](const auto& x, const auto& y) { return std::get<0>(x) > std::get<0>(y); });
       int64_t filled = 0;
-      for (size_t i = 0; i < keep && filled < K && !image_done[b]; ++i) {
-        auto [score, k, v] = cand[i];
-        const int64_t src = b * K + k;
-        if (v == kEosId) {
-          finished[b].push_back({seqs[src], score, penalised(score, seqs[src].size())});
+      for (size_t i = 0; i < top.size() && filled < K && !image_done[b]; ++i) {
+        const Candidate& c = top[i];
+        const int64_t src = b * K + c.beam;
+        if (c.word == kEosId) {
+          finished[b].push_back({seqs[src], c.score, penalised(c.score, seqs[src].size())});
           continue;
         }
         const int64_t dst = b * K + filled++;
         rows[dst] = src;
         new_seqs[dst] = seqs[src];
-        new_seqs[dst].push_back(v);
-        new_logp[dst] = score;
-        new_cur[dst] = v;
+        new_seqs[dst].push_back(c.word);
+        new_logp[dst] = c.score;
+        new_cur[dst] = c.word;
         any_live = true;
       }
       // Done once K hypotheses finished and none of the live ones can still beat the best of them
@@ -149,7 +210,7 @@ std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& feats
         for (const Caption& c : finished[b]) best_done = std::max(best_done, c.score);
         const double best_live = filled ? penalised(new_logp[b * K], new_seqs[b * K].size()) : -INFINITY;
         if (best_done >= best_live) {
-          image_done[b] = true;
+          image_done[b] = 1;
           for (int64_t k = 0; k < filled; ++k) new_logp[b * K + k] = -INFINITY;
         }
       }

@@ -34,16 +34,49 @@ void write_model_dir_meta(const std::string& dir, const MrnnConfig& config, cons
   vocab.save(dir + "/vocab.txt");
 }
 
-MrnnConfig load_model_config(const std::string& dir, TokenizerMode* mode) {
-  const std::string cfg_path = dir + "/config.json";
-  const std::string text = read_text(cfg_path);
-  MrnnConfig c = MrnnConfig::from_json(text, cfg_path);
-  nlohmann::json j = nlohmann::json::parse(text);
+MrnnConfig parse_model_config(const std::string& text, const std::string& path, TokenizerMode* mode) {
+  MrnnConfig c = MrnnConfig::from_json(text, path);
+  auto at_most = [&](const char* field, int64_t value, int64_t limit) {
+    MRNN_CHECK(value <= limit, "{}: field '{}' is {}, at most {} is supported", path, field, value, limit);
+  };
+  at_most("vocab", c.vocab, kMaxVocab);
+  at_most("embed1", c.embed1, kMaxLayerSize);
+  at_most("embed2", c.embed2, kMaxLayerSize);
+  at_most("rnn", c.rnn, kMaxLayerSize);
+  at_most("multimodal", c.multimodal, kMaxLayerSize);
+  at_most("image_dim", c.image_dim, kMaxLayerSize);
+  at_most("image_size", c.image_size, kMaxImageSize);
+  MRNN_CHECK(static_cast<int64_t>(c.cnn_channels.size()) <= kMaxCnnBlocks,
+             "{}: field 'cnn_channels' has {} entries, at most {} are supported", path, c.cnn_channels.size(),
+             kMaxCnnBlocks);
+  for (int64_t ch : c.cnn_channels) at_most("cnn_channels", ch, kMaxLayerSize);
+  const nlohmann::json j = nlohmann::json::parse(text);  // valid: from_json parsed it
   if (j.contains("tokenizer")) {
-    MRNN_CHECK(j["tokenizer"].is_string(), "{}: field 'tokenizer' must be a string", cfg_path);
-    if (mode) *mode = parse_tokenizer_mode(j["tokenizer"].get<std::string>());
+    const nlohmann::json& t = j["tokenizer"];
+    MRNN_CHECK(t.is_string() && (t == "word" || t == "char" || t == "character"),
+               "{}: field 'tokenizer' is {}, expected \"word\" or \"char\"", path, t.dump());
+    if (mode) *mode = parse_tokenizer_mode(t.get<std::string>());
   }
   return c;
+}
+
+MrnnConfig load_model_config(const std::string& dir, TokenizerMode* mode) {
+  const std::string cfg_path = dir + "/config.json";
+  return parse_model_config(read_text(cfg_path), cfg_path, mode);
+}
+
+void check_model_inputs(const MrnnConfig& config, const std::string& dir, const std::string& features,
+                        int64_t feature_dim) {
+  const std::string cfg = dir + "/config.json";
+  if (config.image_input == "features") {
+    MRNN_CHECK(!features.empty(), "{} says image_input = \"features\": give the image features (--features FILE.npy)",
+               cfg);
+    MRNN_CHECK(feature_dim == config.image_dim, "{}: features have {} columns but {} says image_dim = {}", features,
+               feature_dim, cfg, config.image_dim);
+  } else {
+    MRNN_CHECK(features.empty(), "{} says image_input = \"{}\": the model reads images (--images DIR), not {}", cfg,
+               config.image_input, features);
+  }
 }
 
 ModelDir load_model_dir(const std::string& dir, const std::string& weights_file) {

@@ -109,6 +109,14 @@ Mrnn::Mrnn(const MrnnConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.
 }
 
 Tensor Mrnn::encode_images(const Tensor& images) const {
+  return dropout(image_features(images), cfg_.dropout, is_training(), dropout_gen_);
+}
+
+Tensor Mrnn::encode_images(const Tensor& images, const Tensor& rows) const {
+  return dropout(index_select(image_features(images), rows), cfg_.dropout, is_training(), dropout_gen_);
+}
+
+Tensor Mrnn::image_features(const Tensor& images) const {
   Tensor f;
   if (cnn_) {
     MRNN_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == cfg_.image_size &&
@@ -121,7 +129,7 @@ Tensor Mrnn::encode_images(const Tensor& images) const {
                cfg_.image_dim, images.desc());
     f = images;
   }
-  return dropout(f, cfg_.dropout, is_training(), dropout_gen_);
+  return f;
 }
 
 Tensor Mrnn::recurrent(const Tensor& w) const {
@@ -149,13 +157,16 @@ Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* c
   MRNN_CHECK(tokens.dim() == 2 && tokens.size(1) >= 2, "m-RNN: tokens must be [B, L >= 2], got {}", tokens.desc());
   const int64_t B = tokens.size(0), T = tokens.size(1) - 1;
   Tensor in = narrow(tokens, 1, 0, T).contiguous(), target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
-  Tensor lg = logits(in, image_features);
+  Tensor w, r;
+  language(in, &w, &r);
+  Tensor m = mm_->forward(w, r, image_features);
+  m = reshape(dropout(m, cfg_.dropout, is_training(), dropout_gen_), {B * T, cfg_.multimodal});
   if (count) {
     int64_t n = 0;
     for (int64_t v : target.to_vector<int64_t>()) n += v != kPadId;
     *count = n;
   }
-  return cross_entropy(reshape(lg, {B * T, cfg_.vocab}), target, kPadId);
+  return tied_ ? tied_->loss(m, target, kPadId) : plain_->loss(m, target, kPadId);
 }
 
 RecurrentState Mrnn::initial_state(int64_t batch) const {
@@ -167,7 +178,13 @@ RecurrentState Mrnn::initial_state(int64_t batch) const {
 
 Tensor Mrnn::image_term(const Tensor& image_features) const { return mm_->image_term(image_features); }
 
+Tensor Mrnn::text_term(const Tensor& w, const Tensor& r) const { return mm_->text_term(w, r); }
+
 Tensor Mrnn::step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const {
+  return log_softmax(step_logits(ids, state, image_term), -1);
+}
+
+Tensor Mrnn::step_logits(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const {
   Tensor w = relu(embed2_->forward(embed_->forward(ids)));
   if (rnn_) {
     state.h = rnn_->step(w, state.h);
@@ -179,7 +196,7 @@ Tensor Mrnn::step_log_probs(const Tensor& ids, RecurrentState& state, const Tens
     state.h = gru_->step(w, state.h);
   }
   Tensor m = mm_->step(w, state.h, image_term);
-  return log_softmax(output_logits(m), -1);
+  return output_logits(m);
 }
 
 RecurrentState Mrnn::select_rows(const RecurrentState& s, const Tensor& rows) {

@@ -52,6 +52,10 @@ class Mrnn : public Module {
 
   // images [B, 3, S, S] (cnn) or features [B, D] (features) -> [B, image_dim].
   Tensor encode_images(const Tensor& images) const;
+  // Distinct images [U, ...] and rows i64 [B] (values in [0, U)) -> [B, image_dim]: each image goes
+  // through the CNN once; dropout then draws per row, so the result equals
+  // encode_images(index_select(images, rows)) up to float rounding (exactly when rows = 0..B-1).
+  Tensor encode_images(const Tensor& images, const Tensor& rows) const;
   // Word and recurrent activations for token ids [B, T]: w [B, T, E2], r [B, T, R].
   void language(const Tensor& ids, Tensor* w, Tensor* r) const;
   // Next-word logits for every position: [B, T, V].
@@ -63,8 +67,14 @@ class Mrnn : public Module {
   // ---- step-by-step (decoding, under NoGradGuard) ----
   RecurrentState initial_state(int64_t batch) const;
   Tensor image_term(const Tensor& image_features) const;  // [B, M], once per image
+  // V_w w + V_r r for language activations from language(): the image-free part of the
+  // multimodal pre-activation (retrieval computes it once for all sentences).
+  Tensor text_term(const Tensor& w, const Tensor& r) const;
   // ids [N] -> log-probabilities of the next word [N, V]; updates state.
   Tensor step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const;
+  // The same step returning the logits [N, V] (decoders that need only a max or a top-k per row
+  // skip the full log-softmax: log p = logit - logsumexp(row)).
+  Tensor step_logits(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const;
   // Reorders the state's rows (beam search): rows index i64 [N'].
   static RecurrentState select_rows(const RecurrentState& s, const Tensor& rows);
 
@@ -74,6 +84,7 @@ class Mrnn : public Module {
 
  private:
   Tensor recurrent(const Tensor& w) const;
+  Tensor image_features(const Tensor& images) const;  // encode_images without dropout
   MrnnConfig cfg_;
   std::shared_ptr<Embedding> embed_;
   std::shared_ptr<Linear> embed2_;

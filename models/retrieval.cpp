@@ -15,10 +15,7 @@ std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, c
   Tensor w, r;
   model.language(in, &w, &r);
   // The multimodal pre-activation without the image: computed once for all sentences.
-  const auto sd = model.state_dict();
-  const Tensor& Vw = sd.at("multimodal.Vw");
-  const Tensor& Vr = sd.at("multimodal.Vr");
-  Tensor text = add(linear(reshape(w, {S * T, w.size(-1)}), Vw, Tensor()), linear(reshape(r, {S * T, r.size(-1)}), Vr, Tensor()));
+  Tensor text = model.text_term(reshape(w, {S * T, w.size(-1)}), reshape(r, {S * T, r.size(-1)}));
   Tensor img = model.image_term(feats);  // [N, M]
   std::vector<double> scores(static_cast<size_t>(N * S), 0.0);
   for (int64_t i = 0; i < N; ++i) {

@@ -1,9 +1,11 @@
 // Per-element math for the elementwise ops: forward f(x) and backward df(x, y=f(x), g).
+// exp/tanh/sigmoid go through kernels/common/fast_math.h (vectorizable f32, exact libm for f64).
 // Shared by the CPU loops and the CUDA kernels (MRNN_HD), so both backends compute the same
 // formulas; the CPU tests therefore check the kernels' math too.
 #pragma once
 #include <cmath>
 
+#include "kernels/common/fast_math.h"
 #include "kernels/common/host_device.h"
 
 namespace mrnn {
@@ -20,26 +22,25 @@ struct ReluF {
   template <typename T> MRNN_HD static T df(T x, T, T g) { return x > T(0) ? g : T(0); }
 };
 struct TanhF {
-  template <typename T> MRNN_HD static T f(T x) { return std::tanh(x); }
+  template <typename T> MRNN_HD static T f(T x) { return fast_tanh(x); }
   template <typename T> MRNN_HD static T df(T, T y, T g) { return g * (T(1) - y * y); }
 };
 struct SigmoidF {
-  template <typename T> MRNN_HD static T f(T x) {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    T e = std::exp(x);
-    return e / (T(1) + e);
+  template <typename T> MRNN_HD static T f(T x) {  // e^-|x| never overflows
+    const T e = fast_exp(x >= T(0) ? -x : x);
+    return (x >= T(0) ? T(1) : e) / (T(1) + e);
   }
   template <typename T> MRNN_HD static T df(T, T y, T g) { return g * y * (T(1) - y); }
 };
 struct ScaledTanhF {
-  template <typename T> MRNN_HD static T f(T x) { return T(kScaledTanhA) * std::tanh(T(kScaledTanhB) * x); }
+  template <typename T> MRNN_HD static T f(T x) { return T(kScaledTanhA) * fast_tanh(T(kScaledTanhB) * x); }
   template <typename T> MRNN_HD static T df(T, T y, T g) {
     T t = y / T(kScaledTanhA);
     return g * T(kScaledTanhA * kScaledTanhB) * (T(1) - t * t);
   }
 };
 struct ExpF {
-  template <typename T> MRNN_HD static T f(T x) { return std::exp(x); }
+  template <typename T> MRNN_HD static T f(T x) { return fast_exp(x); }
   template <typename T> MRNN_HD static T df(T, T y, T g) { return g * y; }
 };
 struct LogF {

@@ -35,6 +35,14 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
                             double scale, const Tensor& dlogits);
 
+// In place over contiguous logits [rows, V] (+ bias [V] when defined): adds the bias, accumulates
+// sum over real rows of (logsumexp - logit[target]) into *loss_sum and returns the number of real
+// rows (target != ignore_index; targets must already be in range). With write_grad each real row
+// becomes grad_scale * (softmax - onehot(target)) and each ignored row 0; otherwise the rows are
+// left as scratch.
+int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
+                          double grad_scale, bool write_grad, double* loss_sum);
+
 void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out);
 void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight);  // gweight zeroed
 

@@ -27,8 +27,10 @@ void unary(UnaryKind k, const Tensor& x, const Tensor& out) {
     with_unary(k, [&](auto F) {
       using Fn = decltype(F);
       if (x.is_contiguous()) {
+        const T* xs = px;  // locals, not the lambda's captures: lets the loop vectorize
+        T* os = po;
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-        for (int64_t i = 0; i < n; ++i) po[i] = Fn::f(px[i]);
+        for (int64_t i = 0; i < n; ++i) os[i] = Fn::f(xs[i]);
       } else {
         for_each_strided<1>(x.shape(), {x.strides().data()},
                             [&](int64_t i, const std::array<int64_t, 1>& o) { po[i] = Fn::f(px[o[0]]); });
@@ -46,8 +48,10 @@ void unary_backward(UnaryKind k, const Tensor& x, const Tensor& y, const Tensor&
     with_unary(k, [&](auto F) {
       using Fn = decltype(F);
       if (all_contiguous({&x, &y, &g})) {
+        const T *xs = px, *ys = py, *gs = pg;  // locals: see unary
+        T* os = po;
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-        for (int64_t i = 0; i < n; ++i) po[i] = Fn::df(px[i], py[i], pg[i]);
+        for (int64_t i = 0; i < n; ++i) os[i] = Fn::df(xs[i], ys[i], gs[i]);
       } else {
         for_each_strided<3>(x.shape(), {x.strides().data(), y.strides().data(), g.strides().data()},
                             [&](int64_t i, const std::array<int64_t, 3>& o) {
@@ -67,12 +71,16 @@ void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out) {
     with_binary(k, [&](auto F) {
       using Fn = decltype(F);
       if (a.shape() == out.shape() && b.shape() == out.shape() && all_contiguous({&a, &b})) {
+        const T *as = pa, *bs = pb;  // locals: see unary
+        T* os = po;
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-        for (int64_t i = 0; i < n; ++i) po[i] = Fn::f(pa[i], pb[i]);
+        for (int64_t i = 0; i < n; ++i) os[i] = Fn::f(as[i], bs[i]);
       } else if (a.shape() == out.shape() && a.is_contiguous() && b.numel() == 1) {
         const T s = pb[0];
+        const T* as = pa;
+        T* os = po;
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-        for (int64_t i = 0; i < n; ++i) po[i] = Fn::f(pa[i], s);
+        for (int64_t i = 0; i < n; ++i) os[i] = Fn::f(as[i], s);
       } else {
         Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());
         Shape sb = broadcast_strides(b.shape(), b.strides(), out.shape());

@@ -1,4 +1,5 @@
 // CPU kernels for embedding, dropout masks, im2col/col2im and pooling.
+#include <algorithm>
 #include <limits>
 
 #include "kernels/common/philox.h"
@@ -74,12 +75,25 @@ void im2col(const Tensor& x, int64_t n, int64_t kh, int64_t kw, int64_t stride, 
     for (int64_t row = 0; row < C * kh * kw; ++row) {
       const int64_t c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
       T* dst = pc + row * OH * OW;
+      // Output columns whose input column ix = ox * stride - pad + kj lies inside [0, W).
+      int64_t lo = 0, hi = OW;
+      while (lo < OW && lo * stride - pad + kj < 0) ++lo;
+      while (hi > lo && (hi - 1) * stride - pad + kj >= W) --hi;
       for (int64_t oy = 0; oy < OH; ++oy) {
         const int64_t iy = oy * stride - pad + ki;
-        for (int64_t ox = 0; ox < OW; ++ox) {
-          const int64_t ix = ox * stride - pad + kj;
-          dst[oy * OW + ox] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? px[(c * H + iy) * W + ix] : T(0);
+        T* d = dst + oy * OW;
+        if (iy < 0 || iy >= H) {
+          std::fill(d, d + OW, T(0));
+          continue;
         }
+        const T* src = px + (c * H + iy) * W + lo * stride - pad + kj;
+        std::fill(d, d + lo, T(0));
+        if (stride == 1) {
+          std::copy(src, src + (hi - lo), d + lo);
+        } else {
+          for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[(ox - lo) * stride];
+        }
+        std::fill(d + hi, d + OW, T(0));
       }
     }
   });
@@ -117,6 +131,28 @@ void max_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& 
     const T* px = x.data<T>();
     T* po = out.data<T>();
     int64_t* pa = argmax.data<int64_t>();
+    if (p == 0 && k == 2 && s == 2) {  // the CNN encoder's pool: every window inside, no bounds checks
+#pragma omp parallel for schedule(static) if (NC * OH * OW > 8192)
+      for (int64_t nc = 0; nc < NC; ++nc)
+        for (int64_t oy = 0; oy < OH; ++oy) {
+          const T* r0 = px + (nc * H + 2 * oy) * W;
+          const T* r1 = r0 + W;
+          T* o = po + (nc * OH + oy) * OW;
+          int64_t* a = pa + (nc * OH + oy) * OW;
+          for (int64_t ox = 0; ox < OW; ++ox) {
+            // same order and tie rule as the general loop: first maximum in row-major window order
+            const int64_t base = 2 * oy * W + 2 * ox;
+            T best = r0[2 * ox];
+            int64_t arg = base;
+            if (r0[2 * ox + 1] > best) best = r0[2 * ox + 1], arg = base + 1;
+            if (r1[2 * ox] > best) best = r1[2 * ox], arg = base + W;
+            if (r1[2 * ox + 1] > best) best = r1[2 * ox + 1], arg = base + W + 1;
+            o[ox] = best;
+            a[ox] = arg;
+          }
+        }
+      return;
+    }
 #pragma omp parallel for schedule(static) if (NC * OH * OW * k * k > 32768)
     for (int64_t nc = 0; nc < NC; ++nc)
       for (int64_t oy = 0; oy < OH; ++oy)

@@ -1,8 +1,37 @@
 // Row-wise softmax / log-softmax and the fused cross entropy on the CPU.
+#include <type_traits>
+
+#include "kernels/common/fast_math.h"
 #include "kernels/common/softmax.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/simd.h"
 
 namespace mrnn::cpu {
+
+namespace {
+// One f32 row: max pass, exp-sum pass (f32 lanes, f64 across blocks), output pass; all vectorized.
+MRNN_CPU_CLONES void softmax_row_f32(const float* x, float* y, int64_t n, bool log) {
+  float m = x[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+  double s = 0;
+  for (int64_t j0 = 0; j0 < n; j0 += 256) {
+    const int64_t j1 = std::min(n, j0 + 256);
+    float part = 0;
+#pragma omp simd reduction(+ : part)
+    for (int64_t j = j0; j < j1; ++j) part += fast_exp(x[j] - m);
+    s += part;
+  }
+  const float lse = static_cast<float>(static_cast<double>(m) + std::log(s));
+  if (log) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) y[j] = x[j] - lse;
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) y[j] = fast_exp(x[j] - lse);
+  }
+}
+}  // namespace
 
 void softmax_rows(const Tensor& x, const Tensor& out, bool log) {
   const int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
@@ -14,6 +43,10 @@ void softmax_rows(const Tensor& x, const Tensor& out, bool log) {
     for (int64_t r = 0; r < rows; ++r) {
       const T* xr = px + r * n;
       T* yr = po + r * n;
+      if constexpr (std::is_same_v<T, float>) {
+        if (n > 0) softmax_row_f32(xr, yr, n, log);
+        continue;
+      }
       const double lse = row_logsumexp(xr, n);
       for (int64_t j = 0; j < n; ++j) {
         double v = static_cast<double>(xr[j]) - lse;

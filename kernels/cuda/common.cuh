@@ -7,6 +7,7 @@
 #include <cudnn.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "core/tensor.h"
 #include "kernels/cuda/check.cuh"
@@ -35,6 +36,15 @@ cudnnHandle_t dnn_handle(int device, cudaStream_t stream);
 
 // Multiprocessor count of `device` (cached).
 int sm_count(int device);
+
+// The CUDA device every defined tensor in `ts` lives on. Throws mrnn::Error naming `op` and the
+// offending tensors when one is not a CUDA tensor or two sit on different GPUs, so a kernel never
+// dereferences another device's (or the host's) memory. Undefined tensors are skipped.
+int common_device(const char* op, std::initializer_list<const Tensor*> ts);
+
+// A grid dimension for `blocks` blocks. Requires: 1 <= blocks < 2^31 (CUDA's limit for gridDim.x);
+// throws naming `what` otherwise, instead of silently truncating to 32 bits.
+unsigned grid_dim(int64_t blocks, const char* what);
 
 // Everything a kernel wrapper needs: the device made current and its stream.
 struct Launch {

@@ -54,6 +54,15 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
 // g is the 0-d upstream gradient on the device (read there: no host synchronization).
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
                             const Tensor& g, double inv_count, const Tensor& dlogits);
+// The fused output layer's inner step (kernels/cuda/xent.cu), the CPU function's contract: in
+// place over contiguous logits [rows, V] (+ contiguous bias [V] when defined), *loss_sum := sum
+// over real rows (target != ignore_index; targets contiguous i64/i32, already in range) of
+// logsumexp(z) - z[target] with z = logits + bias, returns the number of real rows. With write_grad
+// each real row becomes grad_scale * (softmax(z) - onehot(target)) and each ignored row 0;
+// otherwise the rows are left unchanged. The loss is summed on the device in a fixed order and
+// read back (16 bytes), so the call blocks the host.
+int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
+                          double grad_scale, bool write_grad, double* loss_sum);
 
 // ---------------- embedding, dropout ----------------
 // weight contiguous [V, D], indices contiguous i64/i32; throws naming the position when an index is

@@ -108,9 +108,15 @@ __global__ void dropout_kernel_f64(double* m, int64_t n, uint64_t seed, uint64_t
     m[i] = uniform_from_word(philox_word(seed, offset + static_cast<uint64_t>(i))) >= p ? keep : 0.0;
 }
 
-void check_cuda(const char* op, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts)
-    MRNN_CHECK(t->device().is_cuda(), "cuda::{}: expected a CUDA tensor, got {}", op, t->desc());
+// Every tensor in `ts` on out's device, with out's shape and dtype (the per-element ops index all
+// operands with one Indexer and one element type).
+void check_like(const char* op, const Tensor& out, std::initializer_list<const Tensor*> ts) {
+  common_device(op, {&out});
+  for (const Tensor* t : ts) {
+    common_device(op, {&out, t});
+    MRNN_CHECK(t->shape() == out.shape() && t->dtype() == out.dtype(), "cuda::{}: operand {} does not match output {}",
+               op, t->desc(), out.desc());
+  }
 }
 
 }  // namespace
@@ -118,7 +124,7 @@ void check_cuda(const char* op, std::initializer_list<const Tensor*> ts) {
 // ---------------- elementwise ops ----------------
 
 void unary(UnaryKind k, const Tensor& x, const Tensor& out) {
-  check_cuda("unary", {&x, &out});
+  check_like("unary", out, {&x});
   dispatch_float(x.dtype(), "unary", [&](auto z) {
     using T = decltype(z);
     with_unary(k, [&](auto f) {
@@ -130,7 +136,7 @@ void unary(UnaryKind k, const Tensor& x, const Tensor& out) {
 }
 
 void unary_backward(UnaryKind k, const Tensor& x, const Tensor& y, const Tensor& g, const Tensor& gx) {
-  check_cuda("unary_backward", {&x, &y, &g, &gx});
+  check_like("unary_backward", gx, {&x, &y, &g});
   dispatch_float(x.dtype(), "unary_backward", [&](auto z) {
     using T = decltype(z);
     with_unary(k, [&](auto f) {
@@ -143,7 +149,8 @@ void unary_backward(UnaryKind k, const Tensor& x, const Tensor& y, const Tensor&
 }
 
 void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out) {
-  check_cuda("binary", {&a, &b, &out});
+  common_device("binary", {&a, &b, &out});
+  check_same_dtype("cuda::binary", {&a, &b, &out});
   const Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());
   const Shape sb = broadcast_strides(b.shape(), b.strides(), out.shape());
   dispatch_float(a.dtype(), "binary", [&](auto z) {
@@ -157,7 +164,7 @@ void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out) {
 }
 
 void affine(const Tensor& x, double mul, double add, const Tensor& out) {
-  check_cuda("affine", {&x, &out});
+  check_like("affine", out, {&x});
   dispatch_float(x.dtype(), "affine", [&](auto z) {
     using T = decltype(z);
     const Shape* st[2] = {&out.strides(), &x.strides()};
@@ -167,7 +174,7 @@ void affine(const Tensor& x, double mul, double add, const Tensor& out) {
 }
 
 void clamp(const Tensor& x, double lo, double hi, const Tensor& out) {
-  check_cuda("clamp", {&x, &out});
+  check_like("clamp", out, {&x});
   dispatch_float(x.dtype(), "clamp", [&](auto z) {
     using T = decltype(z);
     const Shape* st[2] = {&out.strides(), &x.strides()};
@@ -176,7 +183,7 @@ void clamp(const Tensor& x, double lo, double hi, const Tensor& out) {
 }
 
 void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, const Tensor& gx) {
-  check_cuda("clamp_backward", {&x, &g, &gx});
+  check_like("clamp_backward", gx, {&x, &g});
   dispatch_float(x.dtype(), "clamp_backward", [&](auto z) {
     using T = decltype(z);
     const Shape* st[3] = {&gx.strides(), &x.strides(), &g.strides()};
@@ -186,7 +193,7 @@ void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, cons
 }
 
 void dropout_mask(uint64_t seed, uint64_t offset, double p, const Tensor& mask) {
-  check_cuda("dropout_mask", {&mask});
+  common_device("dropout_mask", {&mask});
   MRNN_CHECK(mask.is_contiguous(), "cuda::dropout_mask: mask {} must be contiguous", mask.desc());
   const int64_t n = mask.numel();
   if (n == 0) return;
@@ -206,7 +213,7 @@ void dropout_mask(uint64_t seed, uint64_t offset, double p, const Tensor& mask) 
 // ---------------- fill and copies ----------------
 
 void fill(const Tensor& t, double value) {
-  check_cuda("fill", {&t});
+  common_device("fill", {&t});
   dispatch_all(t.dtype(), "fill_", [&](auto z) {
     using T = decltype(z);
     const Shape* st[1] = {&t.strides()};
@@ -253,6 +260,15 @@ struct SyncEvent {
   SyncEvent& operator=(const SyncEvent&) = delete;
 };
 
+// Waits for `stream` when it goes out of scope, also when an error unwinds the transfer, so no DMA
+// still reads or writes a staging buffer once the lock on it is released. Never throws.
+struct DrainOnExit {
+  cudaStream_t stream;
+  ~DrainOnExit() {
+    if (cudaStreamSynchronize(stream) != cudaSuccess) cudaGetLastError();
+  }
+};
+
 void ensure_staging(Staging& s) {
   for (void*& b : s.buf)
     if (!b) MRNN_CUDA_CHECK(cudaHostAlloc(&b, kChunk, cudaHostAllocPortable));
@@ -270,6 +286,7 @@ void upload(const void* host, void* dev, size_t bytes, int device) {
   std::lock_guard<std::mutex> lock(s.mu);
   ensure_staging(s);
   SyncEvent done[2];
+  DrainOnExit drain{stream};  // declared after the events: runs before they are destroyed
   bool used[2] = {false, false};
   for (size_t off = 0, k = 0; off < bytes; off += kChunk, ++k) {
     const size_t len = std::min(kChunk, bytes - off);
@@ -295,6 +312,7 @@ void download(const void* dev, void* host, size_t bytes, int device) {
   std::lock_guard<std::mutex> lock(s.mu);
   ensure_staging(s);
   SyncEvent done[2];
+  DrainOnExit drain{stream};
   const size_t chunks = (bytes + kChunk - 1) / kChunk;
   auto issue = [&](size_t k) {
     const size_t off = k * kChunk, len = std::min(kChunk, bytes - off);

@@ -60,10 +60,21 @@ Scalars scalars(double alpha, double beta) {
 }  // namespace
 
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& c, double alpha, double beta) {
+  common_device("gemm", {&a, &b, &c});
+  check_same_dtype("cuda::gemm", {&a, &b, &c});
+  MRNN_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2, "cuda::gemm: expected 2-d operands, got {}, {}, {}",
+             a.desc(), b.desc(), c.desc());
   const int64_t m = trans_a ? a.size(1) : a.size(0);
   const int64_t k = trans_a ? a.size(0) : a.size(1);
   const int64_t n = trans_b ? b.size(0) : b.size(1);
-  MRNN_CHECK(c.size(0) == m && c.size(1) == n && c.strides()[1] == 1, "gemm: bad output {}", c.desc());
+  MRNN_CHECK((trans_b ? b.size(1) : b.size(0)) == k, "cuda::gemm: inner sizes of {} and {} differ", a.desc(),
+             b.desc());
+  // C is written as column-major C^T with leading dimension ldc = C's row stride: its rows must not
+  // overlap (a single row may have any stride).
+  MRNN_CHECK(c.size(0) == m && c.size(1) == n && (c.strides()[1] == 1 || n <= 1) &&
+                 (m <= 1 || c.strides()[0] >= std::max<int64_t>(n, 1)),
+             "cuda::gemm: output {} (strides {}) is not a [{}, {}] matrix with unit column stride", c.desc(),
+             shape_str(c.strides()), m, n);
   if (m == 0 || n == 0) return;
   if (k == 0) {  // C = beta * C
     if (beta == 0) fill(c, 0);
@@ -83,9 +94,13 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Te
 }
 
 void gemm_batched(const Tensor& a, const Tensor& b, const Tensor& out) {
+  common_device("gemm_batched", {&a, &b, &out});
+  check_same_dtype("cuda::gemm_batched", {&a, &b, &out});
+  MRNN_CHECK(a.dim() == 3 && b.dim() == 3 && out.dim() == 3 && b.size(0) == a.size(0) && b.size(1) == a.size(2),
+             "cuda::gemm_batched: expected [B, M, K] @ [B, K, N], got {} @ {}", a.desc(), b.desc());
   const int64_t B = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
   MRNN_CHECK(out.is_contiguous() && out.size(0) == B && out.size(1) == m && out.size(2) == n,
-             "gemm_batched: bad output {}", out.desc());
+             "cuda::gemm_batched: bad output {}", out.desc());
   if (B == 0 || m == 0 || n == 0) return;
   if (k == 0) {
     fill(out, 0);
@@ -199,8 +214,11 @@ int bits_for(int64_t v) {  // bits needed for values in [0, v)
 }  // namespace
 
 void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out) {
-  MRNN_CHECK(weight.is_contiguous() && indices.is_contiguous() && out.is_contiguous(),
-             "cuda::embedding: expected contiguous tensors");
+  common_device("embedding", {&weight, &indices, &out});
+  MRNN_CHECK(weight.is_contiguous() && indices.is_contiguous() && out.is_contiguous() && weight.dim() == 2 &&
+                 out.dtype() == weight.dtype() && out.numel() == indices.numel() * weight.size(1),
+             "cuda::embedding: expected contiguous weight [V, D], indices and output [..., D]; got {}, {}, {}",
+             weight.desc(), indices.desc(), out.desc());
   const int64_t v = weight.size(0), d = weight.size(1), n = indices.numel();
   if (n == 0) return;
   Launch l(weight);
@@ -225,8 +243,11 @@ void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out) {
 }
 
 void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight) {
-  MRNN_CHECK(g.is_contiguous() && indices.is_contiguous() && gweight.is_contiguous(),
-             "cuda::embedding_backward: expected contiguous tensors");
+  common_device("embedding_backward", {&g, &indices, &gweight});
+  MRNN_CHECK(g.is_contiguous() && indices.is_contiguous() && gweight.is_contiguous() && gweight.dim() == 2 &&
+                 g.dtype() == gweight.dtype() && g.numel() == indices.numel() * gweight.size(1),
+             "cuda::embedding_backward: expected contiguous g [..., D], indices and gweight [V, D]; got {}, {}, {}",
+             g.desc(), indices.desc(), gweight.desc());
   const int64_t v = gweight.size(0), d = gweight.size(1), n = indices.numel();
   if (n == 0 || d == 0) return;
   Launch l(g);
@@ -256,9 +277,8 @@ void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gw
       MRNN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.raw_data(), temp_bytes, k_in, k_out, ptr<int64_t>(pos),
                                                       ptr<int64_t>(pos_sorted), n, 0, end_bit, l.stream));
       const unsigned threads = static_cast<unsigned>(std::min<int64_t>(kThreads, (d + 31) / 32 * 32));
-      MRNN_CHECK(n < (int64_t{1} << 31), "embedding_backward: {} indices are too many for one launch", n);
-      segment_sum_kernel<T><<<static_cast<unsigned>(n), threads, 0, l.stream>>>(k_out, ptr<int64_t>(pos_sorted),
-                                                                                 ptr<T>(g), ptr<T>(gweight), n, d);
+      segment_sum_kernel<T><<<grid_dim(n, "embedding_backward"), threads, 0, l.stream>>>(
+          k_out, ptr<int64_t>(pos_sorted), ptr<T>(g), ptr<T>(gweight), n, d);
       MRNN_CUDA_CHECK_LAUNCH("embedding_backward(sorted)", l.stream);
     });
   });
@@ -334,10 +354,16 @@ TensorDesc nchw(cudnnDataType_t dt, const Tensor& t) {
   return TensorDesc(dt, t.size(0), t.size(1), t.size(2), t.size(3));
 }
 
+// Every defined tensor on one CUDA device, contiguous, of one dtype; 4-d unless it is a bias.
 void check_nchw(const char* op, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts)
-    MRNN_CHECK(!t->defined() || (t->device().is_cuda() && t->is_contiguous()),
-               "cuda::{}: expected a contiguous CUDA tensor, got {}", op, t->desc());
+  common_device(op, ts);
+  const Tensor* first = *ts.begin();
+  for (const Tensor* t : ts) {
+    if (!t->defined()) continue;
+    MRNN_CHECK(t->is_contiguous() && t->dtype() == first->dtype() && (t->dim() == 4 || t->dim() == 1),
+               "cuda::{}: expected contiguous {} NCHW tensors (or a bias), got {}", op, dtype_name(first->dtype()),
+               t->desc());
+  }
 }
 
 // Picks the first algorithm of cuDNN's heuristic ranking that succeeded, is deterministic when

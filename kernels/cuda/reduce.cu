@@ -27,8 +27,8 @@ struct RowLayout {
 // Warp per row for rows up to 1024 elements, block per row above.
 RowLayout row_layout(int64_t rows, int64_t n) {
   if (n <= 1024)
-    return {dim3(32, kRowsPerWarpBlock), static_cast<unsigned>((rows + kRowsPerWarpBlock - 1) / kRowsPerWarpBlock)};
-  return {dim3(kThreads, 1), static_cast<unsigned>(rows)};
+    return {dim3(32, kRowsPerWarpBlock), grid_dim((rows + kRowsPerWarpBlock - 1) / kRowsPerWarpBlock, "rows")};
+  return {dim3(kThreads, 1), grid_dim(rows, "rows")};
 }
 
 __device__ __forceinline__ int64_t row_index() {
@@ -56,14 +56,16 @@ struct MaxSum {
   A m, s;
 };
 
+// Special values follow the CPU's two-pass row_logsumexp (kernels/common/softmax.h): -inf adds
+// exp(-inf) = 0; NaN makes the sum NaN; a +inf maximum makes it NaN too (there exp(inf - inf)).
 template <typename A>
 __device__ __forceinline__ void ms_push(MaxSum<A>& a, A x) {
-  if (x == -INFINITY) return;  // contributes std::exp(-inf) = 0
+  if (x == -INFINITY) return;
   if (x > a.m) {
-    a.s = a.s * std::exp(a.m - x) + A(1);
+    a.s = a.s * std::exp(a.m - x) + (x == INFINITY ? A(NAN) : A(1));
     a.m = x;
   } else {
-    a.s += std::exp(x - a.m);  // NaN x propagates through the sum
+    a.s += std::exp(x - a.m);  // NaN x, or x == a.m == +inf, give NaN
   }
 }
 
@@ -371,10 +373,11 @@ __global__ void ce_backward_kernel(const T* x, const I* targets, const double* l
   for (int64_t j = threadIdx.x; j < v; j += blockDim.x) dr[j] = cross_entropy_grad<T>(xr[j], l, j == t, scale);
 }
 
+// Every tensor on one CUDA device and contiguous.
 void check_contig(const char* op, std::initializer_list<const Tensor*> ts) {
+  common_device(op, ts);
   for (const Tensor* t : ts)
-    MRNN_CHECK(t->device().is_cuda() && t->is_contiguous(), "cuda::{}: expected a contiguous CUDA tensor, got {}",
-               op, t->desc());
+    MRNN_CHECK(t->is_contiguous(), "cuda::{}: expected a contiguous CUDA tensor, got {}", op, t->desc());
 }
 
 template <typename Fn>
@@ -387,6 +390,9 @@ void with_index_type(const Tensor& t, Fn&& fn) {
 
 void sum_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out) {
   check_contig("sum_middle", {&x, &out});
+  check_same_dtype("cuda::sum_middle", {&x, &out});
+  MRNN_CHECK(x.numel() == outer * n * inner && out.numel() == outer * inner,
+             "cuda::sum_middle: {} and {} do not match [{}, {}, {}]", x.desc(), out.desc(), outer, n, inner);
   if (out.numel() == 0) return;
   Launch l(x);
   dispatch_float(x.dtype(), "sum", [&](auto z) {
@@ -404,6 +410,11 @@ void sum_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const 
 void max_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out, const Tensor& argmax) {
   MRNN_CHECK(n > 0, "max: cannot reduce over an empty dimension of {}", x.desc());
   check_contig("max_middle", {&x, &out, &argmax});
+  check_same_dtype("cuda::max_middle", {&x, &out});
+  MRNN_CHECK(argmax.dtype() == DType::I64 && x.numel() == outer * n * inner && out.numel() == outer * inner &&
+                 argmax.numel() == out.numel(),
+             "cuda::max_middle: {}, {} and i64 {} do not match [{}, {}, {}]", x.desc(), out.desc(), argmax.desc(),
+             outer, n, inner);
   if (out.numel() == 0) return;
   Launch l(x);
   dispatch_float(x.dtype(), "max", [&](auto z) {
@@ -421,6 +432,11 @@ void max_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const 
 
 void max_backward(const Tensor& g, const Tensor& argmax, int64_t outer, int64_t n, int64_t inner, const Tensor& gx) {
   check_contig("max_backward", {&g, &argmax, &gx});
+  check_same_dtype("cuda::max_backward", {&g, &gx});
+  MRNN_CHECK(argmax.dtype() == DType::I64 && g.numel() == outer * inner && argmax.numel() == g.numel() &&
+                 gx.numel() == outer * n * inner,
+             "cuda::max_backward: {}, {} and {} do not match [{}, {}, {}]", g.desc(), argmax.desc(), gx.desc(), outer,
+             n, inner);
   if (g.numel() == 0) return;
   Launch l(g);
   dispatch_float(g.dtype(), "max_backward", [&](auto z) {
@@ -433,6 +449,8 @@ void max_backward(const Tensor& g, const Tensor& argmax, int64_t outer, int64_t 
 
 void softmax_rows(const Tensor& x, const Tensor& out, bool log) {
   check_contig("softmax_rows", {&x, &out});
+  check_same_dtype("cuda::softmax_rows", {&x, &out});
+  MRNN_CHECK(x.shape() == out.shape(), "cuda::softmax_rows: {} and {} differ in shape", x.desc(), out.desc());
   const int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
   if (x.numel() == 0) return;
   Launch l(x);
@@ -446,6 +464,9 @@ void softmax_rows(const Tensor& x, const Tensor& out, bool log) {
 
 void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, bool log) {
   check_contig("softmax_rows_backward", {&y, &g, &gx});
+  check_same_dtype("cuda::softmax_rows_backward", {&y, &g, &gx});
+  MRNN_CHECK(y.shape() == g.shape() && y.shape() == gx.shape(),
+             "cuda::softmax_rows_backward: {}, {}, {} differ in shape", y.desc(), g.desc(), gx.desc());
   const int64_t n = y.size(-1), rows = y.numel() / std::max<int64_t>(n, 1);
   if (y.numel() == 0) return;
   Launch l(y);
@@ -460,6 +481,11 @@ void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, b
 int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
                               const Tensor& loss) {
   check_contig("cross_entropy_forward", {&logits, &targets, &lse, &loss});
+  MRNN_CHECK(logits.dim() == 2 && targets.numel() == logits.size(0) && lse.dtype() == DType::F64 &&
+                 lse.numel() == logits.size(0) && loss.numel() == 1 && loss.dtype() == logits.dtype() &&
+                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
+             "cuda::cross_entropy_forward: logits {}, targets {}, lse {}, loss {} do not fit together", logits.desc(),
+             targets.desc(), lse.desc(), loss.desc());
   const int64_t rows = logits.size(0), v = logits.size(1);
   Launch l(logits);
   Tensor row_loss = Tensor::empty({rows}, DType::F64, logits.device());
@@ -492,7 +518,13 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
                             const Tensor& g, double inv_count, const Tensor& dlogits) {
   check_contig("cross_entropy_backward", {&logits, &targets, &lse, &dlogits});
-  MRNN_CHECK(g.device() == logits.device() && g.numel() == 1 && g.dtype() == logits.dtype(),
+  common_device("cross_entropy_backward", {&logits, &g});
+  MRNN_CHECK(logits.dim() == 2 && dlogits.shape() == logits.shape() && dlogits.dtype() == logits.dtype() &&
+                 lse.dtype() == DType::F64 && lse.numel() == logits.size(0) && targets.numel() == logits.size(0) &&
+                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
+             "cuda::cross_entropy_backward: logits {}, targets {}, lse {}, dlogits {} do not fit together",
+             logits.desc(), targets.desc(), lse.desc(), dlogits.desc());
+  MRNN_CHECK(g.numel() == 1 && g.dtype() == logits.dtype(),
              "cuda::cross_entropy_backward: gradient {} must be a one-element tensor like {}", g.desc(), logits.desc());
   const int64_t rows = logits.size(0), v = logits.size(1);
   if (logits.numel() == 0) return;

@@ -1,5 +1,6 @@
 // Devices, streams, events, library handles, the backend's switches and the status checks.
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -104,6 +105,25 @@ int sm_count(int device) {
   return v;
 }
 
+int common_device(const char* op, std::initializer_list<const Tensor*> ts) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : ts) {
+    if (!t->defined()) continue;
+    MRNN_CHECK(t->device().is_cuda(), "cuda::{}: expected CUDA tensors, got {} (move it with .to())", op, t->desc());
+    if (!first) first = t;
+    MRNN_CHECK(t->device() == first->device(),
+               "cuda::{}: inputs on different devices ({} and {}); move them with .to()", op, first->desc(), t->desc());
+  }
+  MRNN_CHECK(first, "cuda::{}: no defined tensor given", op);
+  return first->device().index;
+}
+
+unsigned grid_dim(int64_t blocks, const char* what) {
+  MRNN_CHECK(blocks >= 1 && blocks <= INT32_MAX, "cuda: {} needs {} blocks, outside CUDA's grid limit [1, 2^31)",
+             what, blocks);
+  return static_cast<unsigned>(blocks);
+}
+
 void synchronize(int device) {
   DeviceGuard g(device);
   MRNN_CUDA_CHECK(cudaDeviceSynchronize());
@@ -147,7 +167,12 @@ Stream::~Stream() {
   int cur = -1;
   cudaGetDevice(&cur);
   cudaSetDevice(device_);
-  cudaStreamDestroy(static_cast<cudaStream_t>(stream_));  // waits for queued work, never throws
+  // Wait for the queued work first: cudaStreamDestroy alone returns at once, and a new stream may
+  // get the same handle, hence the caching allocator's free list of this one (blocks a kernel still
+  // queued here may be using). Errors are ignored: destructors do not throw.
+  cudaStreamSynchronize(static_cast<cudaStream_t>(stream_));
+  cudaStreamDestroy(static_cast<cudaStream_t>(stream_));
+  cudaGetLastError();
   if (cur >= 0) cudaSetDevice(cur);
 }
 

@@ -51,13 +51,16 @@ inline Tolerance tolerance(DType dt) {
 
 // Empty string when `got` (any device) matches `want` (CPU) elementwise within `tol`, else a
 // description of the first mismatch. A NaN on either side only matches a NaN on the other, so a
-// poisoned element the kernel never wrote is reported.
+// poisoned element the kernel never wrote is reported; infinities match only the same infinity.
 inline std::string compare(const Tensor& got, const Tensor& want, Tolerance tol) {
   if (got.shape() != want.shape()) return "shape " + got.desc() + " vs " + want.desc();
+  if (got.dtype() != want.dtype()) return "dtype " + got.desc() + " vs " + want.desc();
   const std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
   for (size_t i = 0; i < g.size(); ++i) {
     const bool gn = std::isnan(g[i]), wn = std::isnan(w[i]);
-    const bool ok = (gn || wn) ? (gn && wn) : std::fabs(g[i] - w[i]) <= tol.atol + tol.rtol * std::fabs(w[i]);
+    const bool ok = (gn || wn)                             ? (gn && wn)
+                    : (std::isinf(g[i]) || std::isinf(w[i])) ? g[i] == w[i]
+                    : std::fabs(g[i] - w[i]) <= tol.atol + tol.rtol * std::fabs(w[i]);
     if (!ok) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "element %zu of %zu: got %.17g, want %.17g", i, g.size(), g[i], w[i]);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -146,6 +147,160 @@ TEST_CASE("allocator policy: out of memory releases the cache, retries, then rep
   CHECK_THROWS_WITH(a.deallocate(q), Catch::Contains("not a live block"));
   int on_stack = 0;
   CHECK_THROWS_WITH(a.deallocate(&on_stack), Catch::Contains("not a live block"));
+}
+
+// A long random run ("fake training") on two streams with sizes from all three pools and a memory
+// budget, checking after every call what the allocator promises: every block lies inside a raw
+// segment that was allocated for its stream; live blocks never overlap; bytes_in_use is the sum of
+// the rounded sizes (large blocks may keep a tail of at most 1 MiB); bytes_reserved is exactly
+// what the raw memory holds; nullptr comes back only when even an empty cache could not make
+// room; and once everything is freed, empty_cache returns every byte (so all splits merged back).
+TEST_CASE("allocator policy: a random run on two streams keeps blocks disjoint, per stream and accounted",
+          "[allocator]") {
+  struct Segment {
+    size_t size;
+    uintptr_t stream;
+  };
+  struct Tracked {
+    std::map<char*, Segment> segments;
+    uintptr_t stream = 0;  // the stream of the allocate() call in progress
+    size_t held = 0, budget = 300 * MiB;
+    uint64_t allocs = 0, frees = 0;
+  } dev;
+  cuda::RawMemory raw{[&dev](size_t n) -> void* {
+                        if (dev.held + n > dev.budget) return nullptr;
+                        char* p = static_cast<char*>(std::malloc(n));  // never touched: no RSS
+                        dev.segments[p] = {n, dev.stream};
+                        dev.held += n;
+                        dev.allocs++;
+                        return p;
+                      },
+                      [&dev](void* p) {
+                        auto it = dev.segments.find(static_cast<char*>(p));
+                        REQUIRE(it != dev.segments.end());
+                        dev.held -= it->second.size;
+                        dev.frees++;
+                        dev.segments.erase(it);
+                        std::free(p);
+                      }};
+  CachingAllocator a(raw);
+
+  struct Live {
+    size_t rounded;
+    uintptr_t stream;
+  };
+  std::map<char*, Live> live;  // by address
+  std::vector<char*> order;    // for picking a random one to free
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state](uint64_t n) {  // splitmix64, uniform enough for picking
+    state += 0x9E3779B97F4A7C15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) % n;
+  };
+  uint64_t requests = 0, nulls = 0;
+  for (int step = 0; step < 6000; ++step) {
+    const uint64_t what = next(100);
+    if (what < 55 || live.empty()) {
+      const uint64_t pool = next(10);
+      const size_t bytes = pool < 7 ? 1 + next(MiB)                  // small
+                           : pool < 9 ? MiB + 1 + next(9 * MiB)     // large, shared segments
+                                      : 10 * MiB + next(30 * MiB);  // large, own segment
+      const uintptr_t stream = next(2) ? kStreamA : kStreamB;
+      dev.stream = stream;
+      char* p = static_cast<char*>(a.allocate(bytes, stream));
+      ++requests;
+      const size_t rounded = CachingAllocator::round_size(bytes);
+      if (!p) {  // only when the budget cannot fit a new segment even with every free one released
+        ++nulls;
+        size_t free_whole = 0;
+        CHECK(dev.held + CachingAllocator::segment_size(rounded) > dev.budget);
+        for (const auto& [seg, info] : dev.segments) {
+          bool used = false;
+          for (auto it = live.lower_bound(seg); it != live.end() && it->first < seg + info.size; ++it) used = true;
+          if (!used) free_whole += info.size;
+        }
+        CHECK(free_whole == 0);
+        continue;
+      }
+      // Inside one segment of the same stream...
+      auto seg = dev.segments.upper_bound(p);
+      REQUIRE(seg != dev.segments.begin());
+      --seg;
+      REQUIRE(p + rounded <= seg->first + seg->second.size);
+      CHECK(seg->second.stream == stream);
+      // ...and overlapping no live block.
+      auto after = live.lower_bound(p);
+      if (after != live.end()) CHECK(p + rounded <= after->first);
+      if (after != live.begin()) {
+        auto before = std::prev(after);
+        CHECK(before->first + before->second.rounded <= p);
+      }
+      live[p] = {rounded, stream};
+      order.push_back(p);
+    } else if (what < 99) {
+      const size_t k = next(order.size());
+      char* p = order[k];
+      order[k] = order.back();
+      order.pop_back();
+      live.erase(p);
+      a.deallocate(p);
+    } else {
+      a.empty_cache();
+    }
+    const AllocatorStats st = a.stats();
+    size_t want = 0, large = 0;
+    for (const auto& [p, l] : live) {
+      want += l.rounded;
+      large += l.rounded > CachingAllocator::kSmallLimit;
+    }
+    REQUIRE(st.bytes_in_use >= want);
+    REQUIRE(st.bytes_in_use - want <= large * CachingAllocator::kSmallLimit);
+    REQUIRE(st.bytes_reserved == dev.held);
+    REQUIRE(st.requests == requests);
+    REQUIRE(st.system_allocs == dev.allocs);
+    REQUIRE(a.raw_frees() == dev.frees);
+    REQUIRE(st.peak_bytes_in_use >= st.bytes_in_use);
+    REQUIRE(st.peak_bytes_reserved >= st.bytes_reserved);
+  }
+  CHECK(nulls > 0);              // the budget was hit: the release-and-retry path ran
+  CHECK(dev.frees > 0);          // and segments went back
+  CHECK(requests - nulls > 2000);
+  for (char* p : order) a.deallocate(p);
+  CHECK(a.stats().bytes_in_use == 0);
+  a.empty_cache();
+  CHECK(dev.held == 0);
+  CHECK(dev.segments.empty());
+  CHECK(a.stats().bytes_reserved == 0);
+  a.reset_peak();
+  CHECK(a.stats().peak_bytes_in_use == 0);
+  CHECK(a.stats().peak_bytes_reserved == 0);
+}
+
+TEST_CASE("allocator policy: a block freed in the middle of a segment merges with both neighbours",
+          "[allocator]") {
+  FakeDevice dev;
+  CachingAllocator a(dev.raw());
+  char* p1 = static_cast<char*>(a.allocate(4096, kStreamA));
+  char* p2 = static_cast<char*>(a.allocate(4096, kStreamA));
+  char* p3 = static_cast<char*>(a.allocate(4096, kStreamA));
+  CHECK(p2 == p1 + 4096);
+  CHECK(p3 == p2 + 4096);
+  a.deallocate(p1);
+  a.deallocate(p3);  // merges with the free tail of the segment
+  a.deallocate(p2);  // merges with p1 before it and with p3 + tail after it
+  // Two 1 MiB (small-pool) blocks fit only if the whole 2 MiB segment is one free block again, and
+  // the first starts at the segment's start only if p2 merged backwards into p1.
+  char* q1 = static_cast<char*>(a.allocate(MiB, kStreamA));
+  char* q2 = static_cast<char*>(a.allocate(MiB, kStreamA));
+  CHECK(q1 == p1);
+  CHECK(q2 == p1 + MiB);
+  CHECK(dev.allocs == std::vector<size_t>{2 * MiB});
+  CHECK(a.stats().bytes_in_use == 2 * MiB);
+  CHECK(a.cached_bytes() == 0);
+  a.deallocate(q2);
+  a.deallocate(q1);
 }
 #endif  // MRNN_WITH_CUDA
 

@@ -141,6 +141,12 @@ inline std::vector<OpCase> op_table() {
                [](V x) { return multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6]); }});
   t.push_back({"multimodal_step", {{{3, 4}}, {{3, 5}}, {{3, 6}}, {{7, 4}}, {{7, 5}}, {{7, 6}}, {{7}}},
                [](V x) { return multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6]); }});
+  // The fused output layer + loss: several row blocks (the last one partial), padding rows
+  // (target 0) skipped; and the bias-free single-block form.
+  t.push_back({"linear_cross_entropy", {{{7, 5}}, {{6, 5}}, {{6}}, {{7}, Domain::Index, 6, false}},
+               [](V x) { return linear_cross_entropy(x[0], x[1], x[2], x[3], 0, 3); }});
+  t.push_back({"linear_cross_entropy_nobias", {{{4, 3}}, {{5, 3}}, {{4}, Domain::Index, 5, false}},
+               [](V x) { return linear_cross_entropy(x[0], x[1], Tensor(), x[2], -100); }});
   return t;
 }
 

@@ -1,0 +1,101 @@
+// Row-wise softmax cross entropy computed in place over a block of logits: the inner loop of the
+// fused output layer (kernels/ops_linear_xent.cpp). Per row: bias add + max, one exp pass that
+// stores e^(x - max) and sums it, one pass that turns the row into its gradient. f32 rows use the
+// vectorizable fast_exp (AVX2 where present, kernels/cpu/simd.h) with f32 lanes summed in f64
+// per 256 values; f64 rows use libm exactly.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/common/fast_math.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/simd.h"
+
+namespace mrnn::cpu {
+
+namespace {
+
+int64_t target_of(const Tensor& t, int64_t r) {
+  return t.dtype() == DType::I64 ? static_cast<int64_t>(t.data<int64_t>()[r])
+                                 : static_cast<int64_t>(t.data<int32_t>()[r]);
+}
+
+// One real row: returns logsumexp(x + b) - (x + b)[t]; with write_grad leaves scale * (p - onehot).
+// Always inlined, so the f32 instance is compiled inside each target clone of xent_row_f32.
+template <typename T>
+__attribute__((always_inline)) inline double xent_row(T* x, const T* b, int64_t v, int64_t t, double scale,
+                                                      bool write_grad) {
+  if (b) {
+#pragma omp simd
+    for (int64_t j = 0; j < v; ++j) x[j] += b[j];
+  }
+  T m = x[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 1; j < v; ++j) m = x[j] > m ? x[j] : m;
+  const T xt = x[t];
+  double s = 0;
+  constexpr int64_t kBlock = 256;
+  for (int64_t j0 = 0; j0 < v; j0 += kBlock) {
+    const int64_t j1 = std::min(v, j0 + kBlock);
+    T part = 0;
+#pragma omp simd reduction(+ : part)
+    for (int64_t j = j0; j < j1; ++j) {
+      const T e = fast_exp(x[j] - m);
+      x[j] = e;
+      part += e;
+    }
+    s += static_cast<double>(part);
+  }
+  if (write_grad) {
+    const T k = static_cast<T>(scale / s);
+#pragma omp simd
+    for (int64_t j = 0; j < v; ++j) x[j] *= k;
+    x[t] -= static_cast<T>(scale);
+  }
+  return static_cast<double>(m) + std::log(s) - static_cast<double>(xt);
+}
+
+MRNN_CPU_CLONES double xent_row_f32(float* x, const float* b, int64_t v, int64_t t, double scale, bool write_grad) {
+  return xent_row<float>(x, b, v, t, scale, write_grad);
+}
+double xent_row_any(float* x, const float* b, int64_t v, int64_t t, double scale, bool write_grad) {
+  return xent_row_f32(x, b, v, t, scale, write_grad);
+}
+double xent_row_any(double* x, const double* b, int64_t v, int64_t t, double scale, bool write_grad) {
+  return xent_row<double>(x, b, v, t, scale, write_grad);
+}
+
+}  // namespace
+
+int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
+                          double grad_scale, bool write_grad, double* loss_sum) {
+  const int64_t rows = logits.size(0), v = logits.size(1);
+  std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);  // summed in order below: the
+  std::vector<char> real(static_cast<size_t>(rows), 0);           // loss is thread-count independent
+  dispatch_float(logits.dtype(), "softmax_xent_rows", [&](auto z) {
+    using T = decltype(z);
+    T* px = logits.data<T>();
+    const T* pb = bias.defined() ? bias.data<T>() : nullptr;
+#pragma omp parallel for schedule(static) if (rows * v > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      T* x = px + r * v;
+      const int64_t t = target_of(targets, r);
+      if (t == ignore_index) {
+        if (write_grad) std::fill(x, x + v, T(0));
+        continue;
+      }
+      row_loss[static_cast<size_t>(r)] = xent_row_any(x, pb, v, t, grad_scale, write_grad);
+      real[static_cast<size_t>(r)] = 1;
+    }
+  });
+  int64_t count = 0;
+  double total = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    total += row_loss[static_cast<size_t>(r)];
+    count += real[static_cast<size_t>(r)];
+  }
+  *loss_sum = total;
+  return count;
+}
+
+}  // namespace mrnn::cpu

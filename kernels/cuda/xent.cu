@@ -1,0 +1,203 @@
+// The in-place softmax cross entropy of the fused output layer (kernels/ops_linear_xent.cpp) on
+// the GPU: one warp (rows up to 1024 logits) or one 256-thread block per row reads the row once
+// for an online (max, sum of exp) pair, then once more to overwrite it with its gradient; per-row
+// losses go to a device buffer that one block sums in a fixed order, so the loss is bit-identical
+// run to run. exp is the shared fast_exp (kernels/common/fast_math.h), the very formula the CPU
+// kernel (kernels/cpu/softmax_xent.cpp) runs: the gradients then differ from the CPU only through
+// the row sum's order, and the extra arithmetic over __expf is hidden under the memory traffic.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/common/fast_math.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/cuda_ops.h"
+
+namespace mrnn::cuda {
+
+namespace {
+
+constexpr int kXentWarpRows = 8;  // rows per block in the warp-per-row layout
+
+// Online (max, sum of e^(x - max)) of a row. Special values follow the CPU's two-pass form:
+// -inf adds e^-inf = 0, NaN makes the sum NaN, a +inf maximum makes it NaN (there e^(inf - inf)).
+template <typename A>
+struct Stat {
+  A m, s;
+};
+
+template <typename A>
+__device__ __forceinline__ void stat_push(Stat<A>& a, A x) {
+  if (x == A(-INFINITY)) return;
+  if (x > a.m) {
+    a.s = a.s * fast_exp(a.m - x) + (x == A(INFINITY) ? A(NAN) : A(1));
+    a.m = x;
+  } else {
+    a.s += fast_exp(x - a.m);
+  }
+}
+
+// Symmetric in its arguments (max and + commute), so every lane of a butterfly ends with the
+// same bits.
+template <typename A>
+__device__ __forceinline__ Stat<A> stat_merge(Stat<A> a, Stat<A> b) {
+  const A m = a.m > b.m ? a.m : b.m;
+  if (m == A(-INFINITY)) return {m, a.s + b.s};
+  return {m, a.s * fast_exp(a.m - m) + b.s * fast_exp(b.m - m)};
+}
+
+template <typename A>
+__device__ __forceinline__ Stat<A> warp_stat(Stat<A> v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const Stat<A> w{__shfl_xor_sync(0xffffffffu, v.m, o), __shfl_xor_sync(0xffffffffu, v.s, o)};
+    v = stat_merge(v, w);
+  }
+  return v;
+}
+
+// The row's pair in every thread that shares threadIdx.y. Block layout (blockDim.x > 32, one row
+// per block): every thread of the block must call it, once per kernel; shm_* hold 32 values.
+template <typename A>
+__device__ Stat<A> row_stat(Stat<A> v, A* shm_m, A* shm_s) {
+  v = warp_stat(v);
+  if (blockDim.x == 32) {
+    __syncwarp();  // orders the lanes' reads of the row before any lane overwrites it
+    return v;
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+  if (lane == 0) {
+    shm_m[warp] = v.m;
+    shm_s[warp] = v.s;
+  }
+  __syncthreads();
+  v = lane < nwarps ? Stat<A>{shm_m[lane], shm_s[lane]} : Stat<A>{A(-INFINITY), A(0)};
+  return warp_stat(v);
+}
+
+// Row r of x [rows, v] (+ bias [v] when not null): row_loss[r] = logsumexp(z) - z[t] with
+// z = x[r] + bias and t = targets[r], 0 for an ignored row. With write_grad, x[r] :=
+// scale * (softmax(z) - onehot(t)), or 0 for an ignored row. Every decision that returns early is
+// uniform over the threads that synchronize together (the block in the block layout, the warp in
+// the warp layout).
+template <typename T, typename I>
+__global__ void softmax_xent_kernel(T* x, const T* bias, const I* targets, double* row_loss, int64_t rows, int64_t v,
+                                    int64_t ignore, double scale, bool write_grad) {
+  __shared__ T shm_m[32], shm_s[32];
+  const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (r >= rows) return;
+  const int64_t t = static_cast<int64_t>(targets[r]);
+  T* xr = x + r * v;
+  const int64_t step = blockDim.x;
+  if (t == ignore) {
+    if (write_grad)
+      for (int64_t j = threadIdx.x; j < v; j += step) xr[j] = T(0);
+    if (threadIdx.x == 0) row_loss[r] = 0;
+    return;
+  }
+  // Read by every thread before the reduction's barrier, so no thread reads it after the owner
+  // of column t has overwritten it with its gradient.
+  const T zt = bias ? xr[t] + bias[t] : xr[t];
+  Stat<T> st{T(-INFINITY), T(0)};
+  int64_t j = threadIdx.x;
+  for (; j + 3 * step < v; j += 4 * step) {  // four independent loads in flight per thread
+    T z0 = xr[j], z1 = xr[j + step], z2 = xr[j + 2 * step], z3 = xr[j + 3 * step];
+    if (bias) {
+      z0 += bias[j];
+      z1 += bias[j + step];
+      z2 += bias[j + 2 * step];
+      z3 += bias[j + 3 * step];
+    }
+    stat_push(st, z0);
+    stat_push(st, z1);
+    stat_push(st, z2);
+    stat_push(st, z3);
+  }
+  for (; j < v; j += step) stat_push(st, bias ? xr[j] + bias[j] : xr[j]);
+  st = row_stat(st, shm_m, shm_s);
+  if (write_grad) {
+    // The CPU's formula: e^(z - max) * (scale / sum), minus scale at the target.
+    const T k = static_cast<T>(scale / static_cast<double>(st.s)), sc = static_cast<T>(scale);
+    for (j = threadIdx.x; j < v; j += step) {
+      const T z = bias ? xr[j] + bias[j] : xr[j];
+      T g = fast_exp(z - st.m) * k;
+      if (j == t) g -= sc;
+      xr[j] = g;
+    }
+  }
+  if (threadIdx.x == 0)
+    row_loss[r] = static_cast<double>(st.m) + std::log(static_cast<double>(st.s)) - static_cast<double>(zt);
+}
+
+// One block of kThreads: out[0] = sum of row_loss, out[1] = number of rows whose target is not
+// `ignore`. Thread i sums rows i, i + kThreads, ... in order, then a fixed tree: deterministic.
+template <typename I>
+__global__ void xent_total_kernel(const double* row_loss, const I* targets, int64_t rows, int64_t ignore,
+                                  double* out) {
+  __shared__ double s_sum[kThreads], s_count[kThreads];
+  double total = 0, count = 0;
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+    total += row_loss[r];
+    count += static_cast<int64_t>(targets[r]) != ignore ? 1.0 : 0.0;
+  }
+  s_sum[threadIdx.x] = total;
+  s_count[threadIdx.x] = count;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (static_cast<int>(threadIdx.x) < s) {
+      s_sum[threadIdx.x] += s_sum[threadIdx.x + s];
+      s_count[threadIdx.x] += s_count[threadIdx.x + s];
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    out[0] = s_sum[0];
+    out[1] = s_count[0];
+  }
+}
+
+}  // namespace
+
+int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
+                          double grad_scale, bool write_grad, double* loss_sum) {
+  const char* op = "softmax_xent_rows";
+  common_device(op, {&logits, &bias, &targets});
+  MRNN_CHECK(logits.dim() == 2 && logits.is_contiguous(), "cuda::{}: logits must be a contiguous [rows, V] tensor, got {}",
+             op, logits.desc());
+  const int64_t rows = logits.size(0), v = logits.size(1);
+  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == v && bias.is_contiguous() &&
+                                 bias.dtype() == logits.dtype()),
+             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, v, logits.desc(), bias.desc());
+  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
+                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
+             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
+  *loss_sum = 0;
+  if (rows == 0) return 0;
+  Launch l(logits);
+  Tensor row_loss = Tensor::empty({rows}, DType::F64, logits.device());
+  Tensor out = Tensor::empty({2}, DType::F64, logits.device());
+  const bool warp_rows = v <= 1024;
+  const dim3 block = warp_rows ? dim3(32, kXentWarpRows) : dim3(kThreads, 1);
+  const unsigned grid = grid_dim(warp_rows ? (rows + kXentWarpRows - 1) / kXentWarpRows : rows, "softmax_xent rows");
+  dispatch_float(logits.dtype(), op, [&](auto z) {
+    using T = decltype(z);
+    const T* pb = bias.defined() ? ptr<T>(bias) : nullptr;
+    auto launch = [&](auto iz) {
+      using I = decltype(iz);
+      softmax_xent_kernel<T, I><<<grid, block, 0, l.stream>>>(ptr<T>(logits), pb, ptr<I>(targets),
+                                                              ptr<double>(row_loss), rows, v, ignore_index,
+                                                              grad_scale, write_grad);
+      MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows", l.stream);
+      xent_total_kernel<I><<<1, kThreads, 0, l.stream>>>(ptr<double>(row_loss), ptr<I>(targets), rows, ignore_index,
+                                                         ptr<double>(out));
+      MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows(total)", l.stream);
+    };
+    if (targets.dtype() == DType::I64) launch(int64_t{});
+    else launch(int32_t{});
+  });
+  const std::vector<double> h = out.to_vector<double>();  // the one read-back: blocks the host
+  *loss_sum = h[0];
+  return static_cast<int64_t>(h[1]);
+}
+
+}  // namespace mrnn::cuda

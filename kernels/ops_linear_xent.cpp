@@ -1,0 +1,102 @@
+// linear_cross_entropy (kernels/fused.h): row blocks of logits through one GEMM, the in-place
+// softmax cross entropy (kernels/cpu/softmax_xent.cpp, kernels/cuda/xent.cu), then the two
+// gradient GEMMs on the same block while it is still in cache-sized memory. One code path for both
+// devices: the GEMMs and the row kernel dispatch on x's device.
+#include <algorithm>
+
+#include "core/autograd.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/dispatch.h"
+#include "kernels/fused.h"
+#include "kernels/ops.h"
+
+namespace mrnn {
+
+namespace {
+
+// Rows per block: about 8M logits (32 MB in f32), at least 64 rows, blocks of equal size.
+int64_t block_rows(int64_t n, int64_t v, int64_t requested) {
+  if (requested > 0) return std::min(requested, std::max<int64_t>(n, 1));
+  const int64_t cap = std::max<int64_t>(64, (int64_t{8} << 20) / std::max<int64_t>(v, 1));
+  const int64_t blocks = (n + cap - 1) / cap;
+  return std::max<int64_t>(1, (n + blocks - 1) / std::max<int64_t>(blocks, 1));
+}
+
+}  // namespace
+
+Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
+                            int64_t ignore_index, int64_t chunk_rows) {
+  const char* op = "linear_cross_entropy";
+  check_defined(op, {&x, &weight, &targets});
+  MRNN_CHECK(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1),
+             "{}: expected x [N, H] and weight [V, H], got {} and {}", op, x.desc(), weight.desc());
+  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
+             "{}: bias must be [{}], got {}", op, weight.size(0), bias.desc());
+  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == x.size(0), "{}: targets must be [{}], got {}", op, x.size(0),
+             targets.desc());
+  MRNN_CHECK(targets.dtype() == DType::I64 || targets.dtype() == DType::I32, "{}: targets must be i64 or i32, got {}",
+             op, targets.desc());
+  if (bias.defined()) {
+    check_same_device(op, {&x, &weight, &bias, &targets});
+    check_same_dtype(op, {&x, &weight, &bias});
+  } else {
+    check_same_device(op, {&x, &weight, &targets});
+    check_same_dtype(op, {&x, &weight});
+  }
+  require_backend(op, x);
+  const Device dev = x.device();
+
+  const int64_t N = x.size(0), H = x.size(1), V = weight.size(0);
+  Tensor tc = targets.contiguous();
+  // Targets are checked and counted on the host; for CUDA inputs from a copy of N integers.
+  const Tensor th = dev.is_cpu() ? tc : tc.to(Device::cpu());
+  int64_t count = 0;
+  for (int64_t r = 0; r < N; ++r) {
+    const int64_t t = th.dtype() == DType::I64 ? th.data<int64_t>()[r] : th.data<int32_t>()[r];
+    MRNN_CHECK(t == ignore_index || (t >= 0 && t < V), "{}: target {} at row {} is outside [0, {})", op, t, r, V);
+    count += t != ignore_index;
+  }
+  const double scale = count ? 1.0 / static_cast<double>(count) : 0.0;
+  const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
+  const bool want_grad = needs_grad({&x, &weight, &bias});
+
+  Tensor xd = x.detach().contiguous(), wd = weight.detach(), bd = bias.defined() ? bias.detach().contiguous() : Tensor();
+  Tensor dx, dw, db, ones;
+  if (want_grad && gx) dx = Tensor::empty({N, H}, x.dtype(), x.device());
+  // dW and db are written by the first block's GEMM (beta 0) and accumulated by the rest.
+  if (want_grad && gw) dw = N ? Tensor::empty({V, H}, x.dtype(), x.device()) : Tensor::zeros({V, H}, x.dtype(), x.device());
+  if (want_grad && gb) db = N ? Tensor::empty({1, V}, x.dtype(), x.device()) : Tensor::zeros({1, V}, x.dtype(), x.device());
+  const int64_t rows = block_rows(N, V, chunk_rows);
+  Tensor block = Tensor::empty({rows, V}, x.dtype(), x.device());
+  if (db.defined()) ones = Tensor::ones({1, rows}, x.dtype(), x.device());
+  double total = 0;
+  {
+    NoGradGuard ng;
+    for (int64_t r0 = 0; r0 < N; r0 += rows) {
+      const int64_t n = std::min(rows, N - r0);
+      Tensor z = narrow(block, 0, 0, n), xb = narrow(xd, 0, r0, n), tb = narrow(tc, 0, r0, n);
+      MRNN_DISPATCH(dev, gemm, xb, false, wd, true, z, 1.0, 0.0);
+      double part = 0;
+      MRNN_DISPATCH(dev, softmax_xent_rows, z, bd, tb, ignore_index, scale, want_grad, &part);
+      total += part;
+      if (!want_grad) continue;
+      if (dx.defined()) MRNN_DISPATCH(dev, gemm, z, false, wd, false, narrow(dx, 0, r0, n), 1.0, 0.0);
+      const double beta = r0 == 0 ? 0.0 : 1.0;
+      if (dw.defined()) MRNN_DISPATCH(dev, gemm, z, true, xb, false, dw, 1.0, beta);
+      if (db.defined()) MRNN_DISPATCH(dev, gemm, narrow(ones, 1, 0, n), false, z, false, db, 1.0, beta);
+    }
+  }
+  Tensor loss = Tensor::scalar(total * scale, x.dtype());
+  if (!dev.is_cpu()) loss = loss.to(dev);
+  if (want_grad) {
+    if (db.defined()) db = reshape(db, {V});
+    attach_grad(loss, op, {x, weight, bias}, [dx, dw, db](const Tensor& g) {
+      const double s = g.item();
+      auto scaled = [s](const Tensor& t) { return !t.defined() || s == 1.0 ? t : mul_scalar(t, s); };
+      return std::vector<Tensor>{scaled(dx), scaled(dw), scaled(db)};
+    });
+  }
+  return loss;
+}
+
+}  // namespace mrnn

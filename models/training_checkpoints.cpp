@@ -1,0 +1,246 @@
+#include "models/training_checkpoints.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "layers/checkpoint.h"
+
+namespace mrnn {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kLatest = "checkpoint.safetensors";
+
+// (step, path) of dir's checkpoint-<step>.safetensors files, newest first.
+std::vector<std::pair<int64_t, fs::path>> numbered_checkpoints(const std::string& dir) {
+  static const std::regex name_re(R"(checkpoint-([0-9]{1,18})\.safetensors)");
+  std::vector<std::pair<int64_t, fs::path>> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::smatch m;
+    if (std::regex_match(name, m, name_re)) out.emplace_back(std::stoll(m[1].str()), it->path());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  return out;
+}
+
+void fsync_dir(const std::string& dir) {  // best effort: makes a rename durable
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  const bool same = fs::equivalent(a, b, ec);
+  return !ec && same;
+}
+
+}  // namespace
+
+std::string train_state_json(const TrainState& s) {
+  nlohmann::json j = {{"step", s.step},
+                      {"epoch", s.epoch},
+                      {"pos", s.pos},
+                      {"best_cider", s.best_cider},
+                      {"dropout_seed", s.dropout_seed},
+                      {"dropout_offset", s.dropout_offset}};
+  if (s.has_options) j["options"] = {{"batch", s.batch}, {"seed", s.seed}};
+  return j.dump();
+}
+
+TrainState parse_train_state(const std::string& text, const std::string& what) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  MRNN_CHECK(!j.is_discarded() && j.is_object(), "{}: the training state is not a JSON object", what);
+  auto count = [&](const nlohmann::json& obj, const char* key, int64_t lo) {  // lo >= 0
+    MRNN_CHECK(obj.contains(key), "{}: training state field '{}' is missing", what, key);
+    const nlohmann::json& v = obj[key];
+    MRNN_CHECK(v.is_number_unsigned() ? v.get<uint64_t>() >= static_cast<uint64_t>(lo)
+                                      : v.is_number_integer() && v.get<int64_t>() >= lo,
+               "{}: training state field '{}' must be an integer >= {}, got {}", what, key, lo, v.dump());
+    MRNN_CHECK(!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX),
+               "{}: training state field '{}' is too large: {}", what, key, v.dump());
+    return v.get<int64_t>();
+  };
+  auto unsigned_field = [&](const nlohmann::json& obj, const char* key) {
+    MRNN_CHECK(obj.contains(key), "{}: training state field '{}' is missing", what, key);
+    const nlohmann::json& v = obj[key];
+    MRNN_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0),
+               "{}: training state field '{}' must be an unsigned integer, got {}", what, key, v.dump());
+    return v.get<uint64_t>();
+  };
+  TrainState s;
+  s.step = count(j, "step", 0);
+  s.epoch = count(j, "epoch", 0);
+  s.pos = count(j, "pos", 0);
+  MRNN_CHECK(j.contains("best_cider") && j["best_cider"].is_number(),
+             "{}: training state field 'best_cider' must be a number", what);
+  s.best_cider = j["best_cider"].get<double>();
+  s.dropout_seed = unsigned_field(j, "dropout_seed");
+  s.dropout_offset = unsigned_field(j, "dropout_offset");
+  if (j.contains("options")) {
+    const nlohmann::json& o = j["options"];
+    MRNN_CHECK(o.is_object(), "{}: training state field 'options' must be an object", what);
+    s.has_options = true;
+    s.batch = count(o, "batch", 1);
+    s.seed = unsigned_field(o, "seed");
+  }
+  return s;
+}
+
+TrainState restore_training_checkpoint(const std::map<std::string, Tensor>& tensors,
+                                       const std::map<std::string, std::string>& metadata, Module& model,
+                                       Optimizer& opt, const std::string& what) {
+  auto state = metadata.find("mrnn_train_state");
+  MRNN_CHECK(state != metadata.end(), "{}: no 'mrnn_train_state' in the metadata (not a training checkpoint)", what);
+  const TrainState s = parse_train_state(state->second, what);
+  std::map<std::string, Tensor> weights, ostate;
+  for (const auto& [name, t] : tensors) {
+    if (name.rfind("model.", 0) == 0) weights[name.substr(6)] = t;
+    else if (name.rfind("optim.", 0) == 0) ostate[name.substr(6)] = t;
+    else MRNN_FAIL("{}: unexpected tensor '{}' (a checkpoint holds model.* and optim.* tensors)", what, name);
+    // What caption_train writes: f32 state and one i64 step count (a float step would be cast to
+    // an integer, undefined for NaN or huge values; found by fuzz_checkpoint).
+    if (name == "optim.step") {
+      MRNN_CHECK(t.dtype() == DType::I64 && t.numel() == 1 && t.to_vector<int64_t>()[0] >= 0,
+                 "{}: tensor 'optim.step' must be one i64 value >= 0, got {}", what, t.desc());
+    } else {
+      MRNN_CHECK(t.dtype() == DType::F32, "{}: tensor '{}' must be f32, got {}", what, name, t.desc());
+    }
+  }
+  try {
+    model.load_state_dict(weights);
+    opt.load_state(ostate);
+  } catch (const std::exception& e) {
+    MRNN_FAIL("{}: {}", what, e.what());
+  }
+  return s;
+}
+
+std::string numbered_checkpoint_path(const std::string& dir, int64_t step) {
+  return fmt::format("{}/checkpoint-{}.safetensors", dir, step);
+}
+
+void save_training_checkpoint(const std::string& dir, int64_t step, const std::map<std::string, Tensor>& tensors,
+                              const std::map<std::string, std::string>& metadata, int64_t keep) {
+  MRNN_CHECK(step >= 0, "save_training_checkpoint: step {} is negative", step);
+  MRNN_CHECK(keep >= 1, "save_training_checkpoint: keep = {}: at least one checkpoint must be kept", keep);
+  const std::string numbered = numbered_checkpoint_path(dir, step);
+  save_tensors(numbered, tensors, metadata);
+
+  // checkpoint.safetensors -> the same bytes, replaced atomically (link to a temporary name, rename).
+  const std::string latest = dir + "/" + kLatest;
+  const std::string tmp = fmt::format("{}.tmp-{}-link", latest, ::getpid());
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  fs::create_hard_link(numbered, tmp, ec);
+  if (ec) {
+    save_tensors(latest, tensors, metadata);  // no hard links here: a second copy
+  } else {
+    fs::rename(tmp, latest, ec);
+    if (ec) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      MRNN_FAIL("{}: cannot replace it with {}: {}", latest, numbered, ec.message());
+    }
+    fsync_dir(dir);
+  }
+
+  // Keep the `keep` newest numbered checkpoints at or below `step`.
+  int64_t kept = 0;
+  for (const auto& [s, path] : numbered_checkpoints(dir)) {
+    if (s <= step && kept < keep) {
+      ++kept;
+      continue;
+    }
+    fs::remove(path, ec);
+  }
+}
+
+std::string resume_newest_checkpoint(const std::string& dir, const RestoreCheckpoint& restore,
+                                     std::vector<std::string>* warnings) {
+  // Newest first: checkpoint.safetensors is written right after the newest numbered checkpoint, so
+  // it comes second (it is tried only when it is a separate file, not a hard link to a numbered one).
+  std::vector<fs::path> candidates;
+  for (const auto& [s, path] : numbered_checkpoints(dir)) candidates.push_back(path);
+  const fs::path latest = fs::path(dir) / kLatest;
+  std::error_code ec;
+  if (fs::exists(latest, ec)) {
+    bool linked = false;
+    for (const fs::path& c : candidates) linked |= same_file(c, latest);
+    if (!linked) candidates.insert(candidates.begin() + (candidates.empty() ? 0 : 1), latest);
+  }
+  MRNN_CHECK(!candidates.empty(),
+             "--resume: {} holds no checkpoint ({} or checkpoint-<step>.safetensors) to resume from", dir, kLatest);
+
+  std::vector<std::pair<fs::path, std::string>> failed;
+  std::string used;
+  for (const fs::path& c : candidates) {
+    try {
+      std::map<std::string, std::string> meta;
+      std::map<std::string, Tensor> tensors = load_tensors(c.string(), &meta);
+      MRNN_CHECK(meta.count("mrnn_checksum"),
+                 "{}: the metadata has no 'mrnn_checksum' (not a checkpoint written by caption_train)", c.string());
+      restore(c.string(), tensors, meta);
+      used = c.string();
+      break;
+    } catch (const std::exception& e) {
+      failed.emplace_back(c, e.what());
+    }
+  }
+  if (used.empty()) {
+    std::string all;
+    for (const auto& [path, why] : failed) all += fmt::format("\n  {}: {}", path.string(), why);
+    MRNN_FAIL("--resume: none of the checkpoints in {} can be used:{}", dir, all);
+  }
+
+  // Move the unusable newer checkpoints aside, so that pruning and later resumes skip them.
+  for (const auto& [path, why] : failed) {
+    const std::string aside = path.string() + ".corrupt";
+    fs::rename(path, aside, ec);
+    if (warnings)
+      warnings->push_back(fmt::format("checkpoint {} cannot be used: {}\n  {}; resuming from {} instead",
+                                      path.string(), why,
+                                      ec ? "it could not be renamed: " + ec.message() : "renamed to " + aside, used));
+  }
+  // checkpoint.safetensors may name one of the files just moved aside: drop that name too.
+  if (!failed.empty() && fs::exists(latest, ec) && !same_file(latest, used))
+    for (const auto& [path, why] : failed)
+      if (same_file(latest, path.string() + ".corrupt")) {
+        fs::remove(latest, ec);
+        break;
+      }
+  return used;
+}
+
+void remove_training_checkpoints(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& [s, path] : numbered_checkpoints(dir)) fs::remove(path, ec);
+  fs::remove(fs::path(dir) / kLatest, ec);
+}
+
+int remove_checkpoint_temporaries(const std::string& dir) {
+  static const std::regex tmp_re(R"((checkpoint(-[0-9]+)?|model)\.safetensors\.tmp-[0-9]+-[0-9a-z]+)");
+  int removed = 0;
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (std::regex_match(it->path().filename().string(), tmp_re)) stale.push_back(it->path());
+  for (const fs::path& p : stale) removed += fs::remove(p, ec) ? 1 : 0;
+  return removed;
+}
+
+}  // namespace mrnn

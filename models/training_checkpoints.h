@@ -1,0 +1,78 @@
+// The training checkpoints of a model directory: checkpoint-<step>.safetensors for the last K saves
+// plus checkpoint.safetensors (the newest). Why: a checkpoint that is truncated or bit-flipped on
+// disk (detected by its checksum) must cost a few steps of training, not the whole run.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "layers/module.h"
+#include "models/optim.h"
+
+namespace mrnn {
+
+// What a training checkpoint records besides the tensors (metadata "mrnn_train_state", JSON).
+struct TrainState {
+  int64_t step = 0;               // optimizer steps done
+  int64_t epoch = 0;              // current epoch (0-based)
+  int64_t pos = 0;                // captions of this epoch already consumed
+  double best_cider = -1;         // best validation CIDEr-D so far (-1: none yet)
+  uint64_t dropout_seed = 0, dropout_offset = 0;  // the dropout generator's stream position
+  // Options that fix the batch order; a resume must use the same (absent in older checkpoints).
+  bool has_options = false;
+  int64_t batch = 0;
+  uint64_t seed = 0;
+};
+std::string train_state_json(const TrainState& s);
+// Requires nothing (text is untrusted). Ensures, else throws Error naming `what` and the field:
+// text is a JSON object whose step/epoch/pos are integers >= 0, best_cider a number, dropout_seed
+// and dropout_offset unsigned integers, and "options" (optional) {"batch": integer >= 1, "seed":
+// unsigned integer}.
+TrainState parse_train_state(const std::string& text, const std::string& what);
+
+// Restores a checkpoint's contents (already verified by load_tensors): "model.*" tensors into
+// model (strict load_state_dict), "optim.*" into opt, and returns metadata["mrnn_train_state"].
+// Requires nothing of the contents. Ensures, else throws Error naming `what` (the file) and the
+// problem: only model.* and optim.* tensors, all f32 except optim.step (one i64 >= 0), each
+// fitting the model and optimizer. (On an error the model may hold part of the new weights.)
+TrainState restore_training_checkpoint(const std::map<std::string, Tensor>& tensors,
+                                       const std::map<std::string, std::string>& metadata, Module& model,
+                                       Optimizer& opt, const std::string& what);
+
+// dir/checkpoint-<step>.safetensors.
+std::string numbered_checkpoint_path(const std::string& dir, int64_t step);
+
+// Requires: dir exists, step >= 0, keep >= 1.
+// Ensures: dir/checkpoint-<step>.safetensors holds tensors + metadata (save_tensors: atomic, with a
+// checksum); dir/checkpoint.safetensors is the same file (a hard link, or a second copy where the
+// file system has none); of the numbered checkpoints only the `keep` newest remain, and none with a
+// step above `step` (left by an abandoned timeline). Throws Error naming the file on I/O failure.
+void save_training_checkpoint(const std::string& dir, int64_t step, const std::map<std::string, Tensor>& tensors,
+                              const std::map<std::string, std::string>& metadata, int64_t keep);
+
+// Called with a checkpoint's path and its verified tensors and metadata; throws if they cannot be used.
+using RestoreCheckpoint = std::function<void(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                                             const std::map<std::string, std::string>& metadata)>;
+
+// Tries dir's checkpoints newest first (numbered ones by step; checkpoint.safetensors second when it
+// is a separate file rather than a hard link): each must load, carry the "mrnn_checksum"
+// metadata, match its checksum and pass `restore`.
+// Ensures: returns the path of the first that passes; every newer one that failed is renamed to
+// <name>.corrupt (kept for inspection, never tried again) and described in *warnings (file, reason,
+// where it went, which checkpoint is used instead). Throws Error naming dir when there is no
+// checkpoint, or listing every checkpoint with its reason when none passes (nothing is renamed then).
+std::string resume_newest_checkpoint(const std::string& dir, const RestoreCheckpoint& restore,
+                                     std::vector<std::string>* warnings);
+
+// For a run that starts over in dir: removes checkpoint.safetensors and every
+// checkpoint-<step>.safetensors, so that a later resume cannot pick up the previous run's state.
+void remove_training_checkpoints(const std::string& dir);
+
+// Removes the temporary files that a killed writer leaves behind (<name>.tmp-<pid>-<n> next to
+// checkpoint*.safetensors and model.safetensors). Returns how many were removed.
+int remove_checkpoint_temporaries(const std::string& dir);
+
+}  // namespace mrnn
