@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "core/autograd.h"
-#include "kernels/common/fast_math.h"
+#include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/simd.h"
 #include "kernels/ops.h"
 
@@ -13,29 +13,13 @@ namespace mrnn {
 
 namespace {
 
-// logsumexp of one row of f32 logits: a max pass and an exp-sum pass, both vectorized.
-MRNN_CPU_CLONES double row_lse(const float* x, int64_t n) {
-  float m = x[0];
-#pragma omp simd reduction(max : m)
-  for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
-  double s = 0;
-  for (int64_t j0 = 0; j0 < n; j0 += 256) {
-    const int64_t j1 = std::min(n, j0 + 256);
-    float part = 0;
-#pragma omp simd reduction(+ : part)
-    for (int64_t j = j0; j < j1; ++j) part += fast_exp(x[j] - m);
-    s += part;
-  }
-  return static_cast<double>(m) + std::log(s);
-}
-
 // Per-row logsumexp of logits [rows, V] (log p = logit - lse): the decoders never build log_softmax.
 std::vector<double> rows_lse(const Tensor& logits) {
   const int64_t rows = logits.size(0), V = logits.size(1);
   const float* p = logits.data<float>();
   std::vector<double> lse(rows);
 #pragma omp parallel for schedule(static) if (rows * V > 65536)
-  for (int64_t r = 0; r < rows; ++r) lse[r] = row_lse(p + r * V, V);
+  for (int64_t r = 0; r < rows; ++r) lse[r] = cpu::logsumexp_row_f32(p + r * V, V);
   return lse;
 }
 

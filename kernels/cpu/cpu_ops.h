@@ -27,6 +27,8 @@ void max_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const 
 // Row-wise over the last dim of contiguous [rows, n].
 void softmax_rows(const Tensor& x, const Tensor& out, bool log);
 void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, bool log);
+// log(sum_j exp(x[j])) of one f32 row of n >= 1 values (vectorized; f64 across 256-value blocks).
+double logsumexp_row_f32(const float* x, int64_t n);
 // Per row: lse[r] = logsumexp(logits[r]); loss = sum over real rows of (lse - logit[target]).
 // Returns the number of real rows.
 int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,

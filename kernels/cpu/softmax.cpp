@@ -8,9 +8,7 @@
 
 namespace mrnn::cpu {
 
-namespace {
-// One f32 row: max pass, exp-sum pass (f32 lanes, f64 across blocks), output pass; all vectorized.
-MRNN_CPU_CLONES void softmax_row_f32(const float* x, float* y, int64_t n, bool log) {
+MRNN_CPU_CLONES double logsumexp_row_f32(const float* x, int64_t n) {
   float m = x[0];
 #pragma omp simd reduction(max : m)
   for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
@@ -22,7 +20,13 @@ MRNN_CPU_CLONES void softmax_row_f32(const float* x, float* y, int64_t n, bool l
     for (int64_t j = j0; j < j1; ++j) part += fast_exp(x[j] - m);
     s += part;
   }
-  const float lse = static_cast<float>(static_cast<double>(m) + std::log(s));
+  return static_cast<double>(m) + std::log(s);
+}
+
+namespace {
+// One f32 row: logsumexp (max pass, exp-sum pass), then the output pass; all vectorized.
+MRNN_CPU_CLONES void softmax_row_f32(const float* x, float* y, int64_t n, bool log) {
+  const float lse = static_cast<float>(logsumexp_row_f32(x, n));
   if (log) {
 #pragma omp simd
     for (int64_t j = 0; j < n; ++j) y[j] = x[j] - lse;
