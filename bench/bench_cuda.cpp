@@ -1,12 +1,14 @@
 // CUDA vs CPU kernel benchmarks through the op API: GEMM, elementwise, row sums, softmax, cross
 // entropy (forward + backward), the fused output layer linear_cross_entropy against linear +
 // cross_entropy (f32 and TF32 GEMMs) and its row kernel alone, dropout, embedding (sort-based and
-// atomic backward), conv2d and host<->device copies, each with a bytes or FLOPs counter so the
-// result reads as a fraction of the device's limits (the output layer also reports the fractions
-// of HBM bandwidth and GEMM peak directly: HBM_frac, GEMM_frac). CUDA cases are timed with CUDA events around the
-// ops (manual time, after a warm-up that creates handles and fills the allocator's cache); without
-// a GPU, or in a build without the CUDA backend, they are skipped with a message and the CPU cases
-// still run.
+// atomic backward), conv2d, host<->device copies, the fused multimodal layer and recurrent cells
+// against their unfused compositions (and the ReLU RNN layer against cuDNN's RNN API), and GEMMs
+// in each precision mode (FP32/TF32/BF16), each with a bytes or FLOPs counter so the result reads
+// as a fraction of the device's limits (the output layer, the multimodal layer, the cells and the
+// precision GEMMs also report the fractions of HBM bandwidth and GEMM peak directly: HBM_frac,
+// GEMM_frac). CUDA cases are timed with CUDA events around the ops (manual time, after a warm-up
+// that creates handles and fills the allocator's cache); without a GPU, or in a build without the
+// CUDA backend, they are skipped with a message and the CPU cases still run.
 //   ./build/bench/bench_cuda --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
@@ -14,12 +16,15 @@
 #include <string>
 #include <vector>
 
+#include "kernels/common/matmul_precision.h"
 #include "kernels/dispatch.h"
 #include "kernels/fused.h"
 #include "kernels/ops.h"
 #include "kernels/cpu/cpu_ops.h"
 #ifdef MRNN_WITH_CUDA
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/cudnn_rnn.h"
+#include "kernels/cuda/gemm_lt.h"
 #endif
 
 using namespace mrnn;
@@ -299,6 +304,208 @@ void BM_softmax_xent_rows(benchmark::State& st, Device dev) {
   }
 }
 
+// ---- the fused multimodal layer (issue 6, kernel 1) ----
+// Sizes b images, t steps, dw / dr / di input widths, m outputs. Counted work of one forward +
+// backward: FLOPs of the GEMMs, 2 x rows x m x width each, three per input (forward, input
+// gradient, weight gradient): 6 m (b t (dw + dr) + b di) (the epilogues are O(b t m), < 0.5%).
+// Bytes: X = inputs (b t (dw + dr) + b di), W = weights + bias (m (dw + dr + di + 1)), O = outputs
+// (b t m); forward reads X and W and writes O, backward reads the gradient and the saved output
+// (2 O), reads X and W again and writes their gradients (X + W): 3 (X + W + O) elements, the
+// traffic of a GEMM + epilogue implementation whose operands do not stay in cache.
+void multimodal_counters(benchmark::State& st, Device dev, int64_t b, int64_t t, int64_t dw, int64_t dr, int64_t di,
+                         int64_t m, bool tf32) {
+  const double rows = static_cast<double>(b) * static_cast<double>(t);
+  const double fl = 6.0 * static_cast<double>(m) * (rows * static_cast<double>(dw + dr) + static_cast<double>(b * di));
+  const double x = rows * static_cast<double>(dw + dr) + static_cast<double>(b * di);
+  const double w = static_cast<double>(m) * static_cast<double>(dw + dr + di + 1), o = rows * static_cast<double>(m);
+  const double by = 4.0 * 3.0 * (x + w + o);
+  flops(st, fl);
+  st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(by));
+  if (!dev.is_cuda()) return;
+  const Peaks p = peaks_of(dev);
+  st.counters["HBM_frac"] = benchmark::Counter(by / p.hbm, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GEMM_frac"] =
+      benchmark::Counter(fl / (tf32 ? p.tf32 : p.fp32), benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(p.card);
+}
+
+// Forward + backward of the multimodal layer, f32: the fused op (GEMMs into one buffer, one
+// epilogue kernel each way) or the composition scaled_tanh(linear(w, Vw) + linear(r, Vr) +
+// unsqueeze(linear(img, Vi, b), 1)) of separate ops. Args: b, t, dw, dr, di, m.
+void multimodal_layer(benchmark::State& st, Device dev, bool fused, bool tf32) {
+  if (!usable(st, dev)) return;
+  const int64_t b = st.range(0), t = st.range(1), dw = st.range(2), dr = st.range(3), di = st.range(4),
+                m = st.range(5);
+  auto scaled = [&](const Shape& s, double k, uint64_t seed) {
+    Tensor x;
+    {
+      NoGradGuard ng;
+      x = mul_scalar(randn_on(s, dev, seed), k);
+    }
+    return x.requires_grad_();
+  };
+  const double k = 1.0 / std::sqrt(static_cast<double>(dw + dr + di));
+  Tensor w = scaled({b, t, dw}, 1.0, 30), r = scaled({b, t, dr}, 1.0, 31), img = scaled({b, di}, 1.0, 32);
+  Tensor Vw = scaled({m, dw}, k, 33), Vr = scaled({m, dr}, k, 34), Vi = scaled({m, di}, k, 35), bias = scaled({m}, 0.1, 36);
+  Tensor seed = randn_on({b, t, m}, dev, 37);
+#ifdef MRNN_WITH_CUDA
+  const bool was = cuda::allow_tf32();
+  cuda::set_allow_tf32(tf32);
+#endif
+  timed(st, dev, [&] {
+    for (Tensor* p : {&w, &r, &img, &Vw, &Vr, &Vi, &bias}) p->zero_grad();
+    Tensor out = fused ? multimodal(w, r, img, Vw, Vr, Vi, bias)
+                       : scaled_tanh(add(add(linear(w, Vw, Tensor()), linear(r, Vr, Tensor())),
+                                         unsqueeze(linear(img, Vi, bias), 1)));
+    out.backward(seed);
+  });
+#ifdef MRNN_WITH_CUDA
+  cuda::set_allow_tf32(was);
+#endif
+  multimodal_counters(st, dev, b, t, dw, dr, di, m, tf32);
+}
+void BM_multimodal_fused(benchmark::State& st, Device dev, bool tf32) { multimodal_layer(st, dev, true, tf32); }
+void BM_multimodal_unfused(benchmark::State& st, Device dev, bool tf32) { multimodal_layer(st, dev, false, tf32); }
+
+// ---- the fused recurrent cells (issue 6, kernel 4) ----
+// One step's elementwise work, forward + backward, on given projections xproj, hproj [b, G * h]
+// and state [b, h], f32: the fused op against the composition of separate ops the layers used
+// before. Bytes counted for the fused form, each element read or written once (4 bytes):
+// relu  forward xp, hp, h'; backward h', dh, dpre                        = 6 b h
+// lstm  forward xp, hp (8), c, gates (4), h', c'; backward gates (4), c,
+//       c', dh', dc', dpre (4), dc                                        = 28 b h
+// gru   forward xp, hp (6), h, gates (3), h'; backward gates (3), hp_n, h,
+//       dh', dxp (3), dhp (3), dh                                         = 24 b h
+// (the backward returns the same dpre for both LSTM projections). No FLOP counter: these are
+// bound by memory traffic.
+enum class Cell { Relu, Lstm, Gru };
+
+void rnn_cell_bench(benchmark::State& st, Device dev, Cell cell, bool fused) {
+  if (!usable(st, dev)) return;
+  const int64_t b = st.range(0), h = st.range(1);
+  const int64_t gates = cell == Cell::Relu ? 1 : cell == Cell::Lstm ? 4 : 3;
+  Tensor xp = randn_on({b, gates * h}, dev, 40).requires_grad_(), hp = randn_on({b, gates * h}, dev, 41).requires_grad_();
+  Tensor state = randn_on({b, h}, dev, 42);
+  if (cell != Cell::Relu) state.requires_grad_();  // the plain cell has no state input
+  Tensor seed = randn_on(cell == Cell::Lstm ? Shape{2, b, h} : Shape{b, h}, dev, 43);
+  auto unfused = [&]() -> Tensor {
+    if (cell == Cell::Relu) return relu(add(xp, hp));
+    if (cell == Cell::Lstm) {
+      auto g = split(add(xp, hp), {h, h, h, h}, 1);
+      Tensor i = sigmoid(g[0]), f = sigmoid(g[1]), cand = tanh(g[2]), o = sigmoid(g[3]);
+      Tensor c2 = add(mul(f, state), mul(i, cand));
+      return stack({mul(o, tanh(c2)), c2}, 0);
+    }
+    auto xg = split(xp, {h, h, h}, 1);
+    auto hg = split(hp, {h, h, h}, 1);
+    Tensor r = sigmoid(add(xg[0], hg[0])), z = sigmoid(add(xg[1], hg[1]));
+    Tensor n = tanh(add(xg[2], mul(r, hg[2])));
+    return add(n, mul(z, sub(state, n)));
+  };
+  timed(st, dev, [&] {
+    xp.zero_grad();
+    hp.zero_grad();
+    state.zero_grad();
+    Tensor out = !fused                ? unfused()
+                 : cell == Cell::Relu ? rnn_cell(xp, hp, true)
+                 : cell == Cell::Lstm ? lstm_cell(xp, hp, state)
+                                      : gru_cell(xp, hp, state);
+    out.backward(seed);
+  });
+  const int64_t per = cell == Cell::Relu ? 6 : cell == Cell::Lstm ? 28 : 24;
+  st.SetBytesProcessed(st.iterations() * 4 * per * b * h);
+  if (dev.is_cuda()) {
+    const Peaks p = peaks_of(dev);
+    st.counters["HBM_frac"] = benchmark::Counter(4.0 * static_cast<double>(per * b * h) / p.hbm,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+    st.SetLabel(p.card);
+  }
+}
+void BM_relu_cell_fused(benchmark::State& st, Device dev) { rnn_cell_bench(st, dev, Cell::Relu, true); }
+void BM_relu_cell_unfused(benchmark::State& st, Device dev) { rnn_cell_bench(st, dev, Cell::Relu, false); }
+void BM_lstm_cell_fused(benchmark::State& st, Device dev) { rnn_cell_bench(st, dev, Cell::Lstm, true); }
+void BM_lstm_cell_unfused(benchmark::State& st, Device dev) { rnn_cell_bench(st, dev, Cell::Lstm, false); }
+void BM_gru_cell_fused(benchmark::State& st, Device dev) { rnn_cell_bench(st, dev, Cell::Gru, true); }
+void BM_gru_cell_unfused(benchmark::State& st, Device dev) { rnn_cell_bench(st, dev, Cell::Gru, false); }
+
+// A one-layer ReLU RNN over all steps, forward + backward, f32, x [b, t, in]: the layer's own
+// form (one input GEMM, per step a recurrent GEMM and the elementwise part, here either the fused
+// rnn_cell or relu(add(...))), and on the GPU cuDNN's RNN API (cuda::CudnnReluRnn, the same
+// sizes). FLOPs of the GEMMs: forward, input gradient and weight gradient of both projections,
+// 6 b t h (in + h).
+void relu_rnn_counters(benchmark::State& st, int64_t b, int64_t t, int64_t in, int64_t h) {
+  flops(st, 6.0 * static_cast<double>(b * t) * static_cast<double>(h) * static_cast<double>(in + h));
+}
+void relu_rnn_layer(benchmark::State& st, Device dev, bool fused) {
+  if (!usable(st, dev)) return;
+  const int64_t b = st.range(0), t = st.range(1), in = st.range(2), h = st.range(3);
+  auto param = [&](const Shape& s, uint64_t seed) {
+    Tensor p;
+    {
+      NoGradGuard ng;
+      p = mul_scalar(randn_on(s, dev, seed), 0.05);
+    }
+    return p.requires_grad_();
+  };
+  Tensor x = randn_on({b, t, in}, dev, 60), wih = param({h, in}, 61), whh = param({h, h}, 62), bih = param({h}, 63),
+         bhh = param({h}, 64);
+  timed(st, dev, [&] {
+    for (Tensor* p : {&wih, &whh, &bih, &bhh}) p->zero_grad();
+    Tensor xp = linear(x, wih, bih), hs = Tensor::zeros({b, h}, DType::F32, dev);
+    std::vector<Tensor> out;
+    for (int64_t k = 0; k < t; ++k) {
+      Tensor step = select(xp, 1, k), hp = linear(hs, whh, bhh);
+      hs = fused ? rnn_cell(step, hp, true) : relu(add(step, hp));
+      out.push_back(hs);
+    }
+    sum(stack(out, 1)).backward();
+  });
+  relu_rnn_counters(st, b, t, in, h);
+}
+void BM_relu_rnn_fused(benchmark::State& st, Device dev) { relu_rnn_layer(st, dev, true); }
+void BM_relu_rnn_unfused(benchmark::State& st, Device dev) { relu_rnn_layer(st, dev, false); }
+void BM_relu_rnn_cudnn(benchmark::State& st, Device dev) {
+  if (!usable(st, dev)) return;
+#ifdef MRNN_WITH_CUDA
+  const int64_t b = st.range(0), t = st.range(1), in = st.range(2), h = st.range(3);
+  cuda::CudnnReluRnn rnn(dev.index, b, t, in, h);
+  timed(st, dev, [&] { rnn.forward_backward(); });
+  relu_rnn_counters(st, b, t, in, h);
+#endif
+}
+
+// ---- GEMM precision modes (issue 6, kernel 5) ----
+// C [m, n] = A [m, k] B [k, n], f32 in and out, in one of the cuda::set_matmul_precision modes:
+// FP32 and TF32 through matmul (cuBLAS), BF16 through cuda::gemm_bf16 (the two operand
+// conversions to bf16 are inside the timed region). 2 m k n FLOPs; GEMM_frac against the card's
+// dense peak for the mode: f32 67, TF32 494.7, BF16 989.4 TFLOP/s on an H100 SXM (datasheet
+// figures without sparsity; BF16 is taken as twice the TF32 figure, as on the H100 and H200).
+void BM_gemm_precision(benchmark::State& st, Device dev, MatmulPrecision mode) {
+  if (!usable(st, dev)) return;
+#ifdef MRNN_WITH_CUDA
+  const int64_t m = st.range(0), k = st.range(1), n = st.range(2);
+  Tensor a = randn_on({m, k}, dev, 50), b = randn_on({k, n}, dev, 51), c = Tensor::empty({m, n}, DType::F32, dev);
+  NoGradGuard ng;
+  const MatmulPrecision was = cuda::matmul_precision();
+  cuda::set_matmul_precision(mode);
+  timed(st, dev, [&] {
+    if (mode == MatmulPrecision::BF16)
+      cuda::gemm_bf16(a, false, b, false, c, 1.0, 0.0);
+    else
+      benchmark::DoNotOptimize(matmul(a, b).raw_data());
+  });
+  cuda::set_matmul_precision(was);
+  const double fl = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
+  flops(st, fl);
+  const Peaks p = peaks_of(dev);
+  const double peak = mode == MatmulPrecision::FP32 ? p.fp32 : mode == MatmulPrecision::TF32 ? p.tf32 : 2 * p.tf32;
+  st.counters["GEMM_frac"] = benchmark::Counter(fl / peak, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(p.card);
+#else
+  (void)mode;
+#endif
+}
+
 const Device kCpu = Device::cpu(), kGpu = Device::cuda(0);
 
 }  // namespace
@@ -363,5 +570,50 @@ BENCHMARK_CAPTURE(BM_embedding, cuda_atomic, kGpu, false)->Unit(benchmark::kMicr
 BENCHMARK_CAPTURE(BM_conv2d, cpu, kCpu)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_conv2d, cuda, kGpu)->Unit(benchmark::kMicrosecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_round_trip, cuda, kGpu)->Arg(1 << 24)->Unit(benchmark::kMicrosecond)->UseRealTime();
+// The multimodal layer at the m-RNN's widths (word 256, recurrent 256, multimodal 512) with
+// 2048-wide image features, 128 images x 20 steps; the CPU at a quarter of the batch.
+#define MRNN_MM_BENCH(name, cap, dev, tf32, batch, timing)                                         \
+  BENCHMARK_CAPTURE(name, cap, dev, tf32)->Args({batch, 20, 256, 256, 2048, 512})->Unit(benchmark::kMicrosecond)->timing()
+MRNN_MM_BENCH(BM_multimodal_fused, cpu, kCpu, false, 32, UseRealTime);
+MRNN_MM_BENCH(BM_multimodal_unfused, cpu, kCpu, false, 32, UseRealTime);
+MRNN_MM_BENCH(BM_multimodal_fused, cuda, kGpu, false, 128, UseManualTime);
+MRNN_MM_BENCH(BM_multimodal_unfused, cuda, kGpu, false, 128, UseManualTime);
+MRNN_MM_BENCH(BM_multimodal_fused, cuda_tf32, kGpu, true, 128, UseManualTime);
+MRNN_MM_BENCH(BM_multimodal_unfused, cuda_tf32, kGpu, true, 128, UseManualTime);
+#undef MRNN_MM_BENCH
+// One step of the recurrent cells at batch 128, hidden 512 (the m-RNN's recurrent width is 256;
+// 512 makes the GPU case less launch-bound), fused vs unfused, CPU and CUDA.
+#define MRNN_CELL_BENCH(name)                                                                             \
+  BENCHMARK_CAPTURE(name, cpu, kCpu)->Args({128, 512})->Unit(benchmark::kMicrosecond)->UseRealTime();    \
+  BENCHMARK_CAPTURE(name, cuda, kGpu)->Args({128, 512})->Unit(benchmark::kMicrosecond)->UseManualTime()
+MRNN_CELL_BENCH(BM_relu_cell_fused);
+MRNN_CELL_BENCH(BM_relu_cell_unfused);
+MRNN_CELL_BENCH(BM_lstm_cell_fused);
+MRNN_CELL_BENCH(BM_lstm_cell_unfused);
+MRNN_CELL_BENCH(BM_gru_cell_fused);
+MRNN_CELL_BENCH(BM_gru_cell_unfused);
+#undef MRNN_CELL_BENCH
+// The ReLU RNN layer at the m-RNN's sizes (64 captions x 20 words, input and hidden 256): fused
+// cells vs relu(add()) vs cuDNN's RNN API.
+#define MRNN_RNN_BENCH(name, cap, dev, timing) \
+  BENCHMARK_CAPTURE(name, cap, dev)->Args({64, 20, 256, 256})->Unit(benchmark::kMicrosecond)->timing()
+MRNN_RNN_BENCH(BM_relu_rnn_fused, cpu, kCpu, UseRealTime);
+MRNN_RNN_BENCH(BM_relu_rnn_unfused, cpu, kCpu, UseRealTime);
+MRNN_RNN_BENCH(BM_relu_rnn_fused, cuda, kGpu, UseManualTime);
+MRNN_RNN_BENCH(BM_relu_rnn_unfused, cuda, kGpu, UseManualTime);
+MRNN_RNN_BENCH(BM_relu_rnn_cudnn, cuda, kGpu, UseManualTime);
+#undef MRNN_RNN_BENCH
+// GEMM 4096^3 and the output layer's logits GEMM (4096 rows, hidden 512, vocabulary 10000) in
+// each precision mode (the table's device column reads cuda_fp32 / cuda_tf32 / cuda_bf16).
+#define MRNN_PREC_BENCH(cap, mode)                                  \
+  BENCHMARK_CAPTURE(BM_gemm_precision, cap, kGpu, mode)             \
+      ->Args({4096, 4096, 4096})                                    \
+      ->Args({4096, 512, 10000})                                    \
+      ->Unit(benchmark::kMicrosecond)                               \
+      ->UseManualTime()
+MRNN_PREC_BENCH(cuda_fp32, MatmulPrecision::FP32);
+MRNN_PREC_BENCH(cuda_tf32, MatmulPrecision::TF32);
+MRNN_PREC_BENCH(cuda_bf16, MatmulPrecision::BF16);
+#undef MRNN_PREC_BENCH
 
 BENCHMARK_MAIN();

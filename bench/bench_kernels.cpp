@@ -3,14 +3,22 @@
 // (one fused op vs the composition of linears, broadcast add and scaled tanh), forward + backward.
 // Each reports GFLOP/s by counted FLOPs and, as `of_sgemm`, the fraction of the sgemm rate this
 // machine reaches on a GEMM of the same shape (BM_sgemm_reference) — the practical CPU limit.
+// Then, on the CPU and (when built with CUDA; skipped without a GPU) on the GPU: the batched beam
+// search over given logits (kernels/beam.h) and the logits-free loss linear_cross_entropy_loss
+// against linear_cross_entropy's forward pass, with counted FLOPs and bytes.
 //   OMP_NUM_THREADS=2 ./build/bench/bench_kernels --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <chrono>
 
+#include "core/autograd.h"
+#include "kernels/beam.h"
 #include "kernels/fused.h"
 #include "kernels/ops.h"
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 using namespace mrnn;
 
@@ -92,6 +100,104 @@ void BM_multimodal(benchmark::State& st) {
   st.SetLabel(fused ? "fused" : "unfused: 3 linears + add + scaled_tanh");
 }
 BENCHMARK(BM_multimodal)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- CPU vs CUDA: beam search and the logits-free loss ----
+
+// False (and the benchmark marked skipped) for a CUDA device when there is no GPU.
+bool device_ready(benchmark::State& st, Device dev) {
+#ifdef MRNN_WITH_CUDA
+  if (dev.is_cuda() && !cuda::is_available()) {
+    st.SkipWithError("no CUDA device");
+    return false;
+  }
+#else
+  (void)st;
+  (void)dev;
+#endif
+  return true;
+}
+
+// Waits for the device's queued work (timings of asynchronous GPU work).
+void sync(Device dev) {
+#ifdef MRNN_WITH_CUDA
+  if (dev.is_cuda()) cuda::synchronize(dev.index);
+#else
+  (void)dev;
+#endif
+}
+
+// One whole batched beam search over given logits, the goal shape minus the model: beam 3,
+// 20 words (21 steps), vocabulary 10k, range(0) images; the state is made, stepped and its captions
+// read back (the one device->host copy) every iteration. Counted per logit and step: one 4-byte
+// read (the floor; the row is read three times, from cache after the first), ~20 FLOPs (max, fast_exp
+// ~15, the score add and the cut-off compare). images/s is the number the goal (>= 20k/s on
+// an H100, with the model) is about.
+void BM_beam_search(benchmark::State& st, Device dev) {
+  if (!device_ready(st, dev)) return;
+  const int64_t images = st.range(0), K = 3, L = 20;
+  Generator g(3);
+  Tensor logits = mul_scalar(Tensor::randn({images * K, kVocab}, g), 3.0);
+  if (dev.is_cuda()) logits = logits.to(dev);
+  for (auto _ : st) {
+    BeamSearch s = beam_search_init(images, K, L, 0.0, false, dev);
+    for (int64_t t = 0; t <= L; ++t) beam_search_step(s, logits, t);
+    benchmark::DoNotOptimize(beam_search_result(s).to_vector<double>().data());
+  }
+  const double logits_read = static_cast<double>(L + 1) * images * K * kVocab;
+  st.counters["images/s"] = benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GB/s"] = benchmark::Counter(logits_read * 4 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GFLOP/s"] = benchmark::Counter(logits_read * 20 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(dev.str() + ", beam 3, 20 words, vocab 10k");
+}
+
+// The loss of the output layer without a gradient over range(0) rows, H 512, V 10k: range(1) = 1
+// the logits-free linear_cross_entropy_loss (vocabulary chunks of 2048 with an online
+// log-sum-exp), 0 linear_cross_entropy's forward pass (row blocks of full logits). Counted: 2 N H V
+// FLOPs (the GEMM); bytes, the floor of a logits-free method: x and W read once, 4 (N H + V H + V).
+void BM_loss_no_grad(benchmark::State& st, Device dev) {
+  if (!device_ready(st, dev)) return;
+  const int64_t n = st.range(0);
+  const bool logits_free = st.range(1) != 0;
+  Generator g(4);
+  Tensor x = Tensor::randn({n, kHidden}, g), w = mul_scalar(Tensor::randn({kVocab, kHidden}, g), 0.05);
+  Tensor b = Tensor::zeros({kVocab});
+  std::vector<int64_t> ids(static_cast<size_t>(n));
+  for (auto& i : ids) i = static_cast<int64_t>(g.randint(kVocab));
+  Tensor t = Tensor::from_vector(ids, {n});
+  if (dev.is_cuda()) {
+    x = x.to(dev);
+    w = w.to(dev);
+    b = b.to(dev);
+    t = t.to(dev);
+  }
+  NoGradGuard ng;
+  for (auto _ : st) {
+    Tensor loss = logits_free ? linear_cross_entropy_loss(x, w, b, t, -100) : linear_cross_entropy(x, w, b, t, -100);
+    benchmark::DoNotOptimize(loss.raw_data());
+    sync(dev);
+  }
+  const double flops = 2.0 * n * kHidden * kVocab, bytes = 4.0 * (n * kHidden + kVocab * kHidden + kVocab);
+  st.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["floor_GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(dev.str() + (logits_free ? ", logits-free (vocab chunks)" : ", linear_cross_entropy forward"));
+}
+
+const Device kCpu = Device::cpu();
+BENCHMARK_CAPTURE(BM_beam_search, cpu, kCpu)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_loss_no_grad, cpu, kCpu)
+    ->Args({kRows, 1})
+    ->Args({kRows, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+#ifdef MRNN_WITH_CUDA
+const Device kGpu = Device::cuda(0);
+BENCHMARK_CAPTURE(BM_beam_search, cuda, kGpu)->Arg(64)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_loss_no_grad, cuda, kGpu)
+    ->Args({4096, 1})
+    ->Args({4096, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+#endif
 
 }  // namespace
 

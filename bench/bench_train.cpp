@@ -8,6 +8,7 @@
 // with MALLOC_MMAP_THRESHOLD_=131072 (bench/compare_pytorch.py does) for a meaningful peak_MB.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <fstream>
 #include <string>
 
@@ -16,6 +17,9 @@
 #include "models/decoding.h"
 #include "models/mrnn.h"
 #include "models/optim.h"
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 using namespace mrnn;
 
@@ -132,6 +136,115 @@ void BM_decode(benchmark::State& st) {
   st.SetLabel(beam > 1 ? "beam " + std::to_string(beam) : "greedy");
 }
 BENCHMARK(BM_decode)->Arg(1)->Arg(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+#ifdef MRNN_WITH_CUDA
+const Device kGpu = Device::cuda(0);
+
+// Adam (PyTorch's defaults, betas 0.9 / 0.999, eps 1e-8) with gradient-norm clipping, written
+// with tensor ops so it runs wherever the parameters live: the update models/optim.cpp's Adam and
+// clip_grad_norm make, not bit for bit (those run CPU loops over f32 data). One read-back per step
+// (the gradient norm), as clip_grad_norm.
+class TensorAdam {
+ public:
+  explicit TensorAdam(std::vector<Tensor> params) : params_(std::move(params)) {
+    for (const Tensor& p : params_) {
+      m_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+      v_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+    }
+  }
+  void step(double lr, double max_norm) {
+    NoGradGuard ng;
+    ++steps_;
+    Tensor total;
+    for (const Tensor& p : params_)
+      if (p.grad().defined()) total = total.defined() ? add(total, sum(square(p.grad()))) : sum(square(p.grad()));
+    const double norm = total.defined() ? std::sqrt(total.item()) : 0.0;
+    const double clip = norm > max_norm ? max_norm / (norm + 1e-6) : 1.0;
+    const double bc1 = 1 - std::pow(0.9, static_cast<double>(steps_)), bc2 = 1 - std::pow(0.999, static_cast<double>(steps_));
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (!params_[i].grad().defined()) continue;
+      Tensor g = mul_scalar(params_[i].grad(), clip);
+      m_[i] = add(mul_scalar(m_[i], 0.9), mul_scalar(g, 0.1));
+      v_[i] = add(mul_scalar(v_[i], 0.999), mul_scalar(square(g), 0.001));
+      Tensor upd = div(mul_scalar(m_[i], lr / bc1), add_scalar(sqrt(mul_scalar(v_[i], 1 / bc2)), 1e-8));
+      params_[i].copy_(sub(params_[i], upd));
+    }
+  }
+
+ private:
+  std::vector<Tensor> params_, m_, v_;
+  int64_t steps_ = 0;
+};
+
+void BM_train_step_cuda(benchmark::State& st) {
+  if (!cuda::is_available()) {
+    st.SkipWithError("no CUDA device");
+    return;
+  }
+  const bool tws = st.range(0) != 0;
+  Generator g(1);
+  Mrnn model(bench_config(tws), g);
+  model.train();
+  model.to(kGpu);
+  Tensor feats = Tensor::randn({kBatch, kFeat}, g).to(kGpu);
+  Tensor tokens = random_tokens(g).to(kGpu);
+  std::vector<Tensor> params = model.parameters();
+  TensorAdam opt(params);
+  auto step = [&]() {
+    Tensor loss = model.loss(tokens, model.encode_images(feats));
+    model.zero_grad();
+    loss.backward();
+    opt.step(1e-4, 5.0);
+    return loss.item();  // waits for the step's GPU work
+  };
+  step();
+  const AllocatorStats before = cuda::memory_stats(kGpu.index);
+  for (auto _ : st) benchmark::DoNotOptimize(step());
+  const double words = static_cast<double>(kBatch * kSteps);
+  st.counters["words/s"] = benchmark::Counter(words, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GFLOP/s"] = benchmark::Counter(words * flops_per_word(tws) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["gpu_peak_MB"] = static_cast<double>(cuda::memory_stats(kGpu.index).peak_bytes_in_use) / (1 << 20);
+  st.counters["cudaMalloc_in_loop"] =
+      static_cast<double>(cuda::memory_stats(kGpu.index).system_allocs - before.system_allocs);
+  st.SetLabel(std::string(tws ? "tws" : "untied") + ", cuda, tensor-op Adam");
+}
+BENCHMARK(BM_train_step_cuda)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// range(0) beam (1 = greedy), range(1) images, range(2) words; <eos> unreachable as in BM_decode.
+void BM_decode_cuda(benchmark::State& st) {
+  if (!cuda::is_available()) {
+    st.SkipWithError("no CUDA device");
+    return;
+  }
+  const int64_t beam = st.range(0), images = st.range(1), words = st.range(2);
+  Generator g(2);
+  Mrnn model(bench_config(false), g);
+  model.eval();
+  for (auto& [name, t] : model.named_parameters())
+    if (name == "output.bias") t.data<float>()[kEosId] = -1e4f;
+  model.to(kGpu);
+  Tensor feats = Tensor::randn({images, kFeat}, g).to(kGpu);
+  DecodeOptions opt;
+  opt.max_length = words;
+  opt.beam_size = beam;
+  auto run = [&]() {
+    NoGradGuard ng;
+    Tensor f = model.encode_images(feats);
+    return beam > 1 ? beam_search_captions(model, f, opt) : greedy_captions(model, f, opt);
+  };
+  run();
+  for (auto _ : st) benchmark::DoNotOptimize(run().size());  // ends with the captions' read-back
+  st.counters["images/s"] = benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel((beam > 1 ? "beam " + std::to_string(beam) : std::string("greedy")) + ", cuda, " +
+              std::to_string(words) + " words");
+}
+BENCHMARK(BM_decode_cuda)
+    ->Args({1, kBatch, kSteps})
+    ->Args({3, kBatch, kSteps})
+    ->Args({3, 1024, 20})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+#endif
 
 }  // namespace
 

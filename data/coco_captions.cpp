@@ -43,13 +43,8 @@ CocoCaptions parse_coco_captions(std::string_view json_text, const std::string& 
       img.id = jsonio::integer(jsonio::member(js, "id", at), at.key("id"));
       img.file_name = jsonio::nonblank_string(jsonio::member(js, "file_name", at),
                                               at.key("file_name"), "file_name");
-      for (const char* dim : {"width", "height"}) {
-        if (const Json* v = jsonio::find(js, dim)) {
-          const int64_t n = jsonio::integer(*v, at.key(dim));
-          if (n < 0) jsonio::fail(at.key(dim), fmt::format("expected a size >= 0, found {}", n));
-          (dim[0] == 'w' ? img.width : img.height) = n;
-        }
-      }
+      jsonio::optional_size(js, "width", at, img.width);
+      jsonio::optional_size(js, "height", at, img.height);
       const auto [it, inserted] = image_index.emplace(img.id, i);
       if (!inserted)
         jsonio::fail(at.key("id"), fmt::format("duplicate image id {} (also images[{}])", img.id,

@@ -89,6 +89,14 @@ std::string nonblank_string(const Json& value, const Where& at, std::string_view
   return s;
 }
 
+void optional_size(const Json& obj, std::string_view key, const Where& at, int64_t& out) {
+  const Json* v = find(obj, key);
+  if (!v) return;
+  const int64_t n = integer(*v, at.key(key));
+  if (n < 0) fail(at.key(key), fmt::format("expected a size >= 0, found {}", n));
+  out = n;
+}
+
 int64_t integer(const Json& value, const Where& at) {
   if (value.is_number_integer() && !value.is_number_unsigned()) return value.get<int64_t>();
   if (value.is_number_unsigned()) {

@@ -65,6 +65,9 @@ std::vector<int64_t> integer_array(const Json& value, const Where& at);
 const Json& member(const Json& obj, std::string_view key, const Where& at);
 // The member or nullptr when absent.
 const Json* find(const Json& obj, std::string_view key);
+// When obj has the member `key` (an image's "width", "height"): out := its value, which must be an
+// integer >= 0. When it is absent, out is left unchanged.
+void optional_size(const Json& obj, std::string_view key, const Where& at, int64_t& out);
 
 // Counts entries dropped under skip_bad and keeps the first kMaxReasons messages.
 struct SkipLog {

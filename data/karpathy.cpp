@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "data/json_util.h"
+#include "data/sentence_json.h"
 
 namespace mrnn {
 
@@ -36,26 +37,6 @@ Split read_split(const Json& value, const Where& at) {
   jsonio::fail(at, "unknown split value \"" + s + "\": expected train, val, test or restval");
 }
 
-Sentence read_sentence(const Json& js, const Where& at, int64_t imgid,
-                       const KarpathyOptions& options) {
-  jsonio::object(js, at);
-  Sentence s;
-  s.raw = jsonio::string(jsonio::member(js, "raw", at), at.key("raw"));
-  s.tokens = jsonio::string_array(jsonio::member(js, "tokens", at), at.key("tokens"));
-  for (std::size_t k = 0; k < s.tokens.size(); ++k)
-    if (s.tokens[k].empty()) jsonio::fail(at.key("tokens").index(k), "empty token");
-  s.image_id = jsonio::integer(jsonio::member(js, "imgid", at), at.key("imgid"));
-  s.sentence_id = jsonio::integer(jsonio::member(js, "sentid", at), at.key("sentid"));
-  if (s.image_id != imgid)
-    jsonio::fail(at.key("imgid"), fmt::format("expected the image's imgid {}, found {}", imgid,
-                                              s.image_id));
-  if (options.retokenize) s.tokens = tokenize(s.raw, options.mode);
-  if (s.tokens.empty())
-    jsonio::fail(at.key(options.retokenize ? "raw" : "tokens"),
-                 "empty caption: expected at least one token");
-  return s;
-}
-
 }  // namespace
 
 KarpathyDataset parse_karpathy(std::string_view json_text, const std::string& name,
@@ -84,26 +65,9 @@ KarpathyDataset parse_karpathy(std::string_view json_text, const std::string& na
       if (imgids.count(img.imgid))
         jsonio::fail(at.key("imgid"), fmt::format("duplicate imgid {}", img.imgid));
 
-      const Where sents_at = at.key("sentences");
-      const Json& sents = jsonio::array(jsonio::member(js, "sentences", at), sents_at);
-      std::unordered_set<int64_t> local_ids;
-      for (std::size_t j = 0; j < sents.size(); ++j) {
-        const Where sat = sents_at.index(j);
-        try {
-          Sentence s = read_sentence(sents[j], sat, img.imgid, options);
-          if (sentids.count(s.sentence_id) || !local_ids.insert(s.sentence_id).second)
-            jsonio::fail(sat.key("sentid"), fmt::format("duplicate sentid {}", s.sentence_id));
-          img.sentences.push_back(std::move(s));
-        } catch (const Error& e) {
-          if (!options.skip_bad) throw;
-          skip.add(e.what());
-        }
-      }
-      if (img.sentences.empty())
-        jsonio::fail(sents_at, "expected at least one valid sentence, found none");
-
+      const jsonio::SentenceFormat format{"imgid", "sentid", options.retokenize, options.mode, options.skip_bad};
+      img.sentences = jsonio::read_image_sentences(js, at, img.imgid, format, sentids, skip);
       imgids.insert(img.imgid);
-      sentids.insert(local_ids.begin(), local_ids.end());
       if (options.restval_into_train && img.split == Split::restval) img.split = Split::train;
       const bool wanted = options.splits.empty() ||
                           std::find(options.splits.begin(), options.splits.end(), img.split) !=

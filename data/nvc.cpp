@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "data/json_util.h"
+#include "data/sentence_json.h"
 
 namespace mrnn {
 
@@ -19,29 +20,6 @@ std::vector<const NvcImage*> NvcDataset::images_of(std::string_view concept_name
   return out;
 }
 
-namespace {
-
-Sentence read_sentence(const Json& value, const Where& at, int64_t image_id,
-                       const NvcOptions& options) {
-  const Json& js = jsonio::object(value, at);
-  Sentence s;
-  s.raw = jsonio::string(jsonio::member(js, "raw", at), at.key("raw"));
-  s.tokens = jsonio::string_array(jsonio::member(js, "tokens", at), at.key("tokens"));
-  for (std::size_t k = 0; k < s.tokens.size(); ++k)
-    if (s.tokens[k].empty()) jsonio::fail(at.key("tokens").index(k), "empty token");
-  s.sentence_id = jsonio::integer(jsonio::member(js, "sentence_id", at), at.key("sentence_id"));
-  s.image_id = jsonio::integer(jsonio::member(js, "image_id", at), at.key("image_id"));
-  if (s.image_id != image_id)
-    jsonio::fail(at.key("image_id"),
-                 fmt::format("expected the image's image_id {}, found {}", image_id, s.image_id));
-  if (options.retokenize) s.tokens = tokenize(s.raw, options.mode);
-  if (s.tokens.empty())
-    jsonio::fail(at.key(options.retokenize ? "raw" : "tokens"),
-                 "empty caption: expected at least one token");
-  return s;
-}
-
-}  // namespace
 
 NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
                      const NvcOptions& options) {
@@ -84,25 +62,10 @@ NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
       img.split = parse_split(split);
       img.image_name = jsonio::nonblank_string(jsonio::member(js, "image_name", at),
                                                at.key("image_name"), "image_name");
-      const Where sents_at = at.key("sentences");
-      const Json& sents = jsonio::array(jsonio::member(js, "sentences", at), sents_at);
-      std::unordered_set<int64_t> local_ids;
-      for (std::size_t j = 0; j < sents.size(); ++j) {
-        const Where sat = sents_at.index(j);
-        try {
-          Sentence s = read_sentence(sents[j], sat, img.image_id, options);
-          if (sentence_ids.count(s.sentence_id) || !local_ids.insert(s.sentence_id).second)
-            jsonio::fail(sat.key("sentence_id"), fmt::format("duplicate sentence_id {}", s.sentence_id));
-          img.sentences.push_back(std::move(s));
-        } catch (const Error& e) {
-          if (!options.skip_bad) throw;
-          skip.add(e.what());
-        }
-      }
-      if (img.sentences.empty())
-        jsonio::fail(sents_at, "expected at least one valid sentence, found none");
+      const jsonio::SentenceFormat format{"image_id", "sentence_id", options.retokenize, options.mode,
+                                          options.skip_bad};
+      img.sentences = jsonio::read_image_sentences(js, at, img.image_id, format, sentence_ids, skip);
       image_ids.insert(img.image_id);
-      sentence_ids.insert(local_ids.begin(), local_ids.end());
       const bool wanted = options.splits.empty() ||
                           std::find(options.splits.begin(), options.splits.end(), img.split) !=
                               options.splits.end();

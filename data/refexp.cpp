@@ -105,13 +105,8 @@ RefexpDataset parse_refexp(std::string_view json_text, const std::string& name,
     img.image_id = keyed_id(js, key, "image_id", at);
     img.file_name = jsonio::nonblank_string(jsonio::member(js, "file_name", at),
                                             at.key("file_name"), "file_name");
-    for (const char* dim : {"width", "height"}) {
-      if (const Json* v = jsonio::find(js, dim)) {
-        const int64_t n = jsonio::integer(*v, at.key(dim));
-        if (n < 0) jsonio::fail(at.key(dim), fmt::format("expected a size >= 0, found {}", n));
-        (dim[0] == 'w' ? img.width : img.height) = n;
-      }
-    }
+    jsonio::optional_size(js, "width", at, img.width);
+    jsonio::optional_size(js, "height", at, img.height);
     if (const Json* rc = jsonio::find(js, "region_candidates"))
       img.region_candidates = read_candidates(*rc, at.key("region_candidates"));
     out.images.push_back(std::move(img));

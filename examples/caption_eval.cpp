@@ -16,6 +16,7 @@
 #include "kernels/ops.h"
 #include "models/caption_trainer.h"
 #include "models/model_dir.h"
+#include "models/model_split.h"
 #include "models/report.h"
 #include "models/retrieval.h"
 #include "examples/cli_checks.h"
@@ -51,16 +52,9 @@ int main(int argc, char** argv) {
     if (md.config.image_input == "features" && features.empty())
       throw Error(model_dir + " was trained on image features: pass --features");
     if (md.config.image_input == "cnn" && images.empty()) throw Error(model_dir + " needs images: pass --images");
-    KarpathyOptions ko;
-    ko.restval_into_train = true;
-    KarpathyDataset ds = load_karpathy(data, ko);
-    CaptionDataOptions dopt;
-    dopt.images_dir = images;
-    dopt.features = features;
-    dopt.image_size = md.config.image_size;
-    dopt.max_images = max_images;
-    CaptionSplit split = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
-    check_model_inputs(md.config, model_dir, features, features.empty() ? 0 : split.images.size(1));
+    KarpathyDataset ds = load_karpathy(data, dataset_options_for(md));
+    const SplitSource source{data, images, features};
+    CaptionSplit split = load_split_for_model(md, model_dir, ds, parse_split(split_name), source, max_images);
     NoGradGuard ng;
     model.eval();
 
@@ -106,12 +100,9 @@ int main(int argc, char** argv) {
     for (int64_t c : all) owner.push_back(static_cast<size_t>(split.caption_image[c]));
     eval::RetrievalMetrics raw = eval::retrieval_metrics(scores, N, S, owner);
     // P(S) from a sample of training images.
-    dopt.max_images = prior_images;
-    CaptionSplit prior_split = load_caption_split(ds, Split::train, md.vocab, dopt, data);
-    std::vector<double> prior_scores = sentence_log_probs(model, model.encode_images(prior_split.images), tokens);
-    std::vector<int64_t> rows(prior_split.num_images());
-    std::iota(rows.begin(), rows.end(), 0);
-    std::vector<double> norm = normalised_scores(scores, sentence_log_prior(prior_scores, S, rows));
+    CaptionSplit prior_split = load_split_for_model(md, model_dir, ds, Split::train, source, prior_images);
+    std::vector<double> norm =
+        normalised_scores(scores, sentence_log_prior_over(model, model.encode_images(prior_split.images), tokens));
     eval::RetrievalMetrics normed = eval::retrieval_metrics(norm, N, S, owner);
     auto rank_json = [](const eval::RankMetrics& r) {
       return nlohmann::ordered_json{{"r1", r.r1}, {"r5", r.r5}, {"r10", r.r10}, {"med_r", r.median_rank},

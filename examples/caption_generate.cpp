@@ -12,6 +12,7 @@
 #include "models/caption_data.h"
 #include "models/decoding.h"
 #include "models/model_dir.h"
+#include "models/model_split.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;
@@ -59,14 +60,9 @@ int main(int argc, char** argv) {
         ids.push_back(static_cast<int64_t>(i));
       }
     } else {
-      KarpathyDataset ds = load_karpathy(data, {});
-      CaptionDataOptions dopt;
-      dopt.images_dir = images;
-      dopt.features = features;
-      dopt.image_size = md.config.image_size;
-      dopt.max_images = max_images;
-      CaptionSplit sp = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
-      check_model_inputs(md.config, model_dir, features, features.empty() ? 0 : sp.images.size(1));
+      KarpathyDataset ds = load_karpathy(data, dataset_options_for(md));
+      CaptionSplit sp =
+          load_split_for_model(md, model_dir, ds, parse_split(split_name), {data, images, features}, max_images);
       input = sp.images;
       names = sp.file_names;
       ids = sp.image_ids;

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--images", images, "folder holding the images (filepath/filename inside)");
   app.add_option("--features", features, ".npy [images in the JSON, D] image features instead of images");
   app.add_option("--out", out, "output model directory")->required();
-  app.add_option("--tokenizer", tokenizer, "word | char (Chinese/Japanese): used with --retokenize")
+  app.add_option("--tokenizer", tokenizer, "word | char (Chinese/Japanese; char always re-tokenizes the raw captions, one token per character)")
       ->check(CLI::IsMember({"word", "char"}));
   app.add_flag("--retokenize", retokenize, "tokenize the raw captions instead of using the JSON's tokens");
   app.add_option("--min-count", min_count, "words seen fewer times become <unk>")->check(cli::positive_int);
@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
                  "keep OUT/checkpoint-<step>.safetensors of the last K checkpoints (besides "
                  "OUT/checkpoint.safetensors)")
       ->check(cli::positive_int);
-  app.add_option("--nan-policy", t.nan_policy, "stop | skip a step whose loss/gradient is NaN/Inf")
+  app.add_option("--nan-policy", t.nan_policy,
+                 "a step whose loss or gradient is NaN/Inf: stop (exit 1 naming the step, the loss or parameter "
+                 "and the last checkpoint) | skip (no update for that step; counted in log.jsonl)")
       ->check(CLI::IsMember({"stop", "skip"}));
   app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run (checkpoint written)")
       ->check(cli::nonnegative_int);
@@ -93,8 +95,10 @@ int main(int argc, char** argv) {
     t.progress = !quiet;
     KarpathyOptions ko;
     ko.restval_into_train = true;
-    ko.retokenize = retokenize;
     ko.mode = parse_tokenizer_mode(tokenizer);
+    // The JSON's "tokens" are words; a character-level model reads the raw text. The other programs
+    // do the same for a char model (models/model_split.h), so references and vocabulary agree.
+    ko.retokenize = retokenize || ko.mode == TokenizerMode::character;
     ko.skip_bad = skip_bad;
     KarpathyDataset ds = load_karpathy(data, ko);
     if (ds.skipped) std::fprintf(stderr, "skipped %lld bad entries in %s\n", static_cast<long long>(ds.skipped), data.c_str());
@@ -153,6 +157,10 @@ int main(int argc, char** argv) {
     if (train.streamed)
       std::fprintf(stderr, "image loader: training waited %.2f s for decoding; %lld unreadable images skipped\n",
                    r.loader_wait_s, static_cast<long long>(r.skipped_images));
+    if (r.skipped_steps)
+      std::fprintf(stderr, "--nan-policy skip: %lld steps of this run had a non-finite loss or gradient and were "
+                   "skipped (\"nonfinite\" events in %s/log.jsonl)\n", static_cast<long long>(r.skipped_steps),
+                   out.c_str());
     std::printf("trained %lld steps; best val CIDEr-D %.4f; model in %s\n", static_cast<long long>(r.steps),
                 r.best_cider, out.c_str());
     return 0;

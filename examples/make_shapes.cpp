@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
@@ -96,12 +98,22 @@ int main(int argc, char** argv) {
 
   const auto t0 = Clock::now();
   bool progress_shown = false;
+  int next_decile = 1;  // outside the block: the progress callback outlives it
   if (!quiet) {
-    o.progress = [&](int done, int total) {
-      progress_shown = done < total;
+    // On a terminal one line is redrawn; in a log (not a TTY) a full line is written every 10%.
+    const bool tty = isatty(2);
+    o.progress = [&, tty](int done, int total) {
       const double s = seconds_since(t0);
-      std::fprintf(stderr, "\r[make_shapes] %d/%d images  %.0f images/s", done, total, s > 0 ? done / s : 0.0);
-      if (done == total) std::fprintf(stderr, "\n");
+      const double rate = s > 0 ? done / s : 0.0;
+      const double eta = rate > 0 ? (total - done) / rate : 0.0;
+      if (tty) {
+        progress_shown = done < total;
+        std::fprintf(stderr, "\r[make_shapes] %d/%d images  %.0f images/s  ETA %.0f s ", done, total, rate, eta);
+        if (done == total) std::fprintf(stderr, "\n");
+      } else if (static_cast<int64_t>(done) * 10 >= static_cast<int64_t>(next_decile) * total || done == total) {
+        std::fprintf(stderr, "[make_shapes] %d/%d images  %.0f images/s  ETA %.0f s\n", done, total, rate, eta);
+        while (static_cast<int64_t>(next_decile) * total <= static_cast<int64_t>(done) * 10) ++next_decile;
+      }
       std::fflush(stderr);
     };
   }

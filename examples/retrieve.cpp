@@ -9,6 +9,7 @@
 #include "data/tokenizer.h"
 #include "models/caption_data.h"
 #include "models/model_dir.h"
+#include "models/model_split.h"
 #include "models/retrieval.h"
 #include "examples/cli_checks.h"
 
@@ -33,14 +34,9 @@ int main(int argc, char** argv) {
   try {
     if (text.empty() == image.empty()) throw Error("give exactly one of --text or --image");
     ModelDir md = load_model_dir(model_dir);
-    KarpathyDataset ds = load_karpathy(data, {});
-    CaptionDataOptions dopt;
-    dopt.images_dir = images;
-    dopt.features = features;
-    dopt.image_size = md.config.image_size;
-    dopt.max_images = max_images;
-    CaptionSplit sp = load_caption_split(ds, parse_split(split_name), md.vocab, dopt, data);
-    check_model_inputs(md.config, model_dir, features, features.empty() ? 0 : sp.images.size(1));
+    KarpathyDataset ds = load_karpathy(data, dataset_options_for(md));
+    const SplitSource source{data, images, features};
+    CaptionSplit sp = load_split_for_model(md, model_dir, ds, parse_split(split_name), source, max_images);
     NoGradGuard ng;
     if (!text.empty()) {
       CaptionSplit q;
@@ -63,12 +59,9 @@ int main(int argc, char** argv) {
       std::iota(all.begin(), all.end(), 0);
       Tensor tokens = caption_batch(sp, all);
       std::vector<double> s = sentence_log_probs(*md.model, md.model->encode_images(img), tokens);
-      dopt.max_images = prior_images;
-      CaptionSplit prior = load_caption_split(ds, Split::train, md.vocab, dopt, data);
-      std::vector<double> ps = sentence_log_probs(*md.model, md.model->encode_images(prior.images), tokens);
-      std::vector<int64_t> rows(prior.num_images());
-      std::iota(rows.begin(), rows.end(), 0);
-      std::vector<double> norm = normalised_scores(s, sentence_log_prior(ps, static_cast<int64_t>(all.size()), rows));
+      CaptionSplit prior = load_split_for_model(md, model_dir, ds, Split::train, source, prior_images);
+      std::vector<double> norm =
+          normalised_scores(s, sentence_log_prior_over(*md.model, md.model->encode_images(prior.images), tokens));
       std::vector<int64_t> order(all.size());
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return norm[a] > norm[b]; });

@@ -23,11 +23,46 @@ namespace mrnn {
 // Requires x [N, H], weight [V, H] (any strides, e.g. a tied embedding table), bias [V] or
 // undefined, targets i64/i32 [N] with values in [0, V) or ignore_index; same device and dtype.
 // Ensures: a scalar loss; the [N, V] logits exist one block of `chunk_rows` rows at a time
-// (0 = automatic, about 32 MB of logits). When a gradient is needed the op computes dx, dW and db
+// (0 = automatic, about 8 MB of logits). When a gradient is needed the op computes dx, dW and db
 // during the forward pass (the loss ends the graph, so the gradient is known up to the upstream
 // scalar) — three GEMMs, no stored probabilities — and backward only scales them. CUDA inputs
-// run the same row blocks with cuBLAS GEMMs and kernels/cuda/xent.cu (not yet run on a GPU).
+// run the same row blocks with cuBLAS GEMMs and kernels/cuda/xent.cu (not yet run on a GPU); their
+// block losses add up on the device, so the forward reads nothing back but the targets.
 Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
                             int64_t ignore_index, int64_t chunk_rows = 0);
+
+// The same loss without a gradient and without ever holding a row's full logits: the vocabulary
+// is walked in chunks of `vocab_chunk` columns (0 = automatic, 2048), each chunk's logits [rows,
+// chunk] go through one GEMM into a reused scratch block and an online log-sum-exp (running max
+// and sum of e^(z - max) per row, in the data type: f32 for f32) that also picks up the target's
+// logit; memory is O(rows x chunk). For evaluation / perplexity. Requires: as
+// linear_cross_entropy, vocab_chunk >= 0. Ensures: a scalar loss on x's device with no autograd
+// history (no gradient flows back). On CUDA the row losses add up on the device and the result is
+// not read back (the only host sync is the target check's copy of the N targets).
+Tensor linear_cross_entropy_loss(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
+                                 int64_t ignore_index, int64_t vocab_chunk = 0);
+
+}  // namespace mrnn
+
+namespace mrnn {
+
+// ---- fused recurrent cells (issue 6, kernel 4): all elementwise work of one step as one op ----
+// xproj is the input projection x W_ih^T + b_ih of the step (e.g. select(xp, 1, t) of the [B, T, G]
+// projection of all steps), hproj the recurrent one h W_hh^T + b_hh; both [B, G], same device and
+// dtype as the state. Each op is one autograd node with a hand-written backward from saved
+// gates (kernels/ops_rnn_cells.cpp; per-element math in kernels/common/rnn_cells.h).
+
+// h' = relu(xproj + hproj) (relu) or tanh(xproj + hproj). Requires xproj, hproj [B, H].
+Tensor rnn_cell(const Tensor& xproj, const Tensor& hproj, bool relu);
+
+// LSTM step with gates (i, f, g, o) = (s, s, tanh, s)(xproj + hproj), c' = f c + i g,
+// h' = o tanh(c'). Requires xproj, hproj [B, 4H], c [B, H]. Ensures: [2, B, H] with h' at index 0
+// and c' at index 1 (select(out, 0, k) are contiguous views).
+Tensor lstm_cell(const Tensor& xproj, const Tensor& hproj, const Tensor& c);
+
+// GRU step (PyTorch's form): r = s(x_r + h_r), z = s(x_z + h_z), n = tanh(x_n + r h_n),
+// h' = (1 - z) n + z h, where x_*, h_* are the gate blocks of xproj and hproj.
+// Requires xproj, hproj [B, 3H], h [B, H]. Ensures: h' [B, H].
+Tensor gru_cell(const Tensor& xproj, const Tensor& hproj, const Tensor& h);
 
 }  // namespace mrnn

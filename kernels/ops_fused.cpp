@@ -1,6 +1,8 @@
-// The fused multimodal layer (see kernels/fused.h). CPU: three GEMMs into one accumulator, the
-// scaled tanh applied in place; backward: the activation derivative computed from the saved
-// output, then the weight/input gradient GEMMs.
+// The fused multimodal layer (see kernels/fused.h), one structure on both devices: GEMMs write
+// w Vw^T + r Vr^T into one [B*T, M] buffer and img Vi^T once per image, then one epilogue pass
+// (cpu:: / cuda::multimodal_forward_epilogue) adds the image term and the bias and applies the
+// scaled tanh in place. Backward: one pass (multimodal_backward_epilogue) gives dpre from the saved
+// output together with the per-image sums over time and the bias gradient, then the gradient GEMMs.
 #include "core/autograd.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/dispatch.h"
@@ -31,20 +33,19 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
              "multimodal: input widths do not match weights: w {} / Vw {}, r {} / Vr {}, img {} / Vi {}", w.desc(),
              Vw.desc(), r.desc(), Vr.desc(), img.desc(), Vi.desc());
 
-  Tensor w2, r2, ip, out;
+  Tensor w2, r2, ip, out, bias_c;
   {
     NoGradGuard ng;
     w2 = reshape(w.detach(), {B * T, w.size(-1)});
     r2 = reshape(r.detach(), {B * T, r.size(-1)});
-    ip = Tensor::empty({B, M}, w.dtype(), w.device());  // img Vi^T + bias, once per image
-    ip.copy_(expand(bias.detach(), {B, M}));
-    MRNN_DISPATCH(ip.device(), gemm, img.detach(), false, Vi.detach(), true, ip, 1.0, 1.0);
+    bias_c = bias.detach().contiguous();
+    ip = Tensor::empty({B, M}, w.dtype(), w.device());  // img Vi^T, once per image
     out = Tensor::empty({B * T, M}, w.dtype(), w.device());
-    reshape(out, {B, T, M}).copy_(expand(unsqueeze(ip, 1), {B, T, M}));
   }
-  MRNN_DISPATCH(out.device(), gemm, w2, false, Vw.detach(), true, out, 1.0, 1.0);
+  MRNN_DISPATCH(ip.device(), gemm, img.detach(), false, Vi.detach(), true, ip, 1.0, 0.0);
+  MRNN_DISPATCH(out.device(), gemm, w2, false, Vw.detach(), true, out, 1.0, 0.0);
   MRNN_DISPATCH(out.device(), gemm, r2, false, Vr.detach(), true, out, 1.0, 1.0);
-  MRNN_DISPATCH(out.device(), unary, UnaryKind::ScaledTanh, out, out);
+  MRNN_DISPATCH(out.device(), multimodal_forward_epilogue, ip, bias_c, T, out);
   Shape out_shape = seq ? Shape{B, T, M} : Shape{B, M};
   Tensor m = Tensor::view_of(out, out_shape, contiguous_strides(out_shape), 0);
 
@@ -54,8 +55,11 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
     attach_grad(m, op, {w, r, img, Vw, Vr, Vi, bias},
                 [out, w2, r2, imgd, Vwd, Vrd, Vid, ws, rs, B, T, M](const Tensor& g) {
                   Tensor dpre = Tensor::empty({B * T, M}, out.dtype(), out.device());
+                  Tensor dip = Tensor::empty({B, M}, out.dtype(), out.device());
+                  Tensor db = Tensor::empty({M}, out.dtype(), out.device());
                   Tensor g2 = reshape(g, {B * T, M}).contiguous();
-                  MRNN_DISPATCH(out.device(), unary_backward, UnaryKind::ScaledTanh, out, out, g2, dpre);
+                  // dpre, the image term's gradient (summed over time) and the bias gradient
+                  MRNN_DISPATCH(out.device(), multimodal_backward_epilogue, out, g2, T, dpre, dip, db);
                   auto mm = [](const Tensor& a, bool ta, const Tensor& b, bool tb, int64_t rows, int64_t cols) {
                     Tensor c = Tensor::empty({rows, cols}, a.dtype(), a.device());
                     MRNN_DISPATCH(c.device(), gemm, a, ta, b, tb, c, 1.0, 0.0);
@@ -65,12 +69,8 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
                   Tensor dr = reshape(mm(dpre, false, Vrd, false, B * T, Vrd.size(1)), rs);
                   Tensor dVw = mm(dpre, true, w2, false, M, w2.size(1));
                   Tensor dVr = mm(dpre, true, r2, false, M, r2.size(1));
-                  Tensor dip = Tensor::empty({B, M}, out.dtype(), out.device());
-                  // the image term was broadcast over time
-                  MRNN_DISPATCH(dpre.device(), sum_middle, dpre, B, T, M, dip);
                   Tensor dimg = mm(dip, false, Vid, false, B, Vid.size(1));
                   Tensor dVi = mm(dip, true, imgd, false, M, imgd.size(1));
-                  Tensor db = sum(dip, {0});
                   return std::vector<Tensor>{dw, dr, dimg, dVw, dVr, dVi, db};
                 });
   }

@@ -14,19 +14,25 @@ namespace mrnn {
 
 namespace {
 
-// Rows per block: about 8M logits (32 MB in f32), at least 64 rows, blocks of equal size.
+// linear_cross_entropy_loss: vocabulary columns per chunk when not given, and the logits of one
+// scratch block (rows x chunk, 4 MB in f32: in cache between the GEMM and the statistics pass).
+constexpr int64_t kAutoVocabChunk = 2048, kLossBlockLogits = int64_t{1} << 20;
+
+// Rows per block: about 2M logits (8 MB in f32), at least 64 rows, blocks of equal size. Smaller
+// blocks would make the GEMMs less efficient; larger ones only add to the peak memory of a step
+// (measured at the bench sizes: 32 MB blocks peak at 171 MB, 8 MB blocks at 151 MB, same speed).
 int64_t block_rows(int64_t n, int64_t v, int64_t requested) {
   if (requested > 0) return std::min(requested, std::max<int64_t>(n, 1));
-  const int64_t cap = std::max<int64_t>(64, (int64_t{8} << 20) / std::max<int64_t>(v, 1));
+  const int64_t cap = std::max<int64_t>(64, (int64_t{2} << 20) / std::max<int64_t>(v, 1));
   const int64_t blocks = (n + cap - 1) / cap;
   return std::max<int64_t>(1, (n + blocks - 1) / std::max<int64_t>(blocks, 1));
 }
 
-}  // namespace
-
-Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
-                            int64_t ignore_index, int64_t chunk_rows) {
-  const char* op = "linear_cross_entropy";
+// The checks shared by both entry points; returns the contiguous targets and sets *count to the
+// number of real rows. Targets are checked and counted on the host; for CUDA inputs from a copy
+// of the N integers (the one read-back of the op).
+Tensor check_args(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
+                  int64_t ignore_index, int64_t* count) {
   check_defined(op, {&x, &weight, &targets});
   MRNN_CHECK(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1),
              "{}: expected x [N, H] and weight [V, H], got {} and {}", op, x.desc(), weight.desc());
@@ -44,18 +50,35 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
     check_same_dtype(op, {&x, &weight});
   }
   require_backend(op, x);
-  const Device dev = x.device();
-
-  const int64_t N = x.size(0), H = x.size(1), V = weight.size(0);
+  const int64_t N = x.size(0), V = weight.size(0);
   Tensor tc = targets.contiguous();
-  // Targets are checked and counted on the host; for CUDA inputs from a copy of N integers.
-  const Tensor th = dev.is_cpu() ? tc : tc.to(Device::cpu());
-  int64_t count = 0;
+  const Tensor th = x.device().is_cpu() ? tc : tc.to(Device::cpu());
+  int64_t n = 0;
   for (int64_t r = 0; r < N; ++r) {
     const int64_t t = th.dtype() == DType::I64 ? th.data<int64_t>()[r] : th.data<int32_t>()[r];
     MRNN_CHECK(t == ignore_index || (t >= 0 && t < V), "{}: target {} at row {} is outside [0, {})", op, t, r, V);
-    count += t != ignore_index;
+    n += t != ignore_index;
   }
+  *count = n;
+  return tc;
+}
+
+// The loss scalar (x's dtype, on x's device) from a sum kept on the host (CPU) or in a device
+// accumulator f64 [1] (CUDA: converted and scaled there, no read-back).
+Tensor loss_scalar(double host_total, const Tensor& acc, double scale, const Tensor& x) {
+  if (!acc.defined()) return Tensor::scalar(host_total * scale, x.dtype());
+  return mul_scalar(reshape(acc, {}), scale).to(x.dtype());
+}
+
+}  // namespace
+
+Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
+                            int64_t ignore_index, int64_t chunk_rows) {
+  const char* op = "linear_cross_entropy";
+  int64_t count = 0;
+  Tensor tc = check_args(op, x, weight, bias, targets, ignore_index, &count);
+  const Device dev = x.device();
+  const int64_t N = x.size(0), H = x.size(1), V = weight.size(0);
   const double scale = count ? 1.0 / static_cast<double>(count) : 0.0;
   const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
   const bool want_grad = needs_grad({&x, &weight, &bias});
@@ -70,15 +93,24 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
   Tensor block = Tensor::empty({rows, V}, x.dtype(), x.device());
   if (db.defined()) ones = Tensor::ones({1, rows}, x.dtype(), x.device());
   double total = 0;
+  // CUDA: the block losses add up on the device (no read-back per block).
+  Tensor acc = dev.is_cpu() ? Tensor() : Tensor::zeros({1}, DType::F64, dev);
   {
     NoGradGuard ng;
     for (int64_t r0 = 0; r0 < N; r0 += rows) {
       const int64_t n = std::min(rows, N - r0);
       Tensor z = narrow(block, 0, 0, n), xb = narrow(xd, 0, r0, n), tb = narrow(tc, 0, r0, n);
       MRNN_DISPATCH(dev, gemm, xb, false, wd, true, z, 1.0, 0.0);
-      double part = 0;
-      MRNN_DISPATCH(dev, softmax_xent_rows, z, bd, tb, ignore_index, scale, want_grad, &part);
-      total += part;
+#ifdef MRNN_WITH_CUDA
+      if (acc.defined()) {
+        cuda::softmax_xent_rows_acc(z, bd, tb, ignore_index, scale, want_grad, acc);
+      } else
+#endif
+      {
+        double part = 0;
+        cpu::softmax_xent_rows(z, bd, tb, ignore_index, scale, want_grad, &part);
+        total += part;
+      }
       if (!want_grad) continue;
       if (dx.defined()) MRNN_DISPATCH(dev, gemm, z, false, wd, false, narrow(dx, 0, r0, n), 1.0, 0.0);
       const double beta = r0 == 0 ? 0.0 : 1.0;
@@ -86,8 +118,7 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
       if (db.defined()) MRNN_DISPATCH(dev, gemm, narrow(ones, 1, 0, n), false, z, false, db, 1.0, beta);
     }
   }
-  Tensor loss = Tensor::scalar(total * scale, x.dtype());
-  if (!dev.is_cpu()) loss = loss.to(dev);
+  Tensor loss = loss_scalar(total, acc, scale, x);
   if (want_grad) {
     if (db.defined()) db = reshape(db, {V});
     attach_grad(loss, op, {x, weight, bias}, [dx, dw, db](const Tensor& g) {
@@ -97,6 +128,46 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
     });
   }
   return loss;
+}
+
+Tensor linear_cross_entropy_loss(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
+                                 int64_t ignore_index, int64_t vocab_chunk) {
+  const char* op = "linear_cross_entropy_loss";
+  MRNN_CHECK(vocab_chunk >= 0, "{}: vocab_chunk must be >= 0 (0 = automatic), got {}", op, vocab_chunk);
+  int64_t count = 0;
+  Tensor tc = check_args(op, x, weight, bias, targets, ignore_index, &count);
+  const Device dev = x.device();
+  const int64_t N = x.size(0), V = weight.size(0);
+  const double scale = count ? 1.0 / static_cast<double>(count) : 0.0;
+  NoGradGuard ng;
+  Tensor xd = x.detach().contiguous(), wd = weight.detach(), bd = bias.defined() ? bias.detach().contiguous() : Tensor();
+  const int64_t chunk = std::max<int64_t>(1, std::min(V, vocab_chunk > 0 ? vocab_chunk : kAutoVocabChunk));
+  const int64_t rows = std::max<int64_t>(1, std::min(N, std::max<int64_t>(64, kLossBlockLogits / chunk)));
+  // One scratch block of rows x chunk logits (each chunk a contiguous [n, c] view of its front)
+  // and the per-row (max, sum, target logit) statistics.
+  Tensor scratch = Tensor::empty({rows * chunk}, x.dtype(), dev);
+  Tensor stats = Tensor::empty({rows, 3}, x.dtype(), dev);
+  double total = 0;
+  Tensor acc = dev.is_cpu() ? Tensor() : Tensor::zeros({1}, DType::F64, dev);
+  for (int64_t r0 = 0; r0 < N; r0 += rows) {
+    const int64_t n = std::min(rows, N - r0);
+    Tensor xb = narrow(xd, 0, r0, n), tb = narrow(tc, 0, r0, n), st = narrow(stats, 0, 0, n);
+    for (int64_t c0 = 0; c0 < V; c0 += chunk) {
+      const int64_t c = std::min(chunk, V - c0);
+      Tensor z = reshape(narrow(scratch, 0, 0, n * c), {n, c});
+      Tensor bc = bd.defined() ? narrow(bd, 0, c0, c) : Tensor();
+      MRNN_DISPATCH(dev, gemm, xb, false, narrow(wd, 0, c0, c), true, z, 1.0, 0.0);
+      MRNN_DISPATCH(dev, xent_chunk_stats, z, bc, tb, ignore_index, c0, c0 == 0, st);
+    }
+#ifdef MRNN_WITH_CUDA
+    if (acc.defined()) {
+      cuda::xent_stats_loss(st, tb, ignore_index, acc);
+      continue;
+    }
+#endif
+    total += cpu::xent_stats_loss(st, tb, ignore_index);
+  }
+  return loss_scalar(total, acc, scale, x);
 }
 
 }  // namespace mrnn

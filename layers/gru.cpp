@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 #include "layers/init.h"
 
@@ -16,12 +17,8 @@ GRU::GRU(int64_t input, int64_t hidden, Generator& gen) : hidden_(hidden) {
 }
 
 Tensor GRU::cell(const Tensor& xproj, const Tensor& h) const {
-  auto xg = split(xproj, {hidden_, hidden_, hidden_}, 1);
-  auto hg = split(linear(h, weight_hh, bias_hh), {hidden_, hidden_, hidden_}, 1);
-  Tensor r = sigmoid(add(xg[0], hg[0]));
-  Tensor z = sigmoid(add(xg[1], hg[1]));
-  Tensor n = tanh(add(xg[2], mul(r, hg[2])));
-  return add(n, mul(z, sub(h, n)));  // (1 - z) n + z h
+  // r, z, n and (1 - z) n + z h in one fused op (kernels/fused.h)
+  return gru_cell(xproj, linear(h, weight_hh, bias_hh), h);
 }
 
 Tensor GRU::forward(const Tensor& x, const Tensor& h0) const {

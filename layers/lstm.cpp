@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 #include "layers/init.h"
 
@@ -16,15 +17,15 @@ LSTM::LSTM(int64_t input, int64_t hidden, Generator& gen) : hidden_(hidden) {
 }
 
 LSTMState LSTM::zero_state(int64_t batch, DType dtype) const {
-  return {Tensor::zeros({batch, hidden_}, dtype), Tensor::zeros({batch, hidden_}, dtype)};
+  const Device dev = weight_ih.device();
+  return {Tensor::zeros({batch, hidden_}, dtype, dev), Tensor::zeros({batch, hidden_}, dtype, dev)};
 }
 
 LSTMState LSTM::cell(const Tensor& xproj, const LSTMState& s) const {
-  Tensor gates = add(xproj, linear(s.h, weight_hh, bias_hh));
-  auto g = split(gates, {hidden_, hidden_, hidden_, hidden_}, 1);
-  Tensor i = sigmoid(g[0]), f = sigmoid(g[1]), cand = tanh(g[2]), o = sigmoid(g[3]);
-  Tensor c = add(mul(f, s.c), mul(i, cand));
-  return {mul(o, tanh(c)), c};
+  // The gates' elementwise work is one fused op (kernels/fused.h); h and c are views of its
+  // [2, B, H] output.
+  Tensor hc = lstm_cell(xproj, linear(s.h, weight_hh, bias_hh), s.c);
+  return {select(hc, 0, 0), select(hc, 0, 1)};
 }
 
 Tensor LSTM::forward(const Tensor& x, LSTMState* state) const {

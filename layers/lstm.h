@@ -14,6 +14,7 @@ class LSTM : public Module {
   // x [B, T, In] -> hidden states [B, T, H]; `state` (zeros when undefined) is updated to the last step.
   Tensor forward(const Tensor& x, LSTMState* state = nullptr) const;
   LSTMState step(const Tensor& x, const LSTMState& s) const;  // x [B, In]
+  // Zeros on the layer's device (where its weights are).
   LSTMState zero_state(int64_t batch, DType dtype = DType::F32) const;
   int64_t hidden_size() const { return hidden_; }
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;

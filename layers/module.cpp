@@ -1,8 +1,12 @@
 #include "layers/module.h"
 
+#include <map>
 #include <set>
 
 #include "core/autograd.h"
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 namespace mrnn {
 
@@ -36,6 +40,59 @@ void Module::train(bool on) {
 
 void Module::zero_grad() {
   for (Tensor& t : parameters()) t.zero_grad();
+}
+
+namespace {
+
+// A fresh copy of all of `storage`'s bytes on `device`, made through an i32 view of the whole
+// block (every dtype's size is a multiple of 4 bytes), so the bits arrive unchanged.
+std::shared_ptr<Storage> copy_storage(const std::shared_ptr<Storage>& storage, Device device) {
+  auto whole = std::make_shared<TensorImpl>();
+  whole->storage = storage;
+  whole->dtype = DType::I32;
+  whole->shape = {static_cast<int64_t>(storage->bytes() / 4)};
+  whole->strides = {1};
+  return Tensor(whole).to(device).storage();
+}
+
+}  // namespace
+
+void Module::to(Device device) {
+  if (device.is_cuda()) {
+#ifdef MRNN_WITH_CUDA
+    cuda::check_device(device.index);
+#else
+    MRNN_FAIL("Module::to({}): this build has no CUDA backend (configure with -DMRNN_CUDA=ON)", device.str());
+#endif
+  }
+  NoGradGuard ng;
+  // Every distinct impl once (a parameter registered twice is moved once), every storage once.
+  // The keys keep the old storages alive until the end, so no address is reused meanwhile.
+  std::map<std::shared_ptr<Storage>, std::shared_ptr<Storage>> moved;
+  std::set<const TensorImpl*> done;
+  auto move_impl = [&](TensorImpl& impl) {
+    if (impl.storage->device() == device) return;
+    auto it = moved.find(impl.storage);
+    if (it == moved.end()) it = moved.emplace(impl.storage, copy_storage(impl.storage, device)).first;
+    impl.storage = it->second;
+  };
+  for (auto& [name, t] : named_parameters()) {
+    TensorImpl& impl = t.impl();
+    if (!done.insert(&impl).second) continue;
+    MRNN_CHECK(impl.grad_fn == nullptr, "Module::to: parameter '{}' ({}) is not a leaf tensor", name, t.desc());
+    move_impl(impl);
+    if (impl.grad && done.insert(impl.grad.get()).second) move_impl(*impl.grad);
+  }
+}
+
+Device Module::device() const {
+  const auto params = named_parameters();
+  if (params.empty()) return Device::cpu();
+  const Device d = params.front().second.device();
+  for (auto& [name, t] : params)
+    MRNN_CHECK(t.device() == d, "Module::device: parameter '{}' is on {} but '{}' is on {}", name, t.device().str(),
+               params.front().first, d.str());
+  return d;
 }
 
 std::map<std::string, Tensor> Module::state_dict() const {

@@ -26,6 +26,19 @@ class Module {
   bool is_training() const { return training_; }
   void zero_grad();
 
+  // Moves every parameter (and its accumulated gradient, if any) to `device` in place: each
+  // parameter keeps its TensorImpl and only its storage is replaced, so layers that hold the
+  // parameter handles (including shared ones, e.g. a tied embedding table) keep working, and
+  // parameters that share one storage still share it afterwards (offsets and strides are kept).
+  // Requires: no autograd graph that uses the parameters is alive, and no optimizer state exists
+  // yet (optimizers keep their own tensors on the old device; create them after to()).
+  // Throws mrnn::Error naming the device when this build has no CUDA backend or there is no such
+  // GPU; nothing is moved then. A no-op for parameters already on `device`.
+  void to(Device device);
+  // The device of the parameters (CPU for a module without parameters). Requires: all on one
+  // device (throws naming the first parameter that is elsewhere).
+  Device device() const;
+
   // Name -> parameter handle (the tensors themselves, not copies).
   std::map<std::string, Tensor> state_dict() const;
   // Copies values into the parameters. Requires: every parameter present with the same shape

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 #include "layers/init.h"
 
@@ -21,6 +22,7 @@ RNN::RNN(int64_t input, int64_t hidden, Generator& gen, Activation act, bool inp
   bias_hh = register_parameter("bias_hh_l0", init::uniform({hidden}, bound, gen));
 }
 
+// The unfused activation; the steps below run it inside the fused rnn_cell (kernels/fused.h).
 Tensor RNN::activate(const Tensor& pre) const { return act_ == Activation::ReLU ? relu(pre) : tanh(pre); }
 
 Tensor RNN::forward(const Tensor& x, const Tensor& h0) const {
@@ -31,7 +33,7 @@ Tensor RNN::forward(const Tensor& x, const Tensor& h0) const {
   std::vector<Tensor> hs;
   hs.reserve(T);
   for (int64_t t = 0; t < T; ++t) {
-    h = activate(add(select(xp, 1, t), linear(h, weight_hh, bias_hh)));
+    h = rnn_cell(select(xp, 1, t), linear(h, weight_hh, bias_hh), act_ == Activation::ReLU);
     hs.push_back(h);
   }
   return stack(hs, 1);
@@ -39,7 +41,7 @@ Tensor RNN::forward(const Tensor& x, const Tensor& h0) const {
 
 Tensor RNN::step(const Tensor& x, const Tensor& h) const {
   Tensor xp = weight_ih.defined() ? linear(x, weight_ih, bias_ih) : x;
-  return activate(add(xp, linear(h, weight_hh, bias_hh)));
+  return rnn_cell(xp, linear(h, weight_hh, bias_hh), act_ == Activation::ReLU);
 }
 
 }  // namespace mrnn

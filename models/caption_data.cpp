@@ -31,7 +31,7 @@ CaptionSplit load_caption_split(const KarpathyDataset& dataset, Split split, con
       chosen.push_back(&im);
   MRNN_CHECK(!chosen.empty(), "{}: the {} split has no images", dataset_name, split_name(split));
 
-  std::vector<bool> ok(chosen.size(), true);
+  std::vector<char> ok(chosen.size(), 1);  // char, not bool: written from the OpenMP loop below
   std::vector<std::vector<float>> pixels;
   std::vector<std::string> paths;
   Tensor feats;

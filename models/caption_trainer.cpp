@@ -52,6 +52,20 @@ LrSchedule make_schedule(const TrainOptions& o, int64_t total) {
   return s;
 }
 
+// The names of the parameters whose gradient holds a NaN/Inf ("a, b and 3 more" past four).
+std::string nonfinite_grad_names(const std::vector<std::pair<std::string, Tensor>>& named,
+                                 const std::vector<Tensor>& params) {
+  std::vector<std::string> bad;
+  for (size_t k = 0; k < params.size(); ++k)
+    if (!grads_finite({params[k]})) bad.push_back(named[k].first);
+  if (bad.empty()) return "none";
+  std::string s;
+  const size_t shown = std::min<size_t>(bad.size(), 4);
+  for (size_t i = 0; i < shown; ++i) s += (i ? ", " : "") + bad[i];
+  if (bad.size() > shown) s += fmt::format(" and {} more", bad.size() - shown);
+  return s;
+}
+
 std::string join_tokens(const Vocab& vocab, const std::vector<int64_t>& ids) {
   std::string s;
   for (int64_t id : ids) s += (s.empty() ? "" : " ") + vocab.token(static_cast<int32_t>(id));
@@ -113,7 +127,7 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   MRNN_CHECK(o.nan_policy == "stop" || o.nan_policy == "skip", "train: nan policy '{}' is not stop or skip",
              o.nan_policy);
   std::filesystem::create_directories(o.out_dir);
-  const std::string ckpt = o.out_dir + "/checkpoint.safetensors", best = o.out_dir + "/model.safetensors";
+  const std::string best = o.out_dir + "/model.safetensors";
   const int64_t n = static_cast<int64_t>(train.captions.size());
   const int64_t per_epoch = (n + o.batch_size - 1) / o.batch_size;
   int64_t total_steps = per_epoch * o.epochs;
@@ -145,10 +159,14 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
       drop.set_state(saved.dropout_seed, saved.dropout_offset);
     }, &resume_warnings);
     for (const std::string& w : resume_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    // A different batch size or seed would replay another batch order: not an exact resume.
+    // A different batch size, seed or bucketing window would replay another batch order: not an
+    // exact resume. (Checkpoints written before --bucket was recorded carry bucket = -1.)
     MRNN_CHECK(!saved.has_options || (saved.batch == o.batch_size && saved.seed == o.seed),
                "--resume: {} was written with --batch {} --seed {}, but this run has --batch {} --seed {}; resume "
                "with the same values", resumed_from, saved.batch, saved.seed, o.batch_size, o.seed);
+    MRNN_CHECK(!saved.has_options || saved.bucket < 0 || saved.bucket == o.bucket,
+               "--resume: {} was written with --bucket {}, but this run has --bucket {}; resume with the same value",
+               resumed_from, saved.bucket, o.bucket);
   } else {
     remove_training_checkpoints(o.out_dir);  // a fresh run: nothing of an earlier run may be resumed
   }
@@ -159,12 +177,15 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   if (o.resume)
     log_line({{"event", "resume"}, {"step", step}, {"checkpoint", resumed_from}, {"unusable", resume_warnings}});
 
+  std::string last_checkpoint = resumed_from;  // the newest checkpoint on disk ("" before the first)
   auto save_checkpoint = [&]() {
     std::map<std::string, Tensor> all;
     for (auto& [k, t] : model.state_dict()) all["model." + k] = t;
     for (auto& [k, t] : opt->state()) all["optim." + k] = t;
-    const TrainState st{step, epoch, pos, res.best_cider, drop.seed(), drop.offset(), true, o.batch_size, o.seed};
+    const TrainState st{step, epoch, pos, res.best_cider, drop.seed(), drop.offset(), true, o.batch_size, o.seed,
+                        o.bucket};
     save_training_checkpoint(o.out_dir, step, all, {{"mrnn_train_state", train_state_json(st)}}, o.keep_checkpoints);
+    last_checkpoint = numbered_checkpoint_path(o.out_dir, step);
   };
 
   auto validate = [&]() {
@@ -217,14 +238,27 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
       const double lv = loss.item();
       opt->zero_grad();
       loss.backward();
+      if (o.after_backward) o.after_backward(step, named);
       size_t bad = 0;
       const bool finite = std::isfinite(lv) && grads_finite(params, &bad);
       if (!finite) {
         const std::string what = std::isfinite(lv) ? "gradient of " + named[bad].first : std::string("loss");
-        log_line({{"event", "nonfinite"}, {"step", step}, {"what", what}});
-        MRNN_CHECK(o.nan_policy == "skip", "train: non-finite {} at step {} (NaN/Inf); stopping (use "
-                   "--nan-policy skip to skip such steps). The last good checkpoint is {}", what, step, ckpt);
+        const std::string grads = nonfinite_grad_names(named, params);
+        log_line({{"event", "nonfinite"}, {"step", step}, {"what", what}, {"loss", lv}, {"nonfinite_grads", grads},
+                  {"action", o.nan_policy}});
+        if (o.nan_policy == "stop") {
+          const std::string where =
+              last_checkpoint.empty()
+                  ? fmt::format("no checkpoint has been written yet (the first comes at step {})",
+                                std::min(val_every, total_steps))
+                  : "the last good checkpoint is " + last_checkpoint;
+          MRNN_FAIL("train: non-finite {} at step {} (loss {}; non-finite gradients: {}); the weights were not "
+                    "updated; stopping (use --nan-policy skip to skip such steps); {}", what, step, lv, grads, where);
+        }
         res.skipped_steps++;
+        if (o.progress)
+          std::fprintf(stderr, "%swarning: non-finite %s at step %lld: step skipped (%lld so far)\n", tty ? "\n" : "",
+                       what.c_str(), static_cast<long long>(step), static_cast<long long>(res.skipped_steps));
       } else {
         clip_grad_norm(params, o.clip);
         opt->step(sched.at(step));
@@ -238,7 +272,7 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
       const double secs = std::chrono::duration<double>(now - t0).count();
       if (step % 10 == 0 || step == total_steps)
         log_line({{"event", "train"}, {"step", step}, {"epoch", epoch}, {"loss", lv}, {"lr", sched.at(step - 1)},
-                  {"words_per_s", words_done / std::max(secs, 1e-9)}});
+                  {"words_per_s", words_done / std::max(secs, 1e-9)}, {"skipped_steps", res.skipped_steps}});
       if (o.progress && (std::chrono::duration<double>(now - last_print).count() > (tty ? 0.5 : 10.0) ||
                          step == total_steps)) {
         last_print = now;

@@ -28,7 +28,12 @@ struct TrainOptions {
   bool resume = false;            // continue from the newest usable checkpoint in out_dir
   int64_t keep_checkpoints = 2;   // checkpoint-<step>.safetensors files kept (>= 1), see training_checkpoints.h
   bool progress = true;           // progress line on stderr
-  std::string nan_policy = "stop";  // stop | skip: what a NaN/Inf loss or gradient does
+  // stop | skip: what a step with a NaN/Inf loss or gradient does. stop: throw Error naming the
+  // step, the loss or the first parameter whose gradient is not finite, and the newest checkpoint
+  // that exists (the weights are left as before the step). skip: leave the weights and the optimizer
+  // untouched for that step and go on; each skip is a "nonfinite" event in log.jsonl and is counted
+  // ("skipped_steps" in the train events and TrainResult::skipped_steps).
+  std::string nan_policy = "stop";
   int64_t stop_after_steps = 0;   // testing aid: return (as if killed) after this many steps of this run
   // Batching (data/batching.h, models/caption_batches.h). bucket: length-bucketing window in
   // batches (0 = off: plain shuffled batches, as before bucketing existed).
@@ -36,6 +41,10 @@ struct TrainOptions {
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
   int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead
   bool skip_bad_images = false;   // streamed train split: drop unreadable images' captions instead of failing
+  // Called after each backward pass, before the finite check and the update, with the step number
+  // (0-based) and the model's named parameters (gradients in .grad()): to inspect or edit gradients,
+  // e.g. to log them or to inject a fault in a test. Empty: not called.
+  std::function<void(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params)> after_backward;
 };
 
 struct TrainResult {

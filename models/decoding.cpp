@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/autograd.h"
+#include "kernels/beam.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/simd.h"
 #include "kernels/ops.h"
@@ -33,18 +34,29 @@ MRNN_CPU_CLONES int64_t row_argmax(const float* x, int64_t lo, int64_t n) {
   return lo;
 }
 
+// t on `dev` (a copy when it lives elsewhere).
+Tensor on(const Tensor& t, Device dev) { return t.defined() && t.device() != dev ? t.to(dev) : t; }
+
+RecurrentState initial_state_on(const Mrnn& model, int64_t batch, Device dev) {
+  RecurrentState st = model.initial_state(batch);
+  st.h = on(st.h, dev);
+  st.c = on(st.c, dev);
+  return st;
+}
+
 // Shared loop of greedy and sampling: choose(row log-probs, V) picks the next id per row.
 template <typename Choose>
 std::vector<Caption> decode_one_path(const Mrnn& model, const Tensor& feats, const DecodeOptions& opt, Choose choose) {
   NoGradGuard ng;
   const int64_t B = feats.size(0), V = model.config().vocab;
-  Tensor img = model.image_term(feats);
-  RecurrentState st = model.initial_state(B);
+  const Device dev = model.device();
+  Tensor img = model.image_term(on(feats, dev));
+  RecurrentState st = initial_state_on(model, B, dev);
   std::vector<Caption> out(B);
   std::vector<bool> done(B, false);
   std::vector<int64_t> cur(B, kBosId);
   for (int64_t t = 0; t <= opt.max_length; ++t) {
-    Tensor logits = model.step_logits(Tensor::from_vector(cur), st, img).contiguous();
+    Tensor logits = on(model.step_logits(on(Tensor::from_vector(cur), dev), st, img), Device::cpu()).contiguous();
     const float* p = logits.data<float>();
     const std::vector<double> lse = rows_lse(logits);
     bool all_done = true;
@@ -70,6 +82,13 @@ std::vector<Caption> decode_one_path(const Mrnn& model, const Tensor& feats, con
 }  // namespace
 
 std::vector<Caption> greedy_captions(const Mrnn& model, const Tensor& feats, const DecodeOptions& opt) {
+  if (!model.device().is_cpu()) {
+    DecodeOptions one = opt;
+    one.beam_size = 1;
+    one.length_penalty = 0;
+    one.block_trigrams = false;
+    return beam_search_captions_batched(model, feats, one);
+  }
   return decode_one_path(model, feats, opt, [](const float* row, int64_t V) {
     return row_argmax(row, kBosId + 1, V);  // never <pad>/<unk>/<bos>
   });
@@ -107,6 +126,7 @@ struct Candidate {
 }  // namespace
 
 std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& feats, const DecodeOptions& opt) {
+  if (!model.device().is_cpu()) return beam_search_captions_batched(model, feats, opt);
   NoGradGuard ng;
   const int64_t B = feats.size(0), K = std::max<int64_t>(opt.beam_size, 1), V = model.config().vocab;
   // Rows are (image b, beam k) -> b * K + k; every image starts with one live beam.
@@ -214,6 +234,33 @@ std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& feats
     auto best = std::max_element(finished[b].begin(), finished[b].end(),
                                  [](const Caption& x, const Caption& y) { return x.score < y.score; });
     if (best != finished[b].end()) out[b] = *best;
+  }
+  return out;
+}
+
+std::vector<Caption> beam_search_captions_batched(const Mrnn& model, const Tensor& feats, const DecodeOptions& opt) {
+  NoGradGuard ng;
+  const Device dev = model.device();
+  const int64_t B = feats.size(0), K = std::max<int64_t>(opt.beam_size, 1);
+  BeamSearch s = beam_search_init(B, K, opt.max_length, opt.length_penalty, opt.block_trigrams, dev);
+  std::vector<int64_t> rep(B * K);
+  for (int64_t i = 0; i < B * K; ++i) rep[i] = i / K;
+  Tensor img = index_select(model.image_term(on(feats, dev)), on(Tensor::from_vector(rep), dev));
+  RecurrentState st = initial_state_on(model, B * K, dev);
+  // Every step runs (a stopped search ignores the rest): deciding to leave early would need a read-back.
+  for (int64_t t = 0; t <= opt.max_length; ++t) {
+    beam_search_step(s, model.step_logits(s.ids, st, img), t);
+    if (t < opt.max_length) st = Mrnn::select_rows(st, s.rows);
+  }
+  const std::vector<double> res = beam_search_result(s).to_vector<double>();  // the one read-back
+  const int64_t W = 3 + opt.max_length;
+  std::vector<Caption> out(B);
+  for (int64_t b = 0; b < B; ++b) {
+    const double* r = res.data() + b * W;
+    const int64_t n = static_cast<int64_t>(r[0]);
+    out[b].log_prob = r[1];
+    out[b].score = r[2];
+    for (int64_t i = 0; i < n; ++i) out[b].ids.push_back(static_cast<int64_t>(r[3 + i]));
   }
   return out;
 }

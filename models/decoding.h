@@ -26,9 +26,19 @@ struct Caption {
 };
 
 // image_features [B, image_dim] (already encoded); runs under NoGradGuard; model in eval mode.
+// The model may live on the CPU or on a GPU (Module::to); features elsewhere are copied to it.
+// On a GPU, greedy and beam search run as beam_search_captions_batched (greedy = beam 1, no
+// length penalty, no trigram blocking: the same choices) and read the captions back once;
+// sampling reads each step's logits back.
 std::vector<Caption> greedy_captions(const Mrnn& model, const Tensor& image_features, const DecodeOptions& opt);
 std::vector<Caption> sample_captions(const Mrnn& model, const Tensor& image_features, const DecodeOptions& opt,
                                      Generator& gen);
 std::vector<Caption> beam_search_captions(const Mrnn& model, const Tensor& image_features, const DecodeOptions& opt);
+// The same search (same rules, same captions) kept on the model's device as kernels/beam.h's state:
+// no per-step host decisions, one device->host copy of the captions at the end. Requires:
+// 1 <= opt.beam_size <= 16. beam_search_captions uses it for a model on a GPU; on the CPU it is the
+// reference the tests compare with beam_search_captions.
+std::vector<Caption> beam_search_captions_batched(const Mrnn& model, const Tensor& image_features,
+                                                  const DecodeOptions& opt);
 
 }  // namespace mrnn

@@ -36,20 +36,6 @@ void write_model_dir_meta(const std::string& dir, const MrnnConfig& config, cons
 
 MrnnConfig parse_model_config(const std::string& text, const std::string& path, TokenizerMode* mode) {
   MrnnConfig c = MrnnConfig::from_json(text, path);
-  auto at_most = [&](const char* field, int64_t value, int64_t limit) {
-    MRNN_CHECK(value <= limit, "{}: field '{}' is {}, at most {} is supported", path, field, value, limit);
-  };
-  at_most("vocab", c.vocab, kMaxVocab);
-  at_most("embed1", c.embed1, kMaxLayerSize);
-  at_most("embed2", c.embed2, kMaxLayerSize);
-  at_most("rnn", c.rnn, kMaxLayerSize);
-  at_most("multimodal", c.multimodal, kMaxLayerSize);
-  at_most("image_dim", c.image_dim, kMaxLayerSize);
-  at_most("image_size", c.image_size, kMaxImageSize);
-  MRNN_CHECK(static_cast<int64_t>(c.cnn_channels.size()) <= kMaxCnnBlocks,
-             "{}: field 'cnn_channels' has {} entries, at most {} are supported", path, c.cnn_channels.size(),
-             kMaxCnnBlocks);
-  for (int64_t ch : c.cnn_channels) at_most("cnn_channels", ch, kMaxLayerSize);
   const nlohmann::json j = nlohmann::json::parse(text);  // valid: from_json parsed it
   if (j.contains("tokenizer")) {
     const nlohmann::json& t = j["tokenizer"];

@@ -22,15 +22,10 @@ struct ModelDir {
 void write_model_dir_meta(const std::string& dir, const MrnnConfig& config, const Vocab& vocab, TokenizerMode mode);
 // Reads dir/config.json (and its tokenizer into *mode when given): parse_model_config of the file.
 MrnnConfig load_model_config(const std::string& dir, TokenizerMode* mode = nullptr);
-// Upper bounds a config.json must respect: no product of sizes in the model can overflow, and a
-// damaged file fails here, naming the field, rather than later in an allocation.
-constexpr int64_t kMaxVocab = int64_t{1} << 24, kMaxLayerSize = int64_t{1} << 16, kMaxImageSize = 8192,
-                  kMaxCnnBlocks = 8;
 // Parses the text of a config.json named `path`. Requires nothing (the text is untrusted).
-// Ensures, else throws Error naming path and the field: MrnnConfig::from_json accepts it; vocab <=
-// kMaxVocab; embed1, embed2, rnn, multimodal, image_dim and each cnn_channels entry <=
-// kMaxLayerSize; image_size <= kMaxImageSize; at most kMaxCnnBlocks cnn_channels; "tokenizer",
-// when present, is "word" or "char" ("character" too; stored into *mode when given).
+// Ensures, else throws Error naming path and the field: MrnnConfig::from_json accepts it (which
+// includes the size bounds kMaxVocab, kMaxLayerSize, ... of models/mrnn.h); "tokenizer", when
+// present, is "word" or "char" ("character" too; stored into *mode when given).
 MrnnConfig parse_model_config(const std::string& text, const std::string& path, TokenizerMode* mode = nullptr);
 // Checks that a model gets the inputs it was trained on. Requires: features = the .npy path given
 // ("" when images are used instead), feature_dim = its number of columns. Ensures, else throws Error

@@ -34,11 +34,18 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
   }
   MRNN_CHECK(j.is_object(), "{}: expected a JSON object", what);
   MrnnConfig c;
-  auto get_int = [&](const char* k, int64_t& dst, int64_t lo) {
-    if (!j.contains(k)) return;
-    MRNN_CHECK(j[k].is_number_integer() && j[k].get<int64_t>() >= lo, "{}: field '{}' must be an integer >= {}",
-               what, k, lo);
-    dst = j[k].get<int64_t>();
+  // An integer in [lo, hi]; values above hi name the bound (no size product of the model can
+  // overflow, and a damaged file fails here rather than in an allocation).
+  auto int_in = [&](const nlohmann::json& v, const char* k, int64_t lo, int64_t hi) {
+    MRNN_CHECK(v.is_number_integer(), "{}: field '{}' must be an integer >= {}", what, k, lo);
+    if (v.is_number_unsigned())  // compared unsigned: 2^64 - 1 must not wrap to -1
+      MRNN_CHECK(v.get<uint64_t>() <= static_cast<uint64_t>(hi), "{}: field '{}' is {}, at most {} is supported", what,
+                 k, v.get<uint64_t>(), hi);
+    MRNN_CHECK(v.get<int64_t>() >= lo, "{}: field '{}' must be an integer >= {}", what, k, lo);
+    return v.get<int64_t>();
+  };
+  auto get_int = [&](const char* k, int64_t& dst, int64_t lo, int64_t hi) {
+    if (j.contains(k)) dst = int_in(j[k], k, lo, hi);
   };
   auto get_str = [&](const char* k, std::string& dst, std::vector<std::string> allowed) {
     if (!j.contains(k)) return;
@@ -49,11 +56,11 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
     MRNN_CHECK(ok, "{}: field '{}' is '{}', expected one of {}", what, k, dst, fmt::join(allowed, ", "));
   };
   MRNN_CHECK(j.contains("vocab"), "{}: field 'vocab' is missing", what);
-  get_int("vocab", c.vocab, 5);
-  get_int("embed1", c.embed1, 1);
-  get_int("embed2", c.embed2, 1);
-  get_int("rnn", c.rnn, 1);
-  get_int("multimodal", c.multimodal, 1);
+  get_int("vocab", c.vocab, 5, kMaxVocab);
+  get_int("embed1", c.embed1, 1, kMaxLayerSize);
+  get_int("embed2", c.embed2, 1, kMaxLayerSize);
+  get_int("rnn", c.rnn, 1, kMaxLayerSize);
+  get_int("multimodal", c.multimodal, 1, kMaxLayerSize);
   get_str("rnn_type", c.rnn_type, {"relu", "lstm", "gru"});
   if (j.contains("tws")) {
     MRNN_CHECK(j["tws"].is_boolean(), "{}: field 'tws' must be true or false", what);
@@ -61,17 +68,15 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
   }
   get_str("tws_activation", c.tws_activation, {"identity", "scaled_tanh", "relu"});
   get_str("image_input", c.image_input, {"cnn", "features"});
-  get_int("image_size", c.image_size, 4);
-  get_int("image_dim", c.image_dim, 1);
+  get_int("image_size", c.image_size, 4, kMaxImageSize);
+  get_int("image_dim", c.image_dim, 1, kMaxLayerSize);
   if (j.contains("cnn_channels")) {
-    MRNN_CHECK(j["cnn_channels"].is_array() && !j["cnn_channels"].empty(),
-               "{}: field 'cnn_channels' must be a non-empty array of integers", what);
+    const nlohmann::json& ch = j["cnn_channels"];
+    MRNN_CHECK(ch.is_array() && !ch.empty(), "{}: field 'cnn_channels' must be a non-empty array of integers", what);
+    MRNN_CHECK(static_cast<int64_t>(ch.size()) <= kMaxCnnBlocks,
+               "{}: field 'cnn_channels' has {} entries, at most {} are supported", what, ch.size(), kMaxCnnBlocks);
     c.cnn_channels.clear();
-    for (auto& v : j["cnn_channels"]) {
-      MRNN_CHECK(v.is_number_integer() && v.get<int64_t>() > 0, "{}: 'cnn_channels' entries must be positive integers",
-                 what);
-      c.cnn_channels.push_back(v.get<int64_t>());
-    }
+    for (auto& v : ch) c.cnn_channels.push_back(int_in(v, "cnn_channels", 1, kMaxLayerSize));
   }
   if (j.contains("dropout")) {
     MRNN_CHECK(j["dropout"].is_number() && j["dropout"].get<double>() >= 0 && j["dropout"].get<double>() < 1,
@@ -171,8 +176,8 @@ Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* c
 
 RecurrentState Mrnn::initial_state(int64_t batch) const {
   RecurrentState s;
-  s.h = Tensor::zeros({batch, cfg_.rnn});
-  if (lstm_) s.c = Tensor::zeros({batch, cfg_.rnn});
+  s.h = Tensor::zeros({batch, cfg_.rnn}, DType::F32, device());  // on the model's device
+  if (lstm_) s.c = Tensor::zeros({batch, cfg_.rnn}, DType::F32, device());
   return s;
 }
 

@@ -20,6 +20,11 @@ namespace mrnn {
 
 constexpr int64_t kPadId = 0, kUnkId = 1, kBosId = 2, kEosId = 3;
 
+// Upper bounds of a configuration (MrnnConfig::from_json): no product of sizes in the model can
+// overflow, and a damaged config.json fails naming the field rather than later in an allocation.
+constexpr int64_t kMaxVocab = int64_t{1} << 24, kMaxLayerSize = int64_t{1} << 16, kMaxImageSize = 8192,
+                  kMaxCnnBlocks = 8;
+
 struct MrnnConfig {
   int64_t vocab = 0;
   int64_t embed1 = 128;       // e1 = E onehot(w)
@@ -36,7 +41,11 @@ struct MrnnConfig {
   double dropout = 0.25;
 
   std::string to_json() const;
-  // Throws naming `what` (e.g. the config.json path) and the field on a bad value.
+  // Requires nothing (text is untrusted). Ensures, else throws Error naming `what` (e.g. the
+  // config.json path) and the field: text is a JSON object with "vocab" in [5, kMaxVocab]; embed1,
+  // embed2, rnn, multimodal, image_dim and each cnn_channels entry in [1, kMaxLayerSize];
+  // image_size in [4, kMaxImageSize]; 1 to kMaxCnnBlocks cnn_channels; known rnn_type,
+  // tws_activation and image_input; dropout in [0, 1). Absent fields keep their defaults.
   static MrnnConfig from_json(const std::string& text, const std::string& what);
 };
 

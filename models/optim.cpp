@@ -21,15 +21,27 @@ std::map<std::string, Tensor> with_prefix(const std::string& name, const std::ve
   for (size_t i = 0; i < ts.size(); ++i) m[name + "." + std::to_string(i)] = ts[i];
   return m;
 }
-void restore(const std::map<std::string, Tensor>& s, const std::string& name, std::vector<Tensor>& ts) {
-  NoGradGuard ng;
-  for (size_t i = 0; i < ts.size(); ++i) {
+// The tensors "<name>.0" .. "<name>.<n-1>" of s, each checked against parameter i's state tensor
+// like[i]: present, f32 and of its shape. Throws Error naming the tensor otherwise.
+std::vector<Tensor> checked_state(const std::map<std::string, Tensor>& s, const std::string& name,
+                                  const std::vector<Tensor>& like) {
+  std::vector<Tensor> src;
+  for (size_t i = 0; i < like.size(); ++i) {
     auto it = s.find(name + "." + std::to_string(i));
-    MRNN_CHECK(it != s.end(), "optimizer state: '{}.{}' is missing", name, i);
-    MRNN_CHECK(it->second.shape() == ts[i].shape(), "optimizer state: '{}.{}' has shape {}, expected {}", name, i,
-               shape_str(it->second.shape()), shape_str(ts[i].shape()));
-    ts[i].copy_(it->second);
+    MRNN_CHECK(it != s.end() && it->second.defined(), "optimizer state: tensor '{}.{}' is missing", name, i);
+    const Tensor& t = it->second;
+    MRNN_CHECK(t.dtype() == DType::F32, "optimizer state: tensor '{}.{}' must be f32 like its parameter, got {}",
+               name, i, t.desc());
+    MRNN_CHECK(t.shape() == like[i].shape(),
+               "optimizer state: tensor '{}.{}' has shape {}, but its parameter has shape {}", name, i,
+               shape_str(t.shape()), shape_str(like[i].shape()));
+    src.push_back(t);
   }
+  return src;
+}
+void copy_state(std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
+  NoGradGuard ng;
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
 }
 }  // namespace
 
@@ -41,10 +53,26 @@ std::map<std::string, Tensor> Optimizer::state() const {
   return {{"step", Tensor::from_vector(std::vector<int64_t>{steps_})}};
 }
 
-void Optimizer::load_state(const std::map<std::string, Tensor>& s) {
+int64_t Optimizer::parse_step(const std::map<std::string, Tensor>& s) {
   auto it = s.find("step");
-  MRNN_CHECK(it != s.end(), "optimizer state: 'step' is missing");
-  steps_ = it->second.to_vector<int64_t>().at(0);
+  MRNN_CHECK(it != s.end() && it->second.defined(), "optimizer state: tensor 'step' is missing");
+  const Tensor& t = it->second;
+  MRNN_CHECK(t.numel() == 1, "optimizer state: tensor 'step' must hold one value, got {}", t.desc());
+  if (t.dtype() == DType::I64 || t.dtype() == DType::I32) {
+    const int64_t v = t.to_vector<int64_t>()[0];
+    MRNN_CHECK(v >= 0, "optimizer state: tensor 'step' is {}, expected a count >= 0", v);
+    return v;
+  }
+  // A float count must be an exact non-negative integer that fits int64 (casting NaN, an infinity
+  // or 2^63 to int64 is undefined behaviour).
+  const double v = t.to_vector<double>()[0];
+  MRNN_CHECK(std::isfinite(v) && v >= 0 && v == std::floor(v) && v < 9223372036854775808.0,
+             "optimizer state: tensor 'step' is {} ({}), expected a finite integral count >= 0", v, t.desc());
+  return static_cast<int64_t>(v);
+}
+
+void Optimizer::load_state(const std::map<std::string, Tensor>& s) {
+  steps_ = parse_step(s);
 }
 
 SGD::SGD(std::vector<Tensor> params, double momentum, double weight_decay)
@@ -80,8 +108,10 @@ std::map<std::string, Tensor> SGD::state() const {
 }
 
 void SGD::load_state(const std::map<std::string, Tensor>& s) {
-  Optimizer::load_state(s);
-  restore(s, "velocity", velocity_);
+  const int64_t step = parse_step(s);
+  const std::vector<Tensor> velocity = checked_state(s, "velocity", velocity_);
+  copy_state(velocity_, velocity);
+  steps_ = step;
 }
 
 Adam::Adam(std::vector<Tensor> params, double beta1, double beta2, double eps, double weight_decay, bool decoupled)
@@ -128,9 +158,11 @@ std::map<std::string, Tensor> Adam::state() const {
 }
 
 void Adam::load_state(const std::map<std::string, Tensor>& s) {
-  Optimizer::load_state(s);
-  restore(s, "exp_avg", m_);
-  restore(s, "exp_avg_sq", v_);
+  const int64_t step = parse_step(s);
+  const std::vector<Tensor> m = checked_state(s, "exp_avg", m_), v = checked_state(s, "exp_avg_sq", v_);
+  copy_state(m_, m);
+  copy_state(v_, v);
+  steps_ = step;
 }
 
 namespace {

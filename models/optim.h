@@ -20,9 +20,16 @@ class Optimizer {
   int64_t steps() const { return steps_; }
   // Named state tensors ("exp_avg.3", ...) plus "step"; load_state restores them exactly.
   virtual std::map<std::string, Tensor> state() const;
+  // Requires nothing of s (it may come from a damaged file). Ensures, else throws Error naming the
+  // tensor and leaves the optimizer unchanged: "step" is one value that is a finite integer >= 0
+  // (i64, i32 or an integral float), and each per-parameter tensor ("exp_avg.<i>", ...) is present,
+  // f32 and of parameter i's shape; then the state is s. Extra tensors are ignored.
   virtual void load_state(const std::map<std::string, Tensor>& s);
 
  protected:
+  // The validated "step" of s (see load_state).
+  static int64_t parse_step(const std::map<std::string, Tensor>& s);
+
   std::vector<Tensor> params_;
   int64_t steps_ = 0;
 };

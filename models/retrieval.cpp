@@ -1,6 +1,7 @@
 #include "models/retrieval.h"
 
 #include <cmath>
+#include <numeric>
 
 #include "core/autograd.h"
 #include "kernels/ops.h"
@@ -47,6 +48,13 @@ std::vector<double> sentence_log_prior(const std::vector<double>& scores, int64_
     prior[s] = mx + std::log(acc / static_cast<double>(rows.size()));
   }
   return prior;
+}
+
+std::vector<double> sentence_log_prior_over(const Mrnn& model, const Tensor& prior_features, const Tensor& tokens) {
+  const std::vector<double> scores = sentence_log_probs(model, prior_features, tokens);
+  std::vector<int64_t> rows(static_cast<size_t>(prior_features.size(0)));
+  std::iota(rows.begin(), rows.end(), 0);
+  return sentence_log_prior(scores, tokens.size(0), rows);
 }
 
 std::vector<double> normalised_scores(const std::vector<double>& scores, const std::vector<double>& prior) {

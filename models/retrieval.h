@@ -19,6 +19,11 @@ std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& image_fe
 std::vector<double> sentence_log_prior(const std::vector<double>& scores, int64_t num_sentences,
                                        const std::vector<int64_t>& sample_rows);
 
+// log P(S) for each sentence of tokens [S, L], estimated over every image of `prior_features`
+// ([N, image_dim], encoded; a sample of training images): sentence_log_probs over them, then
+// sentence_log_prior over all N rows.
+std::vector<double> sentence_log_prior_over(const Mrnn& model, const Tensor& prior_features, const Tensor& tokens);
+
 // scores[i, s] - log_prior[s]: the normalised score for sentence retrieval.
 std::vector<double> normalised_scores(const std::vector<double>& scores, const std::vector<double>& log_prior);
 

@@ -58,7 +58,10 @@ std::string train_state_json(const TrainState& s) {
                       {"best_cider", s.best_cider},
                       {"dropout_seed", s.dropout_seed},
                       {"dropout_offset", s.dropout_offset}};
-  if (s.has_options) j["options"] = {{"batch", s.batch}, {"seed", s.seed}};
+  if (s.has_options) {
+    j["options"] = {{"batch", s.batch}, {"seed", s.seed}};
+    if (s.bucket >= 0) j["options"]["bucket"] = s.bucket;
+  }
   return j.dump();
 }
 
@@ -97,6 +100,7 @@ TrainState parse_train_state(const std::string& text, const std::string& what) {
     s.has_options = true;
     s.batch = count(o, "batch", 1);
     s.seed = unsigned_field(o, "seed");
+    if (o.contains("bucket")) s.bucket = count(o, "bucket", 0);
   }
   return s;
 }

@@ -25,12 +25,13 @@ struct TrainState {
   bool has_options = false;
   int64_t batch = 0;
   uint64_t seed = 0;
+  int64_t bucket = -1;            // length-bucketing window (--bucket); -1: not recorded (older checkpoints)
 };
 std::string train_state_json(const TrainState& s);
 // Requires nothing (text is untrusted). Ensures, else throws Error naming `what` and the field:
 // text is a JSON object whose step/epoch/pos are integers >= 0, best_cider a number, dropout_seed
 // and dropout_offset unsigned integers, and "options" (optional) {"batch": integer >= 1, "seed":
-// unsigned integer}.
+// unsigned integer, "bucket" (optional): integer >= 0}.
 TrainState parse_train_state(const std::string& text, const std::string& what);
 
 // Restores a checkpoint's contents (already verified by load_tensors): "model.*" tensors into

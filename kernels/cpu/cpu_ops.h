@@ -44,6 +44,14 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t
 // left as scratch.
 int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
                           double grad_scale, bool write_grad, double* loss_sum);
+// The logits-free loss (linear_cross_entropy_loss), one vocabulary chunk [c0, c0 + c) at a time:
+// z contiguous [rows, c] (+ bias chunk [c] when defined), stats contiguous [rows, 3] in z's dtype
+// holding per real row (max, sum of e^(z - max), z at the target); first initialises them, later
+// chunks merge in (online log-sum-exp). Ignored rows are left alone.
+void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets, int64_t ignore_index, int64_t c0,
+                      bool first, const Tensor& stats);
+// Sum over real rows of max + log(sum) - z[target], in row order (f64).
+double xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignore_index);
 
 void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out);
 void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight);  // gweight zeroed
@@ -56,5 +64,35 @@ void max_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& 
 void max_pool2d_backward(const Tensor& g, const Tensor& argmax, const Tensor& gx);
 void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
 void avg_pool2d_backward(const Tensor& g, int64_t k, int64_t s, int64_t p, const Tensor& gx);
+
+// The fused multimodal layer's epilogues (kernels/cpu/multimodal.cpp; math in
+// kernels/common/multimodal.h). All tensors contiguous, one float dtype, rows = B * steps.
+// Forward, in place: out [rows, M] (holding w Vw^T + r Vr^T) := multimodal_act(out[r],
+// image_term[r / steps], bias) with image_term [B, M] = img Vi^T and bias [M].
+void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out);
+// Backward from the saved output y [rows, M] and upstream g [rows, M]: dpre := multimodal_dpre(y, g),
+// dimage [B, M] := per-image sum of dpre over its steps, dbias [M] := sum of dimage over images
+// (fixed order: time ascending, then images ascending).
+void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
+                                  const Tensor& dimage, const Tensor& dbias);
+
+// ---- the fused recurrent cells (kernels/cpu/rnn_cells.cpp; math in kernels/common/rnn_cells.h) ----
+// Matrices are [B, G] with unit column stride and any row stride (one time step of a [B, T, G]
+// projection) unless "contiguous" is said; one float dtype. Gate blocks of width H sit side by
+// side: LSTM i, f, g, o ([B, 4H]); GRU r, z, n ([B, 3H]).
+// h [B, H] := rnn_cell_f(relu, xp, hp). Backward: dpre := rnn_cell_df(relu, h, g).
+void rnn_cell_forward(bool relu, const Tensor& xp, const Tensor& hp, const Tensor& h);
+void rnn_cell_backward(bool relu, const Tensor& h, const Tensor& g, const Tensor& dpre);
+// xp, hp [B, 4H], c [B, H]: act [B, 4H] := the activated gates, hc (contiguous [2, B, H]) := (h', c').
+void lstm_cell_forward(const Tensor& xp, const Tensor& hp, const Tensor& c, const Tensor& act, const Tensor& hc);
+// From act, c and hc (saved) and ghc (contiguous [2, B, H], the gradient of hc): dpre [B, 4H]
+// (the gradient of both projections) and dc [B, H].
+void lstm_cell_backward(const Tensor& act, const Tensor& c, const Tensor& hc, const Tensor& ghc, const Tensor& dpre,
+                        const Tensor& dc);
+// xp, hp [B, 3H], h [B, H]: act [B, 3H] := (r, z, n), h_new [B, H] := (1 - z) n + z h.
+void gru_cell_forward(const Tensor& xp, const Tensor& hp, const Tensor& h, const Tensor& act, const Tensor& h_new);
+// From act, hp, h (saved) and g (the gradient of h_new): dxp, dhp [B, 3H] and dh [B, H].
+void gru_cell_backward(const Tensor& act, const Tensor& hp, const Tensor& h, const Tensor& g, const Tensor& dxp,
+                       const Tensor& dhp, const Tensor& dh);
 
 }  // namespace mrnn::cpu

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/common/fast_math.h"
+#include "kernels/common/online_lse.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/simd.h"
 
@@ -96,6 +97,92 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
   }
   *loss_sum = total;
   return count;
+}
+
+// ---- the logits-free loss (linear_cross_entropy_loss): one vocabulary chunk at a time ----
+
+namespace {
+
+// (max, sum of e^(z - max)) of one chunk row z + b, the sum from T partials of 256 values added in
+// f64, as xent_row does; returns the pair in T.
+template <typename T>
+__attribute__((always_inline)) inline void chunk_stat(const T* z, const T* b, int64_t c, T* m_out, T* s_out) {
+  T m = b ? z[0] + b[0] : z[0];
+  if (b) {
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 1; j < c; ++j) m = z[j] + b[j] > m ? z[j] + b[j] : m;
+  } else {
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 1; j < c; ++j) m = z[j] > m ? z[j] : m;
+  }
+  double s = 0;
+  for (int64_t j0 = 0; j0 < c; j0 += 256) {
+    const int64_t j1 = std::min(c, j0 + 256);
+    T part = 0;
+    if (b) {
+#pragma omp simd reduction(+ : part)
+      for (int64_t j = j0; j < j1; ++j) part += fast_exp(z[j] + b[j] - m);
+    } else {
+#pragma omp simd reduction(+ : part)
+      for (int64_t j = j0; j < j1; ++j) part += fast_exp(z[j] - m);
+    }
+    s += static_cast<double>(part);
+  }
+  *m_out = m;
+  *s_out = static_cast<T>(s);
+}
+
+MRNN_CPU_CLONES void chunk_stat_f32(const float* z, const float* b, int64_t c, float* m, float* s) {
+  chunk_stat<float>(z, b, c, m, s);
+}
+void chunk_stat_any(const float* z, const float* b, int64_t c, float* m, float* s) { chunk_stat_f32(z, b, c, m, s); }
+void chunk_stat_any(const double* z, const double* b, int64_t c, double* m, double* s) {
+  chunk_stat<double>(z, b, c, m, s);
+}
+
+}  // namespace
+
+void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets, int64_t ignore_index, int64_t c0,
+                      bool first, const Tensor& stats) {
+  const int64_t rows = z.size(0), c = z.size(1);
+  dispatch_float(z.dtype(), "xent_chunk_stats", [&](auto tag) {
+    using T = decltype(tag);
+    const T* pz = z.data<T>();
+    const T* pb = bias.defined() ? bias.data<T>() : nullptr;
+    T* ps = stats.data<T>();
+#pragma omp parallel for schedule(static) if (rows * c > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t t = target_of(targets, r);
+      if (t == ignore_index) continue;
+      const T* zr = pz + r * c;
+      T* o = ps + 3 * r;
+      T m, s;
+      chunk_stat_any(zr, pb, c, &m, &s);
+      if (first) {
+        o[0] = m;
+        o[1] = s;
+      } else {
+        o[1] = online_lse_merge(o[0], o[1], m, s);
+        o[0] = o[0] > m ? o[0] : m;
+      }
+      if (t >= c0 && t < c0 + c) o[2] = pb ? zr[t - c0] + pb[t - c0] : zr[t - c0];
+    }
+  });
+}
+
+double xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignore_index) {
+  const int64_t rows = stats.size(0);
+  double total = 0;
+  dispatch_float(stats.dtype(), "xent_stats_loss", [&](auto tag) {
+    using T = decltype(tag);
+    const T* ps = stats.data<T>();
+    for (int64_t r = 0; r < rows; ++r) {
+      if (target_of(targets, r) == ignore_index) continue;
+      const T* o = ps + 3 * r;
+      total += static_cast<double>(o[0]) + std::log(static_cast<double>(o[1])) - static_cast<double>(o[2]);
+    }
+  });
+  return total;
 }
 
 }  // namespace mrnn::cpu

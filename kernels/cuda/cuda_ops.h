@@ -63,6 +63,15 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t
 // read back (16 bytes), so the call blocks the host.
 int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
                           double grad_scale, bool write_grad, double* loss_sum);
+// softmax_xent_rows without the read-back: acc (f64 [1] on the device) += the block's loss sum,
+// in a fixed order. Nothing blocks the host.
+void softmax_xent_rows_acc(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
+                           double grad_scale, bool write_grad, const Tensor& acc);
+// The logits-free loss's chunk step, cpu::xent_chunk_stats' contract (one warp or block per row).
+void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets, int64_t ignore_index, int64_t c0,
+                      bool first, const Tensor& stats);
+// acc (f64 [1] on the device) += sum over real rows of max + log(sum) - z[target], fixed order.
+void xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignore_index, const Tensor& acc);
 
 // ---------------- embedding, dropout ----------------
 // weight contiguous [V, D], indices contiguous i64/i32; throws naming the position when an index is
@@ -87,5 +96,26 @@ void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& 
 // gx := gradient of the pooling that produced y from x, given g = dL/dy (all contiguous).
 void pool2d_backward(bool max, const Tensor& x, const Tensor& y, const Tensor& g, int64_t k, int64_t s, int64_t p,
                      const Tensor& gx);
+
+// ---------------- the fused multimodal layer's epilogues (kernels/cuda/multimodal.cu) ----------------
+// The CPU functions' contracts (contiguous, rows = B * steps). Forward: one kernel (threads over
+// columns, grid-stride over rows).
+// Backward: one kernel writing dpre and the per-image sums over time (a fixed tree order per
+// (image, 32-column tile) block); the last block of each column tile to finish sums the image
+// sums in image order into dbias, so the result is deterministic.
+void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out);
+void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
+                                  const Tensor& dimage, const Tensor& dbias);
+
+// ---------------- the fused recurrent cells (kernels/cuda/rnn_cells.cu) ----------------
+// The CPU functions' contracts (kernels/cpu/cpu_ops.h): one launch each, no host synchronization.
+void rnn_cell_forward(bool relu, const Tensor& xp, const Tensor& hp, const Tensor& h);
+void rnn_cell_backward(bool relu, const Tensor& h, const Tensor& g, const Tensor& dpre);
+void lstm_cell_forward(const Tensor& xp, const Tensor& hp, const Tensor& c, const Tensor& act, const Tensor& hc);
+void lstm_cell_backward(const Tensor& act, const Tensor& c, const Tensor& hc, const Tensor& ghc, const Tensor& dpre,
+                        const Tensor& dc);
+void gru_cell_forward(const Tensor& xp, const Tensor& hp, const Tensor& h, const Tensor& act, const Tensor& h_new);
+void gru_cell_backward(const Tensor& act, const Tensor& hp, const Tensor& h, const Tensor& g, const Tensor& dxp,
+                       const Tensor& dhp, const Tensor& dh);
 
 }  // namespace mrnn::cuda

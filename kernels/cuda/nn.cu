@@ -4,9 +4,11 @@
 
 #include <cub/device/device_radix_sort.cuh>
 
+#include "kernels/common/matmul_precision.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/gemm_lt.h"
 
 namespace mrnn::cuda {
 
@@ -79,6 +81,10 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Te
   if (k == 0) {  // C = beta * C
     if (beta == 0) fill(c, 0);
     else affine(c, beta, 0, c);
+    return;
+  }
+  if (c.dtype() == DType::F32 && matmul_precision() == MatmulPrecision::BF16) {  // set_matmul_precision(BF16)
+    gemm_bf16(a, trans_a, b, trans_b, c, alpha, beta);
     return;
   }
   const GemmTypes ty = gemm_types(c.dtype(), "gemm");

@@ -5,11 +5,16 @@
 // run to run. exp is the shared fast_exp (kernels/common/fast_math.h), the very formula the CPU
 // kernel (kernels/cpu/softmax_xent.cpp) runs: the gradients then differ from the CPU only through
 // the row sum's order, and the extra arithmetic over __expf is hidden under the memory traffic.
+// linear_cross_entropy uses the _acc form, which adds each row block's loss to a device
+// accumulator instead of reading it back. The logits-free loss (linear_cross_entropy_loss) has its
+// own chunk kernel: the same online (max, sum) per row over one vocabulary chunk, merged into
+// per-row statistics with kernels/common/online_lse.h, then summed on the device.
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "kernels/common/fast_math.h"
+#include "kernels/common/online_lse.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 
@@ -156,6 +161,101 @@ __global__ void xent_total_kernel(const double* row_loss, const I* targets, int6
   }
 }
 
+// One block of kThreads: acc[0] += sum of row_loss over rows, in the fixed order of
+// xent_total_kernel (strided partial sums, then a fixed tree). Launches on one stream are ordered,
+// so the additions of successive row blocks happen in block order.
+__global__ void xent_add_kernel(const double* row_loss, int64_t rows, double* acc) {
+  __shared__ double s_sum[kThreads];
+  double total = 0;
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) total += row_loss[r];
+  s_sum[threadIdx.x] = total;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (static_cast<int>(threadIdx.x) < s) s_sum[threadIdx.x] += s_sum[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) acc[0] += s_sum[0];
+}
+
+// One vocabulary chunk of the logits-free loss: row r of z [rows, c] (+ bias [c]) gives its
+// (max, sum of e^(z - max)) pair, merged into stats[r] = (max, sum, z[target]) (or written when
+// `first`); the target's logit is stored by the chunk that holds it. Ignored rows: nothing.
+// Layouts as softmax_xent_kernel (warp per row for c <= 1024, else a block per row).
+template <typename T, typename I>
+__global__ void xent_chunk_kernel(const T* z, const T* bias, const I* targets, T* stats, int64_t rows, int64_t c,
+                                  int64_t c0, int64_t ignore, bool first) {
+  __shared__ T shm_m[32], shm_s[32];
+  const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (r >= rows) return;
+  const int64_t t = static_cast<int64_t>(targets[r]);
+  if (t == ignore) return;
+  const T* zr = z + r * c;
+  const int64_t step = blockDim.x;
+  Stat<T> st{T(-INFINITY), T(0)};
+  int64_t j = threadIdx.x;
+  for (; j + 3 * step < c; j += 4 * step) {
+    T z0 = zr[j], z1 = zr[j + step], z2 = zr[j + 2 * step], z3 = zr[j + 3 * step];
+    if (bias) {
+      z0 += bias[j];
+      z1 += bias[j + step];
+      z2 += bias[j + 2 * step];
+      z3 += bias[j + 3 * step];
+    }
+    stat_push(st, z0);
+    stat_push(st, z1);
+    stat_push(st, z2);
+    stat_push(st, z3);
+  }
+  for (; j < c; j += step) stat_push(st, bias ? zr[j] + bias[j] : zr[j]);
+  st = row_stat(st, shm_m, shm_s);
+  if (threadIdx.x != 0) return;
+  T* o = stats + 3 * r;
+  if (first) {
+    o[0] = st.m;
+    o[1] = st.s;
+  } else {
+    o[1] = online_lse_merge(o[0], o[1], st.m, st.s);
+    o[0] = o[0] > st.m ? o[0] : st.m;
+  }
+  if (t >= c0 && t < c0 + c) o[2] = bias ? zr[t - c0] + bias[t - c0] : zr[t - c0];
+}
+
+// One block of kThreads: acc[0] += sum over real rows of max + log(sum) - z[target] (f64, fixed
+// order as xent_total_kernel).
+template <typename T, typename I>
+__global__ void xent_stats_loss_kernel(const T* stats, const I* targets, int64_t rows, int64_t ignore, double* acc) {
+  __shared__ double s_sum[kThreads];
+  double total = 0;
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+    if (static_cast<int64_t>(targets[r]) == ignore) continue;
+    const T* o = stats + 3 * r;
+    total += static_cast<double>(o[0]) + std::log(static_cast<double>(o[1])) - static_cast<double>(o[2]);
+  }
+  s_sum[threadIdx.x] = total;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (static_cast<int>(threadIdx.x) < s) s_sum[threadIdx.x] += s_sum[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) acc[0] += s_sum[0];
+}
+
+// The row-kernel launch shape of softmax_xent_kernel / xent_chunk_kernel for rows of v logits.
+struct RowLayout {
+  dim3 block;
+  unsigned grid;
+};
+RowLayout row_layout(int64_t rows, int64_t v, const char* what) {
+  const bool warp_rows = v <= 1024;
+  return {warp_rows ? dim3(32, kXentWarpRows) : dim3(kThreads, 1),
+          grid_dim(warp_rows ? (rows + kXentWarpRows - 1) / kXentWarpRows : rows, what)};
+}
+
+void check_acc(const char* op, const Tensor& acc) {
+  MRNN_CHECK(acc.dtype() == DType::F64 && acc.numel() == 1 && acc.is_contiguous(),
+             "cuda::{}: the accumulator must be a contiguous f64 tensor of one element, got {}", op, acc.desc());
+}
+
 }  // namespace
 
 int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
@@ -198,6 +298,94 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
   const std::vector<double> h = out.to_vector<double>();  // the one read-back: blocks the host
   *loss_sum = h[0];
   return static_cast<int64_t>(h[1]);
+}
+
+void softmax_xent_rows_acc(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
+                           double grad_scale, bool write_grad, const Tensor& acc) {
+  const char* op = "softmax_xent_rows_acc";
+  common_device(op, {&logits, &bias, &targets, &acc});
+  MRNN_CHECK(logits.dim() == 2 && logits.is_contiguous(), "cuda::{}: logits must be a contiguous [rows, V] tensor, got {}",
+             op, logits.desc());
+  const int64_t rows = logits.size(0), v = logits.size(1);
+  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == v && bias.is_contiguous() &&
+                                 bias.dtype() == logits.dtype()),
+             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, v, logits.desc(), bias.desc());
+  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
+                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
+             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
+  check_acc(op, acc);
+  if (rows == 0) return;
+  Launch l(logits);
+  Tensor row_loss = Tensor::empty({rows}, DType::F64, logits.device());
+  const RowLayout lay = row_layout(rows, v, "softmax_xent rows");
+  dispatch_float(logits.dtype(), op, [&](auto z) {
+    using T = decltype(z);
+    const T* pb = bias.defined() ? ptr<T>(bias) : nullptr;
+    auto launch = [&](auto iz) {
+      using I = decltype(iz);
+      softmax_xent_kernel<T, I><<<lay.grid, lay.block, 0, l.stream>>>(ptr<T>(logits), pb, ptr<I>(targets),
+                                                                      ptr<double>(row_loss), rows, v, ignore_index,
+                                                                      grad_scale, write_grad);
+      MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows_acc", l.stream);
+    };
+    if (targets.dtype() == DType::I64) launch(int64_t{});
+    else launch(int32_t{});
+  });
+  xent_add_kernel<<<1, kThreads, 0, l.stream>>>(ptr<double>(row_loss), rows, ptr<double>(acc));
+  MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows_acc(total)", l.stream);
+}
+
+void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets, int64_t ignore_index, int64_t c0,
+                      bool first, const Tensor& stats) {
+  const char* op = "xent_chunk_stats";
+  common_device(op, {&z, &bias, &targets, &stats});
+  MRNN_CHECK(z.dim() == 2 && z.is_contiguous(), "cuda::{}: z must be a contiguous [rows, c] tensor, got {}", op,
+             z.desc());
+  const int64_t rows = z.size(0), c = z.size(1);
+  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == c && bias.is_contiguous() &&
+                                 bias.dtype() == z.dtype()),
+             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, c, z.desc(), bias.desc());
+  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
+                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
+             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
+  MRNN_CHECK(stats.dim() == 2 && stats.size(0) == rows && stats.size(1) == 3 && stats.is_contiguous() &&
+                 stats.dtype() == z.dtype(),
+             "cuda::{}: stats must be a contiguous [{}, 3] tensor like {}, got {}", op, rows, z.desc(), stats.desc());
+  if (rows == 0 || c == 0) return;
+  Launch l(z);
+  const RowLayout lay = row_layout(rows, c, "xent chunk rows");
+  dispatch_float(z.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pb = bias.defined() ? ptr<T>(bias) : nullptr;
+    auto launch = [&](auto iz) {
+      using I = decltype(iz);
+      xent_chunk_kernel<T, I><<<lay.grid, lay.block, 0, l.stream>>>(ptr<T>(z), pb, ptr<I>(targets), ptr<T>(stats),
+                                                                    rows, c, c0, ignore_index, first);
+      MRNN_CUDA_CHECK_LAUNCH("xent_chunk_stats", l.stream);
+    };
+    if (targets.dtype() == DType::I64) launch(int64_t{});
+    else launch(int32_t{});
+  });
+}
+
+void xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignore_index, const Tensor& acc) {
+  const char* op = "xent_stats_loss";
+  common_device(op, {&stats, &targets, &acc});
+  check_acc(op, acc);
+  const int64_t rows = stats.size(0);
+  if (rows == 0) return;
+  Launch l(stats);
+  dispatch_float(stats.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    auto launch = [&](auto iz) {
+      using I = decltype(iz);
+      xent_stats_loss_kernel<T, I><<<1, kThreads, 0, l.stream>>>(ptr<T>(stats), ptr<I>(targets), rows, ignore_index,
+                                                                 ptr<double>(acc));
+      MRNN_CUDA_CHECK_LAUNCH("xent_stats_loss", l.stream);
+    };
+    if (targets.dtype() == DType::I64) launch(int64_t{});
+    else launch(int32_t{});
+  });
 }
 
 }  // namespace mrnn::cuda

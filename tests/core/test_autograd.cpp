@@ -52,7 +52,7 @@ TEST_CASE("NoGradGuard records nothing", "[autograd]") {
   CHECK_THROWS_WITH(y.backward(), Contains("does not require grad"));
 }
 
-TEST_CASE("the graph is freed after backward; a second backward is a clear error", "[autograd]") {
+TEST_CASE("the graph is freed after backward, a second backward is a clear error", "[autograd]") {
   Tensor x = leaf({1, 2});
   Tensor y = sum(tanh(x));
   y.backward();
@@ -63,7 +63,7 @@ TEST_CASE("the graph is freed after backward; a second backward is a clear error
   CHECK(x.grad().to_vector<double>()[0] == Approx(3 * (1 - std::tanh(1.0) * std::tanh(1.0))));
 }
 
-TEST_CASE("only tensors that require grad get gradients; detach cuts the graph", "[autograd]") {
+TEST_CASE("only tensors that require grad get gradients, detach cuts the graph", "[autograd]") {
   Tensor x = leaf({1, 2});
   Tensor c = Tensor::from_vector(std::vector<double>{3, 4});
   sum(mul(x, c)).backward();

@@ -70,4 +70,16 @@ inline std::string compare(const Tensor& got, const Tensor& want, Tolerance tol)
   return {};
 }
 
+#ifdef MRNN_WITH_CUDA
+// The device the GPU tests run on.
+inline const Device kGpu = Device::cuda(0);
+
+// While alive, every new CUDA allocation is filled with NaN, so an output element a kernel never
+// wrote fails the comparison with the CPU instead of passing by luck.
+struct PoisonScope {
+  PoisonScope() { cuda::set_poison_allocations(true); }
+  ~PoisonScope() { cuda::set_poison_allocations(false); }
+};
+#endif
+
 }  // namespace mrnn::testing

@@ -23,13 +23,6 @@ using namespace mrnn::testing;
 namespace {
 
 #ifdef MRNN_WITH_CUDA
-const Device kGpu = Device::cuda(0);
-
-struct PoisonScope {
-  PoisonScope() { cuda::set_poison_allocations(true); }
-  ~PoisonScope() { cuda::set_poison_allocations(false); }
-};
-
 // Inputs of one case: x [n, h] ~ N(0, 1), weight [v, h] ~ N(0, 1/h) (logits of unit scale, as in
 // a trained output layer), bias [v] ~ N(0, 1/4), targets (i64) cycling through the classes with
 // every 4th row and the last `pad_tail` rows set to the padding id `ignore`.

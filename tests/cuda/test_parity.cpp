@@ -184,8 +184,6 @@ std::vector<OpCase> random_cases(uint64_t seed, int count) {
 }
 
 #ifdef MRNN_WITH_CUDA
-const Device kGpu = Device::cuda(0);
-
 // Shapes beyond the gradient-check table: long rows (block-per-row and chunked reductions,
 // softmax and cross entropy), big GEMMs, repeated embedding ids, 4-d broadcasting.
 std::vector<OpCase> large_cases() {
@@ -280,10 +278,6 @@ void check_case(const OpCase& c, DType dt, bool strided, uint64_t seed) {
   }
 }
 
-struct PoisonScope {
-  PoisonScope() { cuda::set_poison_allocations(true); }
-  ~PoisonScope() { cuda::set_poison_allocations(false); }
-};
 #endif
 
 }  // namespace

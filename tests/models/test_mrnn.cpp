@@ -85,7 +85,7 @@ void train_steps(Mrnn& model, const CaptionSplit& data, int steps) {
 
 }  // namespace
 
-TEST_CASE("m-RNN learns tiny data and decodes it (relu, lstm, gru; tied and untied)", "[mrnn]") {
+TEST_CASE("m-RNN learns tiny data and decodes it (relu, lstm, gru, tied and untied)", "[mrnn]") {
   for (std::string rnn : {"relu", "lstm", "gru"}) {
     for (bool tws : {true, false}) {
       INFO(rnn << (tws ? " tws" : " untied"));
@@ -110,7 +110,7 @@ TEST_CASE("m-RNN learns tiny data and decodes it (relu, lstm, gru; tied and unti
   }
 }
 
-TEST_CASE("TWS halves the output parameters; parameter names follow PyTorch", "[mrnn]") {
+TEST_CASE("TWS halves the output parameters, parameter names follow PyTorch", "[mrnn]") {
   Generator g(1);
   MrnnConfig c = tiny_config();
   c.vocab = 1000;

@@ -20,6 +20,7 @@ check() {
   out=$("$@" 2>&1) || rc=$?
   ((rc != 0)) || fail "[$kind] exited 0: $*"
   ((rc < 128)) || fail "[$kind] died with signal $((rc - 128)): $* -> $out"
+  ! grep -q "Sanitizer" <<<"$out" || fail "[$kind] sanitizer report: $out"
   grep -qE -- "$pat" <<<"$out" || fail "[$kind] the message does not match '$pat': $out"
   [[ $left == - || ! -e $left ]] || fail "[$kind] $left was left behind"
   n=$((n + 1))
@@ -160,4 +161,24 @@ for damage in flip truncate; do
   [[ -e "$newest.corrupt" && -e "r_$damage/checkpoint-6.safetensors" ]] || fail "after the $damage: $(ls "r_$damage")"
   echo "corrupt newest checkpoint ($damage): $(grep -m1 'cannot be used' <<<"$out" | cut -c1-150)"
 done
+# ---- NaN in the data: --nan-policy stop reports and exits 1, skip goes on and counts -----------
+# nan.npy: the features of feats.npy with image 0's row NaN (f4 0x7fc00000, little-endian), so only
+# the batches holding one of image 0's captions have a non-finite loss.
+cp feats.npy nan.npy
+for ((i = 0; i < 8; i++)); do
+  printf '\x00\x00\xc0\x7f' | dd of=nan.npy bs=1 seek=$(($(stat -c %s nan.npy) - 20 * 8 * 4 + 4 * i)) conv=notrunc status=none
+done
+nan_train=("$bin/caption_train" --data "$data" --features nan.npy --embed1 8 --embed2 8 --rnn-size 8 --multimodal 8
+           --max-steps 8 --batch 8 --val-every 2 --val-images 2 --quiet --seed 5)
+check "NaN in the features (--nan-policy stop)" \
+  "train: non-finite loss at step [0-9]+ \(loss nan; .*stopping \(use --nan-policy skip.*(the last good checkpoint is nan1/checkpoint-[0-9]+\.safetensors|no checkpoint has been written yet)" \
+  - "${nan_train[@]}" --out nan1
+grep -q '"event":"nonfinite",.*"what":"loss".*"action":"stop"' nan1/log.jsonl || fail "no nonfinite event in nan1/log.jsonl"
+out=$("${nan_train[@]}" --out nan2 --nan-policy skip 2>&1) || fail "--nan-policy skip did not finish: $out"
+! grep -q "Sanitizer" <<<"$out" || fail "--nan-policy skip: sanitizer report: $out"
+skips=$(grep -c '"event":"nonfinite"' nan2/log.jsonl || true)
+((skips >= 1 && skips < 8)) || fail "--nan-policy skip: $skips of 8 steps skipped (expected some, not all)"
+grep -q "\"step\":8,.*\"skipped_steps\":$skips" nan2/log.jsonl || fail "the last train event does not count $skips skips"
+grep -q "$skips steps of this run had a non-finite loss or gradient and were skipped" <<<"$out" || fail "no skip summary: $out"
+echo "NaN in the features, --nan-policy skip: $skips of 8 steps skipped and counted in nan2/log.jsonl"
 echo "bad input: $n kinds, each a clear message and a non-zero exit, nothing left behind"

@@ -6,8 +6,9 @@
 # step/epoch/cursor/RNG metadata; checkpoint.safetensors and the kept checkpoint-<step> files) and
 # the best model (model.safetensors); no temporary file of a killed write is left behind.
 # The kill schedule is drawn from bash's RANDOM seeded with KILL_SEED and is expressed in training
-# progress (kill a random 0-400 ms after the checkpoint reaches a random step), so it does not
-# depend on the machine's speed; the script prints where each kill landed.
+# progress (kill a random 0-150 ms after the checkpoint reaches a random step 2-6 steps on), so it
+# hardly depends on the machine's speed (a step takes about 50 ms on a fast machine, so six kills
+# use at most about 60 of the 100 steps); the script prints where each kill landed.
 # Usage: crash_resume.sh BIN_DIR WORK_DIR [KILL_SEED]
 set -euo pipefail
 bin=$1 work=$2 kill_seed=${3:-2024}
@@ -17,9 +18,9 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 "$bin/make_shapes" --out "$work/shapes" --seed 5 --train 40 --val 6 --test 0 --novel 0 --quiet >/dev/null
-# 40 steps of 16 captions (3+ epochs of 200 captions), a validation + checkpoint every 2 steps,
+# 100 steps of 16 captions (8 epochs of 200 captions), a validation + checkpoint every 2 steps,
 # dropout on so that the dropout RNG stream must resume exactly as well.
-steps=40
+steps=100
 train_args=(--data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images"
   --max-steps "$steps" --batch 16 --val-every 2 --val-images 3 --seed 11 --dropout 0.25
   --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --image-dim 32 --image-size 16 --quiet)
@@ -65,7 +66,7 @@ for event in startup random random write random random; do
       start_run; ms_sleep "$delay"
       what="$delay ms after start" ;;
     random)  # a random moment after the checkpoint passes a random step
-      target=$((from + 2 + RANDOM % 7)) delay=$((RANDOM % 400))
+      target=$((from + 2 + RANDOM % 5)) delay=$((RANDOM % 150))
       start_run
       while alive && (($(ckpt_step) < target)); do sleep 0.05; done
       ms_sleep "$delay"

@@ -369,7 +369,7 @@ TEST_CASE("NVC file lists the novel images per concept, with Karpathy entries an
   CHECK(nvc_splits == std::map<std::string, int>{{"train", 4}, {"test", 6}});
 }
 
-TEST_CASE("shapes_info.json summarises the run; bad options and paths give clear errors") {
+TEST_CASE("shapes_info.json summarises the run, bad options and paths give clear errors") {
   TempDir d("errors");
   generate_shapes_world(small_options(), d.path.string());
   const json info = load(d.path / "shapes_info.json");

@@ -121,7 +121,7 @@ TEST_CASE("captions: five, distinct, true of the scene, from a small vocabulary,
   CHECK(all_captions.size() > 1200);  // 2000 captions, mostly different sentences
 }
 
-TEST_CASE("base scenes never mention the novel shapes; novel scenes mention theirs first") {
+TEST_CASE("base scenes never mention the novel shapes, novel scenes mention theirs first") {
   for (size_t k = 0; k < scenes().size(); ++k) {
     const Scene& s = scenes()[k];
     bool novel_scene = std::any_of(s.objects.begin(), s.objects.end(), [](const Object& o) { return is_novel(o.shape); });

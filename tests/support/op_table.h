@@ -147,6 +147,16 @@ inline std::vector<OpCase> op_table() {
                [](V x) { return linear_cross_entropy(x[0], x[1], x[2], x[3], 0, 3); }});
   t.push_back({"linear_cross_entropy_nobias", {{{4, 3}}, {{5, 3}}, {{4}, Domain::Index, 5, false}},
                [](V x) { return linear_cross_entropy(x[0], x[1], Tensor(), x[2], -100); }});
+  // The fused recurrent cells (B = 3, H = 4); the *_step rows pass xproj as one time step of a
+  // [B, T, G] tensor (a row-strided view), as the layers do.
+  t.push_back({"rnn_cell_relu", {{{3, 4}}, {{3, 4}}}, [](V x) { return rnn_cell(x[0], x[1], true); }});
+  t.push_back({"rnn_cell_tanh", {{{3, 4}}, {{3, 4}}}, [](V x) { return rnn_cell(x[0], x[1], false); }});
+  t.push_back({"lstm_cell", {{{3, 16}}, {{3, 16}}, {{3, 4}}}, [](V x) { return lstm_cell(x[0], x[1], x[2]); }});
+  t.push_back({"lstm_cell_step", {{{3, 2, 16}}, {{3, 16}}, {{3, 4}}},
+               [](V x) { return lstm_cell(select(x[0], 1, 1), x[1], x[2]); }});
+  t.push_back({"gru_cell", {{{3, 12}}, {{3, 12}}, {{3, 4}}}, [](V x) { return gru_cell(x[0], x[1], x[2]); }});
+  t.push_back({"gru_cell_step", {{{3, 2, 12}}, {{3, 12}}, {{3, 4}}},
+               [](V x) { return gru_cell(select(x[0], 1, 0), x[1], x[2]); }});
   return t;
 }
 
