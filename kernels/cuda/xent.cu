@@ -80,6 +80,31 @@ __device__ Stat<A> row_stat(Stat<A> v, A* shm_m, A* shm_s) {
   return warp_stat(v);
 }
 
+// (max, sum of e^(z - max)) of z = row[0..n) + bias (bias may be null) in every thread that
+// shares threadIdx.y: the threads of the row stride over it with four independent loads in flight
+// each, then row_stat combines them (so its calling rules apply).
+template <typename T>
+__device__ Stat<T> row_stat_of(const T* row, const T* bias, int64_t n, T* shm_m, T* shm_s) {
+  const int64_t step = blockDim.x;
+  Stat<T> st{T(-INFINITY), T(0)};
+  int64_t j = threadIdx.x;
+  for (; j + 3 * step < n; j += 4 * step) {
+    T z0 = row[j], z1 = row[j + step], z2 = row[j + 2 * step], z3 = row[j + 3 * step];
+    if (bias) {
+      z0 += bias[j];
+      z1 += bias[j + step];
+      z2 += bias[j + 2 * step];
+      z3 += bias[j + 3 * step];
+    }
+    stat_push(st, z0);
+    stat_push(st, z1);
+    stat_push(st, z2);
+    stat_push(st, z3);
+  }
+  for (; j < n; j += step) stat_push(st, bias ? row[j] + bias[j] : row[j]);
+  return row_stat(st, shm_m, shm_s);
+}
+
 // Row r of x [rows, v] (+ bias [v] when not null): row_loss[r] = logsumexp(z) - z[t] with
 // z = x[r] + bias and t = targets[r], 0 for an ignored row. With write_grad, x[r] :=
 // scale * (softmax(z) - onehot(t)), or 0 for an ignored row. Every decision that returns early is
@@ -103,27 +128,11 @@ __global__ void softmax_xent_kernel(T* x, const T* bias, const I* targets, doubl
   // Read by every thread before the reduction's barrier, so no thread reads it after the owner
   // of column t has overwritten it with its gradient.
   const T zt = bias ? xr[t] + bias[t] : xr[t];
-  Stat<T> st{T(-INFINITY), T(0)};
-  int64_t j = threadIdx.x;
-  for (; j + 3 * step < v; j += 4 * step) {  // four independent loads in flight per thread
-    T z0 = xr[j], z1 = xr[j + step], z2 = xr[j + 2 * step], z3 = xr[j + 3 * step];
-    if (bias) {
-      z0 += bias[j];
-      z1 += bias[j + step];
-      z2 += bias[j + 2 * step];
-      z3 += bias[j + 3 * step];
-    }
-    stat_push(st, z0);
-    stat_push(st, z1);
-    stat_push(st, z2);
-    stat_push(st, z3);
-  }
-  for (; j < v; j += step) stat_push(st, bias ? xr[j] + bias[j] : xr[j]);
-  st = row_stat(st, shm_m, shm_s);
+  const Stat<T> st = row_stat_of(xr, bias, v, shm_m, shm_s);
   if (write_grad) {
     // The CPU's formula: e^(z - max) * (scale / sum), minus scale at the target.
     const T k = static_cast<T>(scale / static_cast<double>(st.s)), sc = static_cast<T>(scale);
-    for (j = threadIdx.x; j < v; j += step) {
+    for (int64_t j = threadIdx.x; j < v; j += step) {
       const T z = bias ? xr[j] + bias[j] : xr[j];
       T g = fast_exp(z - st.m) * k;
       if (j == t) g -= sc;
@@ -190,24 +199,7 @@ __global__ void xent_chunk_kernel(const T* z, const T* bias, const I* targets, T
   const int64_t t = static_cast<int64_t>(targets[r]);
   if (t == ignore) return;
   const T* zr = z + r * c;
-  const int64_t step = blockDim.x;
-  Stat<T> st{T(-INFINITY), T(0)};
-  int64_t j = threadIdx.x;
-  for (; j + 3 * step < c; j += 4 * step) {
-    T z0 = zr[j], z1 = zr[j + step], z2 = zr[j + 2 * step], z3 = zr[j + 3 * step];
-    if (bias) {
-      z0 += bias[j];
-      z1 += bias[j + step];
-      z2 += bias[j + 2 * step];
-      z3 += bias[j + 3 * step];
-    }
-    stat_push(st, z0);
-    stat_push(st, z1);
-    stat_push(st, z2);
-    stat_push(st, z3);
-  }
-  for (; j < c; j += step) stat_push(st, bias ? zr[j] + bias[j] : zr[j]);
-  st = row_stat(st, shm_m, shm_s);
+  const Stat<T> st = row_stat_of(zr, bias, c, shm_m, shm_s);
   if (threadIdx.x != 0) return;
   T* o = stats + 3 * r;
   if (first) {
