@@ -13,6 +13,7 @@
 #include "kernels/beam.h"
 #include "models/decoding.h"
 #include "tests/cuda/cuda_support.h"
+#include "tests/support/small_mrnn.h"
 
 using namespace mrnn;
 using namespace mrnn::testing;
@@ -20,33 +21,6 @@ using namespace mrnn::testing;
 namespace {
 
 #ifdef MRNN_WITH_CUDA
-MrnnConfig small_config(const std::string& rnn, bool tws) {
-  MrnnConfig c;
-  c.vocab = 60;
-  c.embed1 = 12;
-  c.embed2 = 16;
-  c.rnn = 16;
-  c.multimodal = 20;
-  c.rnn_type = rnn;
-  c.tws = tws;
-  c.image_input = "features";
-  c.image_dim = 10;
-  c.dropout = 0;
-  return c;
-}
-
-// Spread-out output bias with a chosen <eos> logit, so captions end at various lengths.
-void shift_eos(Mrnn& model, float eos_bias) {
-  NoGradGuard ng;
-  for (auto& [name, t] : model.named_parameters())
-    if (name == "output.bias") {
-      Generator g(5);
-      std::vector<float> b = mul_scalar(Tensor::randn({t.size(0)}, g), 3.0).to_vector<float>();
-      b[kEosId] = eos_bias;
-      t.copy_(Tensor::from_vector(b).to(t.device()));
-    }
-}
-
 void check_same_state(const BeamSearch& gpu, const BeamSearch& cpu) {
   CHECK(gpu.ids.to_vector<int64_t>() == cpu.ids.to_vector<int64_t>());
   CHECK(gpu.rows.to_vector<int64_t>() == cpu.rows.to_vector<int64_t>());
@@ -65,7 +39,7 @@ TEST_CASE("parity: Module::to moves an m-RNN to the GPU and back bit for bit", "
   MRNN_REQUIRE_GPU();
 #ifdef MRNN_WITH_CUDA
   Generator g(31);
-  Mrnn model(small_config("relu", true), g);
+  Mrnn model(small_decoding_config("relu", true, 60), g);
   const auto params = model.named_parameters();
   std::vector<std::vector<float>> before;
   for (auto& [n, t] : params) before.push_back(t.to_vector<float>());
@@ -106,7 +80,7 @@ TEST_CASE("parity: m-RNN loss, gradients and decoding step on the GPU (relu and 
     for (bool tws : {true, false}) {
       INFO(rnn << (tws ? " tws" : " untied"));
       Generator g1(41), g2(41);
-      Mrnn cpu(small_config(rnn, tws), g1), gpu(small_config(rnn, tws), g2);
+      Mrnn cpu(small_decoding_config(rnn, tws, 60), g1), gpu(small_decoding_config(rnn, tws, 60), g2);
       gpu.to(kGpu);
       Generator gd(42);
       Tensor feats = Tensor::randn({4, 10}, gd);
@@ -191,7 +165,7 @@ TEST_CASE("parity: greedy and beam captions of a model on the GPU equal the CPU 
 #ifdef MRNN_WITH_CUDA
   for (std::string rnn : {"relu", "lstm"}) {
     Generator g1(51), g2(51);
-    Mrnn cpu(small_config(rnn, true), g1), gpu(small_config(rnn, true), g2);
+    Mrnn cpu(small_decoding_config(rnn, true, 60), g1), gpu(small_decoding_config(rnn, true, 60), g2);
     cpu.eval();
     gpu.eval();
     gpu.to(kGpu);

@@ -12,8 +12,10 @@
 #include "kernels/beam.h"
 #include "kernels/ops.h"
 #include "models/decoding.h"
+#include "tests/support/small_mrnn.h"
 
 using namespace mrnn;
+using namespace mrnn::testing;
 
 namespace {
 
@@ -130,43 +132,12 @@ TEST_CASE("beam step: bad arguments are refused with the expected shape", "[beam
   CHECK_THROWS_WITH(beam_search_step(s, Tensor::zeros({6, 10}), 5), Contains("step 5 is outside [0, 4]"));
 }
 
-namespace {
-
-MrnnConfig small_config(const std::string& rnn, bool tws) {
-  MrnnConfig c;
-  c.vocab = 40;
-  c.embed1 = 12;
-  c.embed2 = 16;
-  c.rnn = 16;
-  c.multimodal = 20;
-  c.rnn_type = rnn;
-  c.tws = tws;
-  c.image_input = "features";
-  c.image_dim = 10;
-  c.dropout = 0;
-  return c;
-}
-
-// A random model whose <eos> logit is shifted by eos_bias (so captions end at various lengths),
-// and whose logits are spread out (x3 on the output bias) so the beams differ.
-void shift_eos(Mrnn& model, float eos_bias) {
-  NoGradGuard ng;
-  for (auto& [name, t] : model.named_parameters())
-    if (name == "output.bias") {
-      Generator g(5);
-      t.copy_(mul_scalar(Tensor::randn({t.size(0)}, g), 3.0));
-      t.data<float>()[kEosId] = eos_bias;
-    }
-}
-
-}  // namespace
-
 TEST_CASE("batched beam search on the CPU gives the decoder's captions", "[beam][mrnn]") {
   int cases = 0, ended_early = 0;
   for (std::string rnn : {"relu", "lstm"}) {
     for (bool tws : {true, false}) {
       Generator g(21);
-      Mrnn model(small_config(rnn, tws), g);
+      Mrnn model(small_decoding_config(rnn, tws, 40), g);
       model.eval();
       Tensor feats = Tensor::randn({6, 10}, g);
       for (float eos : {-2.0f, 5.0f, 8.0f}) {
@@ -203,7 +174,7 @@ TEST_CASE("batched beam search on the CPU gives the decoder's captions", "[beam]
 
 TEST_CASE("greedy decoding equals the batched search with beam 1", "[beam][mrnn]") {
   Generator g(22);
-  Mrnn model(small_config("relu", true), g);
+  Mrnn model(small_decoding_config("relu", true, 40), g);
   model.eval();
   shift_eos(model, 8.0f);
   Tensor feats = Tensor::randn({8, 10}, g);
