@@ -243,6 +243,21 @@ RowLayout row_layout(int64_t rows, int64_t v, const char* what) {
           grid_dim(warp_rows ? (rows + kXentWarpRows - 1) / kXentWarpRows : rows, what)};
 }
 
+// The checks every row-kernel entry point makes: x (named `name`) a contiguous [rows, cols] tensor,
+// bias undefined or a contiguous [cols] tensor of x's dtype, targets a contiguous i64/i32 [rows].
+void check_rows(const char* op, const char* name, const char* cols, const Tensor& x, const Tensor& bias,
+                const Tensor& targets) {
+  MRNN_CHECK(x.dim() == 2 && x.is_contiguous(), "cuda::{}: {} must be a contiguous [rows, {}] tensor, got {}", op,
+             name, cols, x.desc());
+  const int64_t rows = x.size(0), n = x.size(1);
+  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == n && bias.is_contiguous() &&
+                                 bias.dtype() == x.dtype()),
+             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, n, x.desc(), bias.desc());
+  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
+                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
+             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
+}
+
 void check_acc(const char* op, const Tensor& acc) {
   MRNN_CHECK(acc.dtype() == DType::F64 && acc.numel() == 1 && acc.is_contiguous(),
              "cuda::{}: the accumulator must be a contiguous f64 tensor of one element, got {}", op, acc.desc());
@@ -254,31 +269,22 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
                           double grad_scale, bool write_grad, double* loss_sum) {
   const char* op = "softmax_xent_rows";
   common_device(op, {&logits, &bias, &targets});
-  MRNN_CHECK(logits.dim() == 2 && logits.is_contiguous(), "cuda::{}: logits must be a contiguous [rows, V] tensor, got {}",
-             op, logits.desc());
+  check_rows(op, "logits", "V", logits, bias, targets);
   const int64_t rows = logits.size(0), v = logits.size(1);
-  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == v && bias.is_contiguous() &&
-                                 bias.dtype() == logits.dtype()),
-             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, v, logits.desc(), bias.desc());
-  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
-                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
-             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
   *loss_sum = 0;
   if (rows == 0) return 0;
   Launch l(logits);
   Tensor row_loss = Tensor::empty({rows}, DType::F64, logits.device());
   Tensor out = Tensor::empty({2}, DType::F64, logits.device());
-  const bool warp_rows = v <= 1024;
-  const dim3 block = warp_rows ? dim3(32, kXentWarpRows) : dim3(kThreads, 1);
-  const unsigned grid = grid_dim(warp_rows ? (rows + kXentWarpRows - 1) / kXentWarpRows : rows, "softmax_xent rows");
+  const RowLayout lay = row_layout(rows, v, "softmax_xent rows");
   dispatch_float(logits.dtype(), op, [&](auto z) {
     using T = decltype(z);
     const T* pb = bias.defined() ? ptr<T>(bias) : nullptr;
     auto launch = [&](auto iz) {
       using I = decltype(iz);
-      softmax_xent_kernel<T, I><<<grid, block, 0, l.stream>>>(ptr<T>(logits), pb, ptr<I>(targets),
-                                                              ptr<double>(row_loss), rows, v, ignore_index,
-                                                              grad_scale, write_grad);
+      softmax_xent_kernel<T, I><<<lay.grid, lay.block, 0, l.stream>>>(ptr<T>(logits), pb, ptr<I>(targets),
+                                                                      ptr<double>(row_loss), rows, v, ignore_index,
+                                                                      grad_scale, write_grad);
       MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows", l.stream);
       xent_total_kernel<I><<<1, kThreads, 0, l.stream>>>(ptr<double>(row_loss), ptr<I>(targets), rows, ignore_index,
                                                          ptr<double>(out));
@@ -296,15 +302,8 @@ void softmax_xent_rows_acc(const Tensor& logits, const Tensor& bias, const Tenso
                            double grad_scale, bool write_grad, const Tensor& acc) {
   const char* op = "softmax_xent_rows_acc";
   common_device(op, {&logits, &bias, &targets, &acc});
-  MRNN_CHECK(logits.dim() == 2 && logits.is_contiguous(), "cuda::{}: logits must be a contiguous [rows, V] tensor, got {}",
-             op, logits.desc());
+  check_rows(op, "logits", "V", logits, bias, targets);
   const int64_t rows = logits.size(0), v = logits.size(1);
-  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == v && bias.is_contiguous() &&
-                                 bias.dtype() == logits.dtype()),
-             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, v, logits.desc(), bias.desc());
-  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
-                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
-             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
   check_acc(op, acc);
   if (rows == 0) return;
   Launch l(logits);
@@ -331,15 +330,8 @@ void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets
                       bool first, const Tensor& stats) {
   const char* op = "xent_chunk_stats";
   common_device(op, {&z, &bias, &targets, &stats});
-  MRNN_CHECK(z.dim() == 2 && z.is_contiguous(), "cuda::{}: z must be a contiguous [rows, c] tensor, got {}", op,
-             z.desc());
+  check_rows(op, "z", "c", z, bias, targets);
   const int64_t rows = z.size(0), c = z.size(1);
-  MRNN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == c && bias.is_contiguous() &&
-                                 bias.dtype() == z.dtype()),
-             "cuda::{}: bias must be a contiguous [{}] tensor like {}, got {}", op, c, z.desc(), bias.desc());
-  MRNN_CHECK(targets.dim() == 1 && targets.size(0) == rows && targets.is_contiguous() &&
-                 (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
-             "cuda::{}: targets must be a contiguous i64/i32 [{}] tensor, got {}", op, rows, targets.desc());
   MRNN_CHECK(stats.dim() == 2 && stats.size(0) == rows && stats.size(1) == 3 && stats.is_contiguous() &&
                  stats.dtype() == z.dtype(),
              "cuda::{}: stats must be a contiguous [{}, 3] tensor like {}, got {}", op, rows, z.desc(), stats.desc());
