@@ -34,15 +34,8 @@ MRNN_CPU_CLONES int64_t row_argmax(const float* x, int64_t lo, int64_t n) {
   return lo;
 }
 
-// t on `dev` (a copy when it lives elsewhere).
-Tensor on(const Tensor& t, Device dev) { return t.defined() && t.device() != dev ? t.to(dev) : t; }
-
-RecurrentState initial_state_on(const Mrnn& model, int64_t batch, Device dev) {
-  RecurrentState st = model.initial_state(batch);
-  st.h = on(st.h, dev);
-  st.c = on(st.c, dev);
-  return st;
-}
+// t on `dev` (Tensor::to copies only when it lives elsewhere).
+Tensor on(const Tensor& t, Device dev) { return t.to(dev); }
 
 // Shared loop of greedy and sampling: choose(row log-probs, V) picks the next id per row.
 template <typename Choose>
@@ -51,7 +44,7 @@ std::vector<Caption> decode_one_path(const Mrnn& model, const Tensor& feats, con
   const int64_t B = feats.size(0), V = model.config().vocab;
   const Device dev = model.device();
   Tensor img = model.image_term(on(feats, dev));
-  RecurrentState st = initial_state_on(model, B, dev);
+  RecurrentState st = model.initial_state(B);
   std::vector<Caption> out(B);
   std::vector<bool> done(B, false);
   std::vector<int64_t> cur(B, kBosId);
@@ -246,7 +239,7 @@ std::vector<Caption> beam_search_captions_batched(const Mrnn& model, const Tenso
   std::vector<int64_t> rep(B * K);
   for (int64_t i = 0; i < B * K; ++i) rep[i] = i / K;
   Tensor img = index_select(model.image_term(on(feats, dev)), on(Tensor::from_vector(rep), dev));
-  RecurrentState st = initial_state_on(model, B * K, dev);
+  RecurrentState st = model.initial_state(B * K);
   // Every step runs (a stopped search ignores the rest): deciding to leave early would need a read-back.
   for (int64_t t = 0; t <= opt.max_length; ++t) {
     beam_search_step(s, model.step_logits(s.ids, st, img), t);
