@@ -69,6 +69,17 @@ T* ptr(const Tensor& t) {
   return static_cast<T*>(t.storage()->data()) + t.offset();
 }
 
+// Calls fn(int64_t{}) for an i64 index tensor and fn(int32_t{}) for an i32 one, so a kernel can be
+// instantiated for the index type. Requires: t is i64 or i32; otherwise throws mrnn::Error
+// "<op>: indices must be i64 or i32, got <t>" (never reads i64 data as i32).
+template <typename Fn>
+void with_index_type(const Tensor& t, Fn&& fn, const char* op = "cuda") {
+  MRNN_CHECK(t.dtype() == DType::I64 || t.dtype() == DType::I32, "{}: indices must be i64 or i32, got {}", op,
+             t.desc());
+  if (t.dtype() == DType::I64) fn(int64_t{});
+  else fn(int32_t{});
+}
+
 // ---------------- strided indexing ----------------
 constexpr int kMaxDims = 8;
 

@@ -380,12 +380,6 @@ void check_contig(const char* op, std::initializer_list<const Tensor*> ts) {
     MRNN_CHECK(t->is_contiguous(), "cuda::{}: expected a contiguous CUDA tensor, got {}", op, t->desc());
 }
 
-template <typename Fn>
-void with_index_type(const Tensor& t, Fn&& fn) {
-  if (t.dtype() == DType::I64) fn(int64_t{});
-  else fn(int32_t{});
-}
-
 }  // namespace
 
 void sum_middle(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out) {

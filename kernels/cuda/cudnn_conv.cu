@@ -1,0 +1,218 @@
+// Convolution and pooling through cuDNN (NCHW, f32/f64), with algorithm choice honouring
+// deterministic() and the TF32 setting.
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/device.h"
+#include "kernels/cuda/library_args.cuh"
+
+namespace mrnn::cuda {
+
+namespace {
+
+// Owns one cuDNN descriptor: created with the object, destroyed with it (also when a derived
+// constructor's cudnnSet* call throws, since this base is then complete); not copyable.
+template <typename Handle, cudnnStatus_t (*Create)(Handle*), cudnnStatus_t (*Destroy)(Handle)>
+struct DnnDescriptor {
+  Handle d = nullptr;
+  DnnDescriptor() { MRNN_CUDA_CHECK(Create(&d)); }
+  ~DnnDescriptor() { Destroy(d); }
+  DnnDescriptor(const DnnDescriptor&) = delete;
+  DnnDescriptor& operator=(const DnnDescriptor&) = delete;
+};
+
+struct TensorDesc
+    : DnnDescriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor> {
+  TensorDesc(cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w) {
+    MRNN_CUDA_CHECK(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, dt, as_int(n, "N"), as_int(c, "C"),
+                                               as_int(h, "H"), as_int(w, "W")));
+  }
+};
+
+struct FilterDesc
+    : DnnDescriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor> {
+  FilterDesc(cudnnDataType_t dt, const Tensor& w) {
+    MRNN_CUDA_CHECK(cudnnSetFilter4dDescriptor(d, dt, CUDNN_TENSOR_NCHW, as_int(w.size(0), "O"), as_int(w.size(1), "C"),
+                                               as_int(w.size(2), "KH"), as_int(w.size(3), "KW")));
+  }
+};
+
+struct ConvDesc : DnnDescriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                                cudnnDestroyConvolutionDescriptor> {
+  ConvDesc(cudnnDataType_t dt, int64_t stride, int64_t pad) {
+    MRNN_CUDA_CHECK(cudnnSetConvolution2dDescriptor(d, as_int(pad, "padding"), as_int(pad, "padding"),
+                                                    as_int(stride, "stride"), as_int(stride, "stride"), 1, 1,
+                                                    CUDNN_CROSS_CORRELATION, dt));
+    // Without TF32, f32 convolutions must stay on FMA kernels (cuDNN's default math allows TF32).
+    const cudnnMathType_t math =
+        dt == CUDNN_DATA_FLOAT ? (allow_tf32() ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH) : CUDNN_DEFAULT_MATH;
+    MRNN_CUDA_CHECK(cudnnSetConvolutionMathType(d, math));
+  }
+};
+
+struct PoolDesc
+    : DnnDescriptor<cudnnPoolingDescriptor_t, cudnnCreatePoolingDescriptor, cudnnDestroyPoolingDescriptor> {
+  PoolDesc(bool max, int64_t k, int64_t s, int64_t p) {
+    const cudnnPoolingMode_t mode = max ? (deterministic() ? CUDNN_POOLING_MAX_DETERMINISTIC : CUDNN_POOLING_MAX)
+                                        : CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING;
+    MRNN_CUDA_CHECK(cudnnSetPooling2dDescriptor(d, mode, CUDNN_PROPAGATE_NAN, as_int(k, "kernel"), as_int(k, "kernel"),
+                                                as_int(p, "padding"), as_int(p, "padding"), as_int(s, "stride"),
+                                                as_int(s, "stride")));
+  }
+};
+
+cudnnDataType_t dnn_type(DType dt, const char* op) {
+  if (dt == DType::F32) return CUDNN_DATA_FLOAT;
+  MRNN_CHECK(dt == DType::F64, "{}: expected f32 or f64, got {}", op, dtype_name(dt));
+  return CUDNN_DATA_DOUBLE;
+}
+
+TensorDesc nchw(cudnnDataType_t dt, const Tensor& t) {
+  return TensorDesc(dt, t.size(0), t.size(1), t.size(2), t.size(3));
+}
+
+// Every defined tensor on one CUDA device, contiguous, of one dtype; 4-d unless it is a bias.
+void check_nchw(const char* op, std::initializer_list<const Tensor*> ts) {
+  common_device(op, ts);
+  const Tensor* first = *ts.begin();
+  for (const Tensor* t : ts) {
+    if (!t->defined()) continue;
+    MRNN_CHECK(t->is_contiguous() && t->dtype() == first->dtype() && (t->dim() == 4 || t->dim() == 1),
+               "cuda::{}: expected contiguous {} NCHW tensors (or a bias), got {}", op, dtype_name(first->dtype()),
+               t->desc());
+  }
+}
+
+// Picks the first algorithm of cuDNN's heuristic ranking that succeeded, is deterministic when
+// deterministic() is on, and uses tensor cores only when TF32 is allowed for f32.
+template <typename Perf>
+Perf choose(const Perf* perf, int count, cudnnDataType_t dt, const char* op) {
+  for (int i = 0; i < count; ++i) {
+    const Perf& p = perf[i];
+    if (p.status != CUDNN_STATUS_SUCCESS) continue;
+    if (deterministic() && p.determinism != CUDNN_DETERMINISTIC) continue;
+    if (dt == CUDNN_DATA_FLOAT && !allow_tf32() && p.mathType != CUDNN_DEFAULT_MATH && p.mathType != CUDNN_FMA_MATH)
+      continue;
+    return p;
+  }
+  MRNN_FAIL("{}: cuDNN offers no algorithm for this shape under the current settings (deterministic={}, tf32={})",
+            op, deterministic(), allow_tf32());
+}
+
+constexpr int kMaxAlgos = 16;
+
+Tensor workspace(size_t bytes, Device dev) {
+  return Tensor::empty({static_cast<int64_t>((bytes + 7) / 8)}, DType::I64, dev);
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t pad, const Tensor& out) {
+  check_nchw("conv2d_forward", {&x, &w, &b, &out});
+  if (out.numel() == 0) return;
+  const cudnnDataType_t dt = dnn_type(x.dtype(), "conv2d");
+  Launch l(x);
+  cudnnHandle_t h = dnn_handle(l.device, l.stream);
+  TensorDesc xd = nchw(dt, x), yd = nchw(dt, out);
+  FilterDesc wd(dt, w);
+  ConvDesc cd(dt, stride, pad);
+  cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
+  int count = 0;
+  MRNN_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, xd.d, wd.d, cd.d, yd.d, kMaxAlgos, &count, perf));
+  const auto algo = choose(perf, count, dt, "conv2d");
+  size_t ws_bytes = 0;
+  MRNN_CUDA_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, xd.d, wd.d, cd.d, yd.d, algo.algo, &ws_bytes));
+  Tensor ws = workspace(ws_bytes, x.device());
+  const Scalars one_zero = scalars(1.0, 0.0), one_one = scalars(1.0, 1.0);
+  MRNN_CUDA_CHECK(cudnnConvolutionForward(h, one_zero.alpha(x.dtype()), xd.d, x.raw_data(), wd.d, w.raw_data(), cd.d,
+                                          algo.algo, ws.raw_data(), ws_bytes, one_zero.beta(x.dtype()), yd.d,
+                                          out.raw_data()));
+  if (b.defined()) {
+    TensorDesc bd(dt, 1, b.size(0), 1, 1);
+    MRNN_CUDA_CHECK(cudnnAddTensor(h, one_one.alpha(x.dtype()), bd.d, b.raw_data(), one_one.beta(x.dtype()), yd.d,
+                                   out.raw_data()));
+  }
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& g, int64_t stride, int64_t pad, const Tensor& gx,
+                     const Tensor& gw, const Tensor& gb) {
+  check_nchw("conv2d_backward", {&x, &w, &g, &gx, &gw, &gb});
+  const cudnnDataType_t dt = dnn_type(x.dtype(), "conv2d_backward");
+  Launch l(x);
+  cudnnHandle_t h = dnn_handle(l.device, l.stream);
+  TensorDesc xd = nchw(dt, x), gd = nchw(dt, g);
+  FilterDesc wd(dt, w);
+  ConvDesc cd(dt, stride, pad);
+  const Scalars s = scalars(1.0, 0.0);
+  const void* alpha = s.alpha(x.dtype());
+  const void* beta = s.beta(x.dtype());
+  if (gx.defined() && gx.numel() > 0) {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[kMaxAlgos];
+    int count = 0;
+    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wd.d, gd.d, cd.d, xd.d, kMaxAlgos, &count, perf));
+    const auto algo = choose(perf, count, dt, "conv2d backward (data)");
+    size_t ws_bytes = 0;
+    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd.d, gd.d, cd.d, xd.d, algo.algo, &ws_bytes));
+    Tensor ws = workspace(ws_bytes, x.device());
+    MRNN_CUDA_CHECK(cudnnConvolutionBackwardData(h, alpha, wd.d, w.raw_data(), gd.d, g.raw_data(), cd.d, algo.algo,
+                                                 ws.raw_data(), ws_bytes, beta, xd.d, gx.raw_data()));
+  }
+  if (gw.defined() && gw.numel() > 0) {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[kMaxAlgos];
+    int count = 0;
+    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, xd.d, gd.d, cd.d, wd.d, kMaxAlgos, &count, perf));
+    const auto algo = choose(perf, count, dt, "conv2d backward (filter)");
+    size_t ws_bytes = 0;
+    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd.d, gd.d, cd.d, wd.d, algo.algo, &ws_bytes));
+    Tensor ws = workspace(ws_bytes, x.device());
+    MRNN_CUDA_CHECK(cudnnConvolutionBackwardFilter(h, alpha, xd.d, x.raw_data(), gd.d, g.raw_data(), cd.d, algo.algo,
+                                                   ws.raw_data(), ws_bytes, beta, wd.d, gw.raw_data()));
+  }
+  if (gb.defined() && gb.numel() > 0) {
+    TensorDesc bd(dt, 1, gb.size(0), 1, 1);
+    MRNN_CUDA_CHECK(cudnnConvolutionBackwardBias(h, alpha, gd.d, g.raw_data(), beta, bd.d, gb.raw_data()));
+  }
+}
+
+namespace {
+void pool_forward(bool max, const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out) {
+  const char* op = max ? "max_pool2d" : "avg_pool2d";
+  check_nchw(op, {&x, &out});
+  if (out.numel() == 0) return;
+  const cudnnDataType_t dt = dnn_type(x.dtype(), op);
+  Launch l(x);
+  cudnnHandle_t h = dnn_handle(l.device, l.stream);
+  TensorDesc xd = nchw(dt, x), yd = nchw(dt, out);
+  PoolDesc pd(max, k, s, p);
+  int dims[4];
+  MRNN_CUDA_CHECK(cudnnGetPooling2dForwardOutputDim(pd.d, xd.d, &dims[0], &dims[1], &dims[2], &dims[3]));
+  MRNN_CHECK(dims[2] == out.size(2) && dims[3] == out.size(3), "{}: cuDNN computes a {}x{} output, mrnn expects {}",
+             op, dims[2], dims[3], out.desc());
+  const Scalars sc = scalars(1.0, 0.0);
+  MRNN_CUDA_CHECK(cudnnPoolingForward(h, pd.d, sc.alpha(x.dtype()), xd.d, x.raw_data(), sc.beta(x.dtype()), yd.d,
+                                      out.raw_data()));
+}
+}  // namespace
+
+void max_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out) {
+  pool_forward(true, x, k, s, p, out);
+}
+void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out) {
+  pool_forward(false, x, k, s, p, out);
+}
+
+void pool2d_backward(bool max, const Tensor& x, const Tensor& y, const Tensor& g, int64_t k, int64_t s, int64_t p,
+                     const Tensor& gx) {
+  const char* op = max ? "max_pool2d backward" : "avg_pool2d backward";
+  check_nchw(op, {&x, &y, &g, &gx});
+  if (gx.numel() == 0) return;
+  const cudnnDataType_t dt = dnn_type(x.dtype(), op);
+  Launch l(x);
+  cudnnHandle_t h = dnn_handle(l.device, l.stream);
+  TensorDesc xd = nchw(dt, x), yd = nchw(dt, y);
+  PoolDesc pd(max, k, s, p);
+  const Scalars sc = scalars(1.0, 0.0);
+  MRNN_CUDA_CHECK(cudnnPoolingBackward(h, pd.d, sc.alpha(x.dtype()), yd.d, y.raw_data(), yd.d, g.raw_data(), xd.d,
+                                       x.raw_data(), sc.beta(x.dtype()), xd.d, gx.raw_data()));
+}
+
+}  // namespace mrnn::cuda
