@@ -2,7 +2,7 @@
 // compiler vectorizes a loop over them; libm's expf/tanhf are scalar calls. Why: softmax, cross
 // entropy and the scaled tanh touch every logit/unit of every word, and with scalar libm calls they
 // cost more than the GEMMs around them. Accuracy: within 2 ulp of the correctly rounded result
-// over the whole float range (checked against std::exp/std::tanh in tests/core/fast_math_test.cpp).
+// over the whole float range (checked against std::exp/std::tanh in tests/core/test_fast_math.cpp).
 // The f64 overloads are the exact libm functions, so f64 gradient checks see exact math.
 #pragma once
 #include <cmath>
