@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "kernels/common/adam.h"
 #include "kernels/ops.h"
 
 namespace mrnn {
@@ -139,14 +140,8 @@ void Adam::step(double lr) {
     const int64_t n = params_[k].numel();
     const bool dec = decoupled_;
 #pragma omp parallel for simd schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      float gi = pg[i];
-      if (dec) w[i] *= decay;
-      else gi += wd * w[i];
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-    }
+    for (int64_t i = 0; i < n; ++i)  // the constants stay separate scalars, so the loop vectorizes
+      adam_update(w[i], m[i], v[i], pg[i], AdamStep{b1, b2, eps, step_size, inv_sqrt_bc2, wd, decay, dec});
   }
 }
 
