@@ -10,15 +10,30 @@
 
 namespace mrnn {
 
-void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const {
-  for (const auto& [name, t] : params_) out.emplace_back(prefix + name, t);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
+                     bool buffers) const {
+  for (const auto& [name, t] : buffers ? buffers_ : params_) out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, buffers);
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Tensor>> out;
-  collect("", out);
+  collect("", out, false);
   return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", out, true);
+  return out;
+}
+
+void Module::set_requires_grad(bool on) {
+  for (auto& [name, t] : named_parameters()) {
+    MRNN_CHECK(t.is_leaf(), "set_requires_grad: parameter '{}' is not a leaf tensor", name);
+    t.requires_grad_(on);
+    if (!on) t.zero_grad();
+  }
 }
 
 std::vector<Tensor> Module::parameters() const {
@@ -76,7 +91,9 @@ void Module::to(Device device) {
     if (it == moved.end()) it = moved.emplace(impl.storage, copy_storage(impl.storage, device)).first;
     impl.storage = it->second;
   };
-  for (auto& [name, t] : named_parameters()) {
+  auto all = named_parameters();
+  for (auto& b : named_buffers()) all.push_back(b);
+  for (auto& [name, t] : all) {
     TensorImpl& impl = t.impl();
     if (!done.insert(&impl).second) continue;
     MRNN_CHECK(impl.grad_fn == nullptr, "Module::to: parameter '{}' ({}) is not a leaf tensor", name, t.desc());
@@ -98,13 +115,16 @@ Device Module::device() const {
 std::map<std::string, Tensor> Module::state_dict() const {
   std::map<std::string, Tensor> out;
   for (auto& [n, t] : named_parameters()) out.emplace(n, t);
+  for (auto& [n, t] : named_buffers()) out.emplace(n, t);
   return out;
 }
 
 void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
   NoGradGuard ng;
   std::set<std::string> used;
-  for (auto& [name, p] : named_parameters()) {
+  auto all = named_parameters();
+  for (auto& b : named_buffers()) all.push_back(b);
+  for (auto& [name, p] : all) {
     auto it = state.find(name);
     if (it == state.end()) {
       MRNN_CHECK(!strict, "load_state_dict: parameter '{}' ({}) is missing from the state", name, p.desc());
@@ -125,6 +145,15 @@ Tensor Module::register_parameter(const std::string& name, Tensor t) {
   MRNN_CHECK(name.find('.') == std::string::npos, "register_parameter: name '{}' must not contain '.'", name);
   t.requires_grad_(true);
   params_.emplace_back(name, t);
+  return t;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor t) {
+  MRNN_CHECK(name.find('.') == std::string::npos, "register_buffer: name '{}' must not contain '.'", name);
+  MRNN_CHECK(t.defined() && t.is_leaf(), "register_buffer: '{}' must be a defined leaf tensor", name);
+  for (const auto& [n, p] : params_) MRNN_CHECK(n != name, "register_buffer: '{}' is already a parameter", name);
+  t.requires_grad_(false);
+  buffers_.emplace_back(name, t);
   return t;
 }
 

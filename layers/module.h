@@ -20,6 +20,15 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<Tensor> parameters() const;
   int64_t parameter_count() const;  // number of scalars
+  // Non-trainable tensors (running means, fixed statistics), depth first, dotted names. They are
+  // saved and loaded with the parameters and move with to(), but no optimizer sees them.
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+
+  // Freezing: requires_grad_(false) on every parameter of this module (and its children), so that
+  // backward computes no gradient for them and the trainer leaves them out of the optimizer.
+  // Ensures: frozen parameters keep their values bit for bit during training.
+  void set_requires_grad(bool on);
+  void freeze() { set_requires_grad(false); }
 
   void train(bool on = true);
   void eval() { train(false); }
@@ -39,15 +48,17 @@ class Module {
   // device (throws naming the first parameter that is elsewhere).
   Device device() const;
 
-  // Name -> parameter handle (the tensors themselves, not copies).
+  // Name -> parameter and buffer handles (the tensors themselves, not copies).
   std::map<std::string, Tensor> state_dict() const;
-  // Copies values into the parameters. Requires: every parameter present with the same shape
-  // (strict) — otherwise throws naming the missing/unexpected/mismatched entry.
+  // Copies values into the parameters and buffers. Requires: every parameter and buffer present
+  // with the same shape (strict) — otherwise throws naming the missing/unexpected/mismatched entry.
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
 
  protected:
   // Registers a leaf parameter (requires_grad is set) and returns it.
   Tensor register_parameter(const std::string& name, Tensor t);
+  // Registers a buffer (requires_grad off) and returns it. Its handle stays valid across to().
+  Tensor register_buffer(const std::string& name, Tensor t);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     children_.emplace_back(name, m);
@@ -55,8 +66,8 @@ class Module {
   }
 
  private:
-  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
-  std::vector<std::pair<std::string, Tensor>> params_;
+  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out, bool buffers) const;
+  std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

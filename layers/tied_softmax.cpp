@@ -4,6 +4,7 @@
 
 #include "kernels/fused.h"
 #include "kernels/ops.h"
+#include "layers/grow.h"
 #include "layers/init.h"
 
 namespace mrnn {
@@ -27,6 +28,19 @@ Tensor TiedSoftmax::logits(const Tensor& m) const { return linear(hidden(m), tab
 
 Tensor TiedSoftmax::loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const {
   return linear_cross_entropy(hidden(m), table_, bias, targets, ignore_index);
+}
+
+void TiedSoftmax::grow(double new_bias) {
+  const int64_t n = table_.size(0) - bias.size(0);
+  MRNN_CHECK(n >= 0, "TiedSoftmax::grow: the table has {} rows but the bias {} entries", table_.size(0), bias.size(0));
+  append_rows(bias, Tensor::full({n}, new_bias, bias.dtype(), bias.device()));
+}
+
+void PlainSoftmax::grow(int64_t n, double new_bias, Generator& gen) {
+  MRNN_CHECK(n >= 0, "PlainSoftmax::grow: n = {} must be >= 0", n);
+  const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
+  append_rows(weight, init::uniform({n, weight.size(1)}, bound, gen).to(weight.device()));
+  append_rows(bias, Tensor::full({n}, new_bias, bias.dtype(), bias.device()));
 }
 
 PlainSoftmax::PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen) {

@@ -16,10 +16,14 @@ class TiedSoftmax : public Module {
   // Mean cross entropy of m [N, M] against targets [N] (ignore_index rows skipped) through the
   // fused output op (kernels/fused.h): the [N, V] logits are never held whole.
   Tensor loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const;
+  // After the shared table grew (Embedding::grow): appends bias entries for the new rows, each
+  // set to new_bias, so that bias and table agree again. Old entries keep their bits.
+  void grow(double new_bias);
+  // The intermediate activation f(m U_I^T) [..., De] whose product with the table gives the logits.
+  Tensor hidden(const Tensor& m) const;
   Tensor U_I, bias;
 
  private:
-  Tensor hidden(const Tensor& m) const;  // f(m U_I^T)
   Tensor table_;
   TwsActivation f_;
 };
@@ -30,6 +34,8 @@ class PlainSoftmax : public Module {
   PlainSoftmax(int64_t in_dim, int64_t vocab, Generator& gen);
   Tensor logits(const Tensor& m) const;
   Tensor loss(const Tensor& m, const Tensor& targets, int64_t ignore_index) const;  // as TiedSoftmax::loss
+  // Appends n output rows ~ U(-1/sqrt(in), 1/sqrt(in)) from gen with bias new_bias (new words).
+  void grow(int64_t n, double new_bias, Generator& gen);
   Tensor weight, bias;
 };
 

@@ -1,12 +1,13 @@
-// The captioning training loop: shuffled mini-batches, Adam/SGD with clipping and an LR schedule,
-// validation (perplexity, BLEU, CIDEr-D on greedy captions) every N steps, best model by CIDEr-D,
-// JSON-lines log, a progress line with words/s and ETA, atomic checkpoints and exact resume.
+// Captioning training with the options caption_train exposes: the CaptionTask (models/caption_task.h)
+// on the one Trainer (models/engine/trainer.h), which owns the optimizer, schedule, clipping, NaN
+// policy, checkpoints, exact resume, best model by CIDEr-D, JSON-lines log and progress line.
 #pragma once
 #include <functional>
 #include <string>
 
 #include "data/vocab.h"
 #include "models/caption_data.h"
+#include "models/engine/trainer.h"
 #include "models/mrnn.h"
 
 namespace mrnn {
@@ -41,6 +42,7 @@ struct TrainOptions {
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
   int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead
   bool skip_bad_images = false;   // streamed train split: drop unreadable images' captions instead of failing
+  std::vector<ParamGroupSpec> groups;  // parameter groups (models/engine/trainer.h); empty = one group
   // Called after each backward pass, before the finite check and the update, with the step number
   // (0-based) and the model's named parameters (gradients in .grad()): to inspect or edit gradients,
   // e.g. to log them or to inject a fault in a test. Empty: not called.

@@ -148,6 +148,15 @@ void Mrnn::language(const Tensor& ids, Tensor* w, Tensor* r) const {
   *r = recurrent(*w);
 }
 
+void Mrnn::grow_vocab(int64_t n, double new_bias, Generator& gen) {
+  MRNN_CHECK(n >= 0 && cfg_.vocab + n <= kMaxVocab, "grow_vocab: {} + {} words is outside [5, {}]", cfg_.vocab, n,
+             kMaxVocab);
+  embed_->grow(n, gen);
+  if (tied_) tied_->grow(new_bias);
+  else plain_->grow(n, new_bias, gen);
+  cfg_.vocab += n;
+}
+
 Tensor Mrnn::output_logits(const Tensor& m) const { return tied_ ? tied_->logits(m) : plain_->logits(m); }
 
 Tensor Mrnn::logits(const Tensor& ids, const Tensor& image_features) const {

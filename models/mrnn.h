@@ -88,6 +88,10 @@ class Mrnn : public Module {
   static RecurrentState select_rows(const RecurrentState& s, const Tensor& rows);
 
   Tensor output_logits(const Tensor& m) const;
+  // Adds n words (ids V .. V+n-1): new embedding rows (and output rows when untied) from gen, and
+  // output biases set to new_bias. Every old parameter keeps its bits; config().vocab grows.
+  // Requires: no optimizer state exists yet for the old shapes (make it afterwards).
+  void grow_vocab(int64_t n, double new_bias, Generator& gen);
   // The stream dropout draws from (saved in checkpoints so a resumed run continues exactly).
   Generator& dropout_generator() const { return dropout_gen_; }
 

@@ -46,6 +46,44 @@ void copy_state(std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
 }
 }  // namespace
 
+std::vector<ParamGroup> single_group(std::vector<Tensor> params, double weight_decay) {
+  ParamGroup g;
+  g.params = std::move(params);
+  g.weight_decay = weight_decay;
+  return {std::move(g)};
+}
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
+  for (const ParamGroup& g : groups_) {
+    MRNN_CHECK(g.frozen_rows.empty() || g.frozen_rows.size() == g.params.size(),
+               "optimizer: group '{}' has {} frozen_rows entries for {} parameters", g.name, g.frozen_rows.size(),
+               g.params.size());
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      const Tensor& p = g.params[i];
+      MRNN_CHECK(p.dtype() == DType::F32 && p.is_contiguous(),
+                 "optimizer: group '{}' parameter {} must be contiguous f32, got {}", g.name, i, p.desc());
+      Slot s{g.lr_scale, g.weight_decay, 0};
+      if (!g.frozen_rows.empty()) {
+        const int64_t rows = p.dim() ? p.size(0) : 1, fr = g.frozen_rows[i];
+        MRNN_CHECK(fr >= 0 && fr <= rows, "optimizer: group '{}' parameter {} ({}) freezes {} rows of {}", g.name, i,
+                   p.desc(), fr, rows);
+        s.begin = rows ? fr * (p.numel() / rows) : 0;
+      }
+      params_.push_back(p);
+      slots_.push_back(s);
+    }
+  }
+}
+
+void zero_frozen_grad_rows(const std::vector<ParamGroup>& groups) {
+  NoGradGuard ng;
+  for (const ParamGroup& g : groups)
+    for (size_t i = 0; i < g.frozen_rows.size(); ++i) {
+      const Tensor grad = g.params[i].grad();
+      if (g.frozen_rows[i] > 0 && grad.defined()) narrow(grad, 0, 0, g.frozen_rows[i]).fill_(0);
+    }
+}
+
 void Optimizer::zero_grad() {
   for (Tensor& p : params_) p.zero_grad();
 }
@@ -77,11 +115,10 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& s) {
 }
 
 SGD::SGD(std::vector<Tensor> params, double momentum, double weight_decay)
-    : Optimizer(std::move(params)), momentum_(momentum), wd_(weight_decay) {
-  for (const Tensor& p : params_) {
-    MRNN_CHECK(p.dtype() == DType::F32 && p.is_contiguous(), "SGD: parameters must be contiguous f32, got {}", p.desc());
-    velocity_.push_back(Tensor::zeros(p.shape()));
-  }
+    : SGD(single_group(std::move(params), weight_decay), momentum) {}
+
+SGD::SGD(std::vector<ParamGroup> groups, double momentum) : Optimizer(std::move(groups)), momentum_(momentum) {
+  for (const Tensor& p : params_) velocity_.push_back(Tensor::zeros(p.shape()));
 }
 
 void SGD::step(double lr) {
@@ -90,11 +127,11 @@ void SGD::step(double lr) {
     Tensor g = grad_of(params_[k]);
     if (!g.defined()) continue;
     float *w = fptr(params_[k]), *v = fptr(velocity_[k]);
-    const float *pg = fptr(g), mu = static_cast<float>(momentum_), wd = static_cast<float>(wd_),
-                lrf = static_cast<float>(lr);
-    const int64_t n = params_[k].numel();
-#pragma omp parallel for simd schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
+    const float *pg = fptr(g), mu = static_cast<float>(momentum_), wd = static_cast<float>(slots_[k].weight_decay),
+                lrf = static_cast<float>(lr * slots_[k].lr_scale);
+    const int64_t n = params_[k].numel(), begin = slots_[k].begin;
+#pragma omp parallel for simd schedule(static) if (n - begin > 65536)
+    for (int64_t i = begin; i < n; ++i) {
       const float gi = pg[i] + wd * w[i];
       v[i] = mu * v[i] + gi;
       w[i] -= lrf * v[i];
@@ -116,10 +153,11 @@ void SGD::load_state(const std::map<std::string, Tensor>& s) {
 }
 
 Adam::Adam(std::vector<Tensor> params, double beta1, double beta2, double eps, double weight_decay, bool decoupled)
-    : Optimizer(std::move(params)), b1_(beta1), b2_(beta2), eps_(eps), wd_(weight_decay), decoupled_(decoupled) {
+    : Adam(single_group(std::move(params), weight_decay), beta1, beta2, eps, decoupled) {}
+
+Adam::Adam(std::vector<ParamGroup> groups, double beta1, double beta2, double eps, bool decoupled)
+    : Optimizer(std::move(groups)), b1_(beta1), b2_(beta2), eps_(eps), decoupled_(decoupled) {
   for (const Tensor& p : params_) {
-    MRNN_CHECK(p.dtype() == DType::F32 && p.is_contiguous(), "Adam: parameters must be contiguous f32, got {}",
-               p.desc());
     m_.push_back(Tensor::zeros(p.shape()));
     v_.push_back(Tensor::zeros(p.shape()));
   }
@@ -129,18 +167,20 @@ void Adam::step(double lr) {
   steps_++;
   const double bc1 = 1 - std::pow(b1_, static_cast<double>(steps_));
   const double bc2 = 1 - std::pow(b2_, static_cast<double>(steps_));
-  const float step_size = static_cast<float>(lr / bc1), inv_sqrt_bc2 = static_cast<float>(1 / std::sqrt(bc2));
+  const float inv_sqrt_bc2 = static_cast<float>(1 / std::sqrt(bc2));
   const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_), eps = static_cast<float>(eps_);
-  const float wd = static_cast<float>(wd_), decay = static_cast<float>(1 - lr * wd_);
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor g = grad_of(params_[k]);
     if (!g.defined()) continue;
+    const double glr = lr * slots_[k].lr_scale;
+    const float step_size = static_cast<float>(glr / bc1), wd = static_cast<float>(slots_[k].weight_decay),
+                decay = static_cast<float>(1 - glr * slots_[k].weight_decay);
     float *w = fptr(params_[k]), *m = fptr(m_[k]), *v = fptr(v_[k]);
     const float* pg = fptr(g);
-    const int64_t n = params_[k].numel();
+    const int64_t n = params_[k].numel(), begin = slots_[k].begin;
     const bool dec = decoupled_;
-#pragma omp parallel for simd schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i)  // the constants stay separate scalars, so the loop vectorizes
+#pragma omp parallel for simd schedule(static) if (n - begin > 65536)
+    for (int64_t i = begin; i < n; ++i)  // the constants stay separate scalars, so the loop vectorizes
       adam_update(w[i], m[i], v[i], pg[i], AdamStep{b1, b2, eps, step_size, inv_sqrt_bc2, wd, decay, dec});
   }
 }

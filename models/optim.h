@@ -10,14 +10,36 @@
 
 namespace mrnn {
 
+// A set of parameters that share a learning-rate scale and a weight decay. Why groups: fine-tuning
+// and novel-word learning train some parameters faster than others, or only some rows of a table.
+struct ParamGroup {
+  std::string name = "default";
+  std::vector<Tensor> params;
+  double lr_scale = 1.0;            // this group's lr = the schedule's lr x lr_scale
+  double weight_decay = 0.0;
+  // Per parameter (empty = none): rows [0, frozen_rows[i]) of dim 0 are never written by step()
+  // (no update, no decay, no momentum), so they stay bit-identical. The trainer also zeroes their
+  // gradients after backward, so that clipping and the finite check see only trainable rows.
+  std::vector<int64_t> frozen_rows;
+};
+
+// One group "default" holding params (the optimizers' plain-list constructors).
+std::vector<ParamGroup> single_group(std::vector<Tensor> params, double weight_decay = 0);
+
 class Optimizer {
  public:
-  explicit Optimizer(std::vector<Tensor> params) : params_(std::move(params)) {}
+  // Requires: every parameter contiguous f32, frozen_rows empty or one entry per parameter in
+  // [0, size(0)]. Throws Error naming the group and the parameter otherwise.
+  explicit Optimizer(std::vector<ParamGroup> groups);
+  explicit Optimizer(std::vector<Tensor> params) : Optimizer(single_group(std::move(params))) {}
   virtual ~Optimizer() = default;
   // Applies one update with learning rate `lr` to every parameter that has a gradient.
   virtual void step(double lr) = 0;
   void zero_grad();
   int64_t steps() const { return steps_; }
+  const std::vector<ParamGroup>& groups() const { return groups_; }
+  // Every parameter of every group, in group order (state tensors are numbered in this order).
+  const std::vector<Tensor>& params() const { return params_; }
   // Named state tensors ("exp_avg.3", ...) plus "step"; load_state restores them exactly.
   virtual std::map<std::string, Tensor> state() const;
   // Requires nothing of s (it may come from a damaged file). Ensures, else throws Error naming the
@@ -30,19 +52,27 @@ class Optimizer {
   // The validated "step" of s (see load_state).
   static int64_t parse_step(const std::map<std::string, Tensor>& s);
 
+  // One entry per parameter (params_ order): what step() needs besides the tensors.
+  struct Slot {
+    double lr_scale = 1, weight_decay = 0;
+    int64_t begin = 0;  // first element step() may write (frozen rows x row size)
+  };
+  std::vector<ParamGroup> groups_;
   std::vector<Tensor> params_;
+  std::vector<Slot> slots_;
   int64_t steps_ = 0;
 };
 
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, double momentum = 0.9, double weight_decay = 0);
+  SGD(std::vector<ParamGroup> groups, double momentum = 0.9);
   void step(double lr) override;
   std::map<std::string, Tensor> state() const override;
   void load_state(const std::map<std::string, Tensor>& s) override;
 
  private:
-  double momentum_, wd_;
+  double momentum_;
   std::vector<Tensor> velocity_;
 };
 
@@ -51,12 +81,13 @@ class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
        double weight_decay = 0, bool decoupled = false);
+  Adam(std::vector<ParamGroup> groups, double beta1, double beta2, double eps, bool decoupled);
   void step(double lr) override;
   std::map<std::string, Tensor> state() const override;
   void load_state(const std::map<std::string, Tensor>& s) override;
 
  private:
-  double b1_, b2_, eps_, wd_;
+  double b1_, b2_, eps_;
   bool decoupled_;
   std::vector<Tensor> m_, v_;
 };
@@ -65,6 +96,8 @@ class Adam : public Optimizer {
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 // True if every gradient is finite; otherwise `bad` gets the index of the first bad parameter.
 bool grads_finite(const std::vector<Tensor>& params, size_t* bad = nullptr);
+// Zeroes the gradient rows [0, frozen_rows[i]) of each group's parameter i (see ParamGroup).
+void zero_frozen_grad_rows(const std::vector<ParamGroup>& groups);
 
 struct LrSchedule {
   enum class Kind { Constant, Step, Cosine } kind = Kind::Constant;

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "layers/checkpoint.h"
+#include "models/engine/json_fields.h"
 
 namespace mrnn {
 
@@ -52,62 +53,56 @@ bool same_file(const fs::path& a, const fs::path& b) {
 }  // namespace
 
 std::string train_state_json(const TrainState& s) {
-  nlohmann::json j = {{"step", s.step},
-                      {"epoch", s.epoch},
-                      {"pos", s.pos},
-                      {"best_cider", s.best_cider},
-                      {"dropout_seed", s.dropout_seed},
-                      {"dropout_offset", s.dropout_offset}};
-  if (s.has_options) {
-    j["options"] = {{"batch", s.batch}, {"seed", s.seed}};
-    if (s.bucket >= 0) j["options"]["bucket"] = s.bucket;
-  }
+  nlohmann::ordered_json j = {{"step", s.step}, {"epoch", s.epoch}, {"pos", s.pos}};
+  if (s.has_best) j["best"] = {{"metric", s.best_metric}, {"value", s.best_value}};
+  j["task"] = nlohmann::ordered_json::parse(s.task.empty() ? "{}" : s.task);
+  if (!s.options.empty()) j["options"] = nlohmann::ordered_json::parse(s.options);
   return j.dump();
 }
 
 TrainState parse_train_state(const std::string& text, const std::string& what) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  MRNN_CHECK(!j.is_discarded() && j.is_object(), "{}: the training state is not a JSON object", what);
-  auto count = [&](const nlohmann::json& obj, const char* key, int64_t lo) {  // lo >= 0
-    MRNN_CHECK(obj.contains(key), "{}: training state field '{}' is missing", what, key);
-    const nlohmann::json& v = obj[key];
-    MRNN_CHECK(v.is_number_unsigned() ? v.get<uint64_t>() >= static_cast<uint64_t>(lo)
-                                      : v.is_number_integer() && v.get<int64_t>() >= lo,
-               "{}: training state field '{}' must be an integer >= {}, got {}", what, key, lo, v.dump());
-    MRNN_CHECK(!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX),
-               "{}: training state field '{}' is too large: {}", what, key, v.dump());
-    return v.get<int64_t>();
-  };
-  auto unsigned_field = [&](const nlohmann::json& obj, const char* key) {
-    MRNN_CHECK(obj.contains(key), "{}: training state field '{}' is missing", what, key);
-    const nlohmann::json& v = obj[key];
-    MRNN_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0),
-               "{}: training state field '{}' must be an unsigned integer, got {}", what, key, v.dump());
-    return v.get<uint64_t>();
-  };
+  const nlohmann::json j = json_fields::object(text, "training state", what);
   TrainState s;
-  s.step = count(j, "step", 0);
-  s.epoch = count(j, "epoch", 0);
-  s.pos = count(j, "pos", 0);
-  MRNN_CHECK(j.contains("best_cider") && j["best_cider"].is_number(),
-             "{}: training state field 'best_cider' must be a number", what);
-  s.best_cider = j["best_cider"].get<double>();
-  s.dropout_seed = unsigned_field(j, "dropout_seed");
-  s.dropout_offset = unsigned_field(j, "dropout_offset");
+  s.step = json_fields::count(j, "step", 0, what);
+  s.epoch = json_fields::count(j, "epoch", 0, what);
+  s.pos = json_fields::count(j, "pos", 0, what);
+  if (j.contains("best")) {
+    const nlohmann::json& b = j["best"];
+    MRNN_CHECK(b.is_object() && b.contains("metric") && b["metric"].is_string() && b.contains("value") &&
+                   b["value"].is_number(),
+               "{}: training state field 'best' must be {{\"metric\": string, \"value\": number}}, got {}", what,
+               b.dump());
+    s.has_best = true;
+    s.best_metric = b["metric"].get<std::string>();
+    s.best_value = b["value"].get<double>();
+  } else if (j.contains("best_cider")) {  // written before the engine: captioning, best by CIDEr-D
+    MRNN_CHECK(j["best_cider"].is_number(), "{}: training state field 'best_cider' must be a number", what);
+    s.best_value = j["best_cider"].get<double>();
+    s.has_best = s.best_value != -1;
+    s.best_metric = "cider_d";
+  }
+  if (j.contains("task")) {
+    MRNN_CHECK(j["task"].is_object(), "{}: training state field 'task' must be an object", what);
+    s.task = j["task"].dump();
+  } else {  // older checkpoints kept the task's fields at the top level
+    nlohmann::json t = nlohmann::json::object();
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.key() != "step" && it.key() != "epoch" && it.key() != "pos" && it.key() != "best_cider" &&
+          it.key() != "options")
+        t[it.key()] = it.value();
+    s.task = t.dump();
+  }
   if (j.contains("options")) {
-    const nlohmann::json& o = j["options"];
-    MRNN_CHECK(o.is_object(), "{}: training state field 'options' must be an object", what);
-    s.has_options = true;
-    s.batch = count(o, "batch", 1);
-    s.seed = unsigned_field(o, "seed");
-    if (o.contains("bucket")) s.bucket = count(o, "bucket", 0);
+    MRNN_CHECK(j["options"].is_object(), "{}: training state field 'options' must be an object", what);
+    s.options = j["options"].dump();
   }
   return s;
 }
 
 TrainState restore_training_checkpoint(const std::map<std::string, Tensor>& tensors,
                                        const std::map<std::string, std::string>& metadata, Module& model,
-                                       Optimizer& opt, const std::string& what) {
+                                       Optimizer& opt, const std::string& what,
+                                       std::map<std::string, Tensor>* task_tensors) {
   auto state = metadata.find("mrnn_train_state");
   MRNN_CHECK(state != metadata.end(), "{}: no 'mrnn_train_state' in the metadata (not a training checkpoint)", what);
   const TrainState s = parse_train_state(state->second, what);
@@ -115,7 +110,8 @@ TrainState restore_training_checkpoint(const std::map<std::string, Tensor>& tens
   for (const auto& [name, t] : tensors) {
     if (name.rfind("model.", 0) == 0) weights[name.substr(6)] = t;
     else if (name.rfind("optim.", 0) == 0) ostate[name.substr(6)] = t;
-    else MRNN_FAIL("{}: unexpected tensor '{}' (a checkpoint holds model.* and optim.* tensors)", what, name);
+    else if (task_tensors && name.rfind("task.", 0) == 0) (*task_tensors)[name.substr(5)] = t;
+    else MRNN_FAIL("{}: unexpected tensor '{}' (a checkpoint holds model.*, optim.* and task.* tensors)", what, name);
     // What caption_train writes: f32 state and one i64 step count (a float step would be cast to
     // an integer, undefined for NaN or huge values; found by fuzz_checkpoint).
     if (name == "optim.step") {

@@ -18,30 +18,33 @@ namespace mrnn {
 struct TrainState {
   int64_t step = 0;               // optimizer steps done
   int64_t epoch = 0;              // current epoch (0-based)
-  int64_t pos = 0;                // captions of this epoch already consumed
-  double best_cider = -1;         // best validation CIDEr-D so far (-1: none yet)
-  uint64_t dropout_seed = 0, dropout_offset = 0;  // the dropout generator's stream position
-  // Options that fix the batch order; a resume must use the same (absent in older checkpoints).
-  bool has_options = false;
-  int64_t batch = 0;
-  uint64_t seed = 0;
-  int64_t bucket = -1;            // length-bucketing window (--bucket); -1: not recorded (older checkpoints)
+  int64_t pos = 0;                // examples of this epoch already consumed
+  bool has_best = false;          // a validation has run and set the best value
+  std::string best_metric;        // the metric key "best" follows (e.g. "cider_d")
+  double best_value = 0;
+  std::string task = "{}";        // the task's own state (Task::state_json), a JSON object
+  std::string options;            // the task's batch-order options (Task::order_json); "" = none recorded
 };
+// {"step", "epoch", "pos", "best": {"metric", "value"} (when has_best), "task": {...}, "options": {...}}.
 std::string train_state_json(const TrainState& s);
 // Requires nothing (text is untrusted). Ensures, else throws Error naming `what` and the field:
-// text is a JSON object whose step/epoch/pos are integers >= 0, best_cider a number, dropout_seed
-// and dropout_offset unsigned integers, and "options" (optional) {"batch": integer >= 1, "seed":
-// unsigned integer, "bucket" (optional): integer >= 0}.
+// text is a JSON object whose step/epoch/pos are integers >= 0, "best" (optional) an object with a
+// string "metric" and a number "value", "task" and "options" (optional) objects. Checkpoints
+// written before the engine existed ("best_cider" and the task's fields at the top level) read as
+// best = {"cider_d", best_cider} (none when it is -1) and task = the other top-level fields.
 TrainState parse_train_state(const std::string& text, const std::string& what);
 
 // Restores a checkpoint's contents (already verified by load_tensors): "model.*" tensors into
-// model (strict load_state_dict), "optim.*" into opt, and returns metadata["mrnn_train_state"].
+// model (strict load_state_dict), "optim.*" into opt, "task.*" (prefix removed) into *task_tensors
+// when given, and returns metadata["mrnn_train_state"].
 // Requires nothing of the contents. Ensures, else throws Error naming `what` (the file) and the
-// problem: only model.* and optim.* tensors, all f32 except optim.step (one i64 >= 0), each
-// fitting the model and optimizer. (On an error the model may hold part of the new weights.)
+// problem: only model.*, optim.* and (with task_tensors) task.* tensors, all f32 except optim.step
+// (one i64 >= 0), each fitting the model and optimizer. (On an error the model may hold part of
+// the new weights.)
 TrainState restore_training_checkpoint(const std::map<std::string, Tensor>& tensors,
                                        const std::map<std::string, std::string>& metadata, Module& model,
-                                       Optimizer& opt, const std::string& what);
+                                       Optimizer& opt, const std::string& what,
+                                       std::map<std::string, Tensor>* task_tensors = nullptr);
 
 // dir/checkpoint-<step>.safetensors.
 std::string numbered_checkpoint_path(const std::string& dir, int64_t step);

@@ -48,18 +48,17 @@ int main(int argc, char** argv) {
   mrnn::TrainState s;
   s.step = 1;
   s.pos = 2;
-  s.best_cider = 0.125;
-  s.dropout_seed = 3419;
-  s.dropout_offset = 64;
-  s.has_options = true;
-  s.batch = 2;
-  s.seed = 11;
+  s.has_best = true;
+  s.best_metric = "cider_d";
+  s.best_value = 0.125;
+  s.task = R"({"dropout_seed":3419,"dropout_offset":64})";
+  s.options = R"({"batch":2,"seed":11,"bucket":0})";
   const fs::path out = corpus / "checkpoint";
   mrnn::save_tensors(tmp.string(), all, {{"mrnn_train_state", mrnn::train_state_json(s)}});
   const std::string ckpt = file_bytes(tmp);
   put(out, "adam-step1-file", std::string(1, '\0') + ckpt);
   put(out, "adam-step1-memory", std::string(1, '\1') + ckpt);
-  s.has_options = false;  // a checkpoint from before the options were recorded
+  s.options.clear();  // a checkpoint from before the options were recorded
   mrnn::save_tensors(tmp.string(), all, {{"mrnn_train_state", mrnn::train_state_json(s)}});
   put(out, "adam-no-options-memory", std::string(1, '\1') + file_bytes(tmp));
   mrnn::save_module(tmp.string(), m.model);  // model.safetensors: load_state_dict only

@@ -16,6 +16,7 @@
 #include "core/allocator.h"
 #include "core/autograd.h"
 #include "kernels/ops.h"
+#include "models/caption_task.h"
 #include "models/caption_trainer.h"
 #include "models/model_dir.h"
 #include "models/optim.h"
@@ -323,17 +324,28 @@ TEST_CASE("config.json bounds live in MrnnConfig::from_json", "[mrnn]") {
 
 TEST_CASE("the bucketing window is recorded in the checkpoint and a resume with another window is refused",
           "[train][resume]") {
-  TrainState s;
-  s.has_options = true;
-  s.batch = 8;
-  s.seed = 3;
-  s.bucket = 4;
-  CHECK(parse_train_state(train_state_json(s), "x").bucket == 4);
-  CHECK(parse_train_state(R"({"step":1,"epoch":0,"pos":8,"best_cider":-1,"dropout_seed":1,"dropout_offset":0,
-                              "options":{"batch":8,"seed":3}})", "old").bucket == -1);  // older checkpoints
-  CHECK_THROWS_WITH(parse_train_state(R"({"step":1,"epoch":0,"pos":8,"best_cider":-1,"dropout_seed":1,
-                                          "dropout_offset":0,"options":{"batch":8,"seed":3,"bucket":-2}})", "f.st"),
-                    Contains("f.st: training state field 'bucket' must be an integer >= 0"));
+  // The caption task validates the recorded options (untrusted checkpoint text) and compares them.
+  {
+    const CaptionSplit d = tiny_split();
+    const Vocab v = tiny_vocab();
+    Generator g0(3);
+    Mrnn m(tiny_config(), g0);
+    CaptionTaskOptions co;
+    co.batch_size = 8;
+    co.seed = 3;
+    co.bucket = 4;
+    CaptionTask task(m, v, d, d, co);
+    task.check_order(task.order_json(), "x");
+    task.check_order(R"({"batch":8,"seed":3})", "old");  // older checkpoints: no bucket recorded
+    CHECK_THROWS_WITH(task.check_order(R"({"batch":8,"seed":3,"bucket":-2})", "f.st"),
+                      Contains("f.st: training state field 'bucket' must be an integer >= 0"));
+    CHECK_THROWS_WITH(task.check_order(R"({"batch":0,"seed":1})", "a.st"),
+                      Contains("field 'batch' must be an integer >= 1, got 0"));
+    CHECK_THROWS_WITH(task.check_order(R"({"batch":4,"seed":-1})", "a.st"),
+                      Contains("field 'seed' must be an unsigned integer, got -1"));
+    CHECK_THROWS_WITH(task.load_state_json(R"({"dropout_seed":-1,"dropout_offset":0})", "a.st"),
+                      Contains("a.st: training state field 'dropout_seed' must be an unsigned integer"));
+  }
 
   const CaptionSplit data = tiny_split();
   const fs::path dir = temp_dir("bucket");

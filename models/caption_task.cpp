@@ -1,0 +1,98 @@
+#include "models/caption_task.h"
+
+#include <nlohmann/json.hpp>
+
+#include "models/caption_trainer.h"
+#include "models/engine/json_fields.h"
+
+namespace mrnn {
+
+namespace {
+
+struct CaptionBatch : Batch {
+  CaptionTrainBatch data;
+};
+
+CaptionBatchOptions batch_options(const CaptionTaskOptions& o) {
+  MRNN_CHECK(o.batch_size >= 1, "train: batch size must be positive, got {}", o.batch_size);
+  CaptionBatchOptions b;
+  b.plan.batch_size = o.batch_size;
+  b.plan.seed = o.seed;
+  b.plan.bucket_batches = o.bucket;
+  b.loader_threads = o.loader_threads;
+  b.prefetch_batches = o.prefetch_batches;
+  b.skip_bad = o.skip_bad_images;
+  return b;
+}
+
+}  // namespace
+
+CaptionTask::CaptionTask(Mrnn& model, const Vocab& vocab, const CaptionSplit& train, const CaptionSplit& val,
+                         const CaptionTaskOptions& options)
+    : model_(model), vocab_(vocab), train_(train), val_(val), opt_(options), batches_(train, batch_options(options)) {}
+
+int64_t CaptionTask::epoch_size() const { return static_cast<int64_t>(train_.captions.size()); }
+
+int64_t CaptionTask::batches_per_epoch() const { return (epoch_size() + opt_.batch_size - 1) / opt_.batch_size; }
+
+std::unique_ptr<Batch> CaptionTask::next_batch(int64_t epoch, int64_t pos) {
+  auto b = std::make_unique<CaptionBatch>();
+  b->data = batches_.fetch(epoch, pos);  // the epoch plan's batch after `pos` captions
+  b->consumed = b->data.planned;
+  b->empty = b->data.captions.empty();  // every image of the batch was unreadable (skip_bad_images)
+  return b;
+}
+
+Tensor CaptionTask::loss(Batch& batch) {
+  CaptionTrainBatch& b = static_cast<CaptionBatch&>(batch).data;
+  Tensor tokens = caption_batch(train_, b.captions);
+  Tensor feats = model_.encode_images(b.images, b.rows);  // each distinct image encoded once
+  Tensor l = model_.loss(tokens, feats, &batch.units);
+  b = CaptionTrainBatch();  // the images are not needed past the forward pass
+  return l;
+}
+
+std::vector<Metric> CaptionTask::validate() {
+  const double ppl = split_perplexity(model_, val_);
+  const CaptionEvalSummary s = evaluate_split(model_, vocab_, val_, opt_.val_images, 1);
+  return {{"perplexity", "perplexity", ppl},
+          {"bleu4", "BLEU-4", s.bleu[3]},
+          {"cider_d", "CIDEr-D", s.cider_d},
+          {"rouge_l", "ROUGE-L", s.rouge_l}};
+}
+
+std::string CaptionTask::state_json() const {
+  const Generator& g = model_.dropout_generator();
+  return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
+}
+
+void CaptionTask::load_state_json(const std::string& text, const std::string& what) {
+  const nlohmann::json j = json_fields::object(text, "training state field 'task'", what);
+  const uint64_t seed = json_fields::unsigned_int(j, "dropout_seed", what);
+  const uint64_t offset = json_fields::unsigned_int(j, "dropout_offset", what);
+  model_.dropout_generator().set_state(seed, offset);
+}
+
+std::string CaptionTask::order_json() const {
+  return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}, {"bucket", opt_.bucket}}.dump();
+}
+
+void CaptionTask::check_order(const std::string& saved, const std::string& what) const {
+  if (saved.empty()) return;  // written before the options were recorded
+  const nlohmann::json o = json_fields::object(saved, "training state field 'options'", what);
+  const int64_t batch = json_fields::count(o, "batch", 1, what);
+  const uint64_t seed = json_fields::unsigned_int(o, "seed", what);
+  // A different batch size, seed or bucketing window would replay another batch order: not an
+  // exact resume. (Checkpoints written before --bucket was recorded have no "bucket".)
+  MRNN_CHECK(batch == opt_.batch_size && seed == opt_.seed,
+             "--resume: {} was written with --batch {} --seed {}, but this run has --batch {} --seed {}; resume "
+             "with the same values", what, batch, seed, opt_.batch_size, opt_.seed);
+  if (o.contains("bucket")) {
+    const int64_t bucket = json_fields::count(o, "bucket", 0, what);
+    MRNN_CHECK(bucket == opt_.bucket,
+               "--resume: {} was written with --bucket {}, but this run has --bucket {}; resume with the same value",
+               what, bucket, opt_.bucket);
+  }
+}
+
+}  // namespace mrnn

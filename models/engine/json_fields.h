@@ -1,0 +1,18 @@
+// Checked reads of fields of untrusted JSON (checkpoint metadata): each failure throws Error naming
+// `what` (the file) and the field. Internal to the engine and the tasks' state parsers.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace mrnn::json_fields {
+
+// Requires nothing. Ensures: obj[key] is an integer in [lo, INT64_MAX] (lo >= 0), returned.
+int64_t count(const nlohmann::json& obj, const char* key, int64_t lo, const std::string& what);
+// Ensures: obj[key] is an integer in [0, UINT64_MAX], returned.
+uint64_t unsigned_int(const nlohmann::json& obj, const char* key, const std::string& what);
+// Ensures: text parses as a JSON object (else Error "<what>: the <name> is not a JSON object").
+nlohmann::json object(const std::string& text, const char* name, const std::string& what);
+
+}  // namespace mrnn::json_fields

@@ -1,0 +1,78 @@
+// Task: what a model needs to train on the one Trainer (models/engine/trainer.h), shaped like
+// Lightning's training_step / validation_step. A task owns its model and data; the Trainer owns
+// everything else (optimizer, schedule, clipping, NaN policy, checkpoints, resume, best-by-metric,
+// logs, progress). Why: captioning, NVCS, embeddings, refexp and mQA then share one loop, one
+// resume and one log format, and a new model is one Task plus one program (docs/adding-a-model.md).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "layers/module.h"
+
+namespace mrnn {
+
+// One training batch. Tasks derive from it to carry their tensors.
+struct Batch {
+  virtual ~Batch() = default;
+  int64_t consumed = 0;  // examples of the epoch this batch used up: the data cursor advances by this
+  bool empty = false;    // nothing to train on (e.g. every image unreadable): no step is taken
+  int64_t units = 0;     // what the rate counts (words, questions, ...): set by Task::loss
+};
+
+// A named validation result. key is what log.jsonl and best-by-metric use ("cider_d"); label is
+// what a person reads ("CIDEr-D").
+struct Metric {
+  std::string key, label;
+  double value = 0;
+};
+
+enum class Goal { Maximize, Minimize };
+struct BestBy {
+  std::string key;  // a Metric key returned by validate()
+  Goal goal = Goal::Maximize;
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+
+  virtual Module& model() = 0;
+  // Examples in one epoch (>= 1). The data cursor is (epoch, pos) with 0 <= pos < epoch_size().
+  virtual int64_t epoch_size() const = 0;
+  // Training steps in one epoch (>= 1): what epochs are converted to steps with.
+  virtual int64_t batches_per_epoch() const = 0;
+  // Requires: pos is where the previous batch of this epoch ended (0 for an epoch's first).
+  // Ensures: the same batch for the same (epoch, pos), run after run: that is what makes resume
+  // exact. consumed >= 1.
+  virtual std::unique_ptr<Batch> next_batch(int64_t epoch, int64_t pos) = 0;
+  // The scalar training loss of a batch, with its autograd graph; sets batch.units.
+  virtual Tensor loss(Batch& batch) = 0;
+  // Validation metrics (the model is in eval mode and grad mode is off while this runs).
+  virtual std::vector<Metric> validate() = 0;
+  // The default "best" criterion (the Trainer's option may name another metric).
+  virtual BestBy best_by() const = 0;
+  // What the progress line counts ("words/s").
+  virtual std::string rate_unit() const { return "examples"; }
+
+  // ---- state a checkpoint must hold besides the weights, the optimizer and the cursor ----
+  // A JSON object (text) of the task's own state, e.g. its random streams.
+  virtual std::string state_json() const { return "{}"; }
+  // Requires nothing of text (a damaged checkpoint); throws Error naming `what` and the field.
+  virtual void load_state_json(const std::string& text, const std::string& what) {}
+  // Extra tensors ("task.<name>" in the checkpoint), e.g. running statistics the model lacks.
+  virtual std::map<std::string, Tensor> state_tensors() const { return {}; }
+  virtual void load_state_tensors(const std::map<std::string, Tensor>& tensors, const std::string& what) {}
+  // Options that fix the batch order (batch size, shuffle seed, ...) as a JSON object; a resume
+  // with other values would not continue the same run.
+  virtual std::string order_json() const { return "{}"; }
+  // Requires nothing of saved (a checkpoint's order_json, or "" when it recorded none). Throws Error
+  // naming `what` when resuming from it would change the batch order. Default: every key present
+  // in both must be equal.
+  virtual void check_order(const std::string& saved, const std::string& what) const;
+};
+
+}  // namespace mrnn
