@@ -20,7 +20,7 @@ std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, c
   Tensor img = model.image_term(feats);  // [N, M]
   std::vector<double> scores(static_cast<size_t>(N * S), 0.0);
   for (int64_t i = 0; i < N; ++i) {
-    Tensor m = scaled_tanh(add(text, select(img, 0, i)));
+    Tensor m = model.multimodal_from_terms(text, select(img, 0, i));
     Tensor lp = log_softmax(model.output_logits(m), -1);  // [S*T, V]
     const float* p = lp.data<float>();
     for (int64_t s = 0; s < S; ++s) {
