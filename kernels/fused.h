@@ -43,7 +43,10 @@ namespace mrnn {
 // Mean and Sum work as described below. None never holds [N, V] values either: its forward keeps
 // only the row losses, and backward (whose upstream gradient is an [N] vector) recomputes each row
 // block's logits and softmax (one more GEMM per block) and scales each row by its upstream
-// gradient before the three gradient GEMMs; memory stays O(block).
+// gradient before the three gradient GEMMs; memory stays O(block). A sentence's -log p(S) for
+// B sequences of T tokens (targets padded with ignore_index) is then, differentiably,
+//   sum(reshape(linear_cross_entropy(x, w, b, targets, pad, 0, Reduction::None), {B, T}), {1})  // [B]
+// (padding rows contribute 0; tests/core/test_loss_reductions.cpp).
 // Requires x [N, H], weight [V, H] (any strides, e.g. a tied embedding table), bias [V] or
 // undefined, targets i64/i32 [N] with values in [0, V) or ignore_index; same device and dtype.
 // Ensures: a scalar loss; the [N, V] logits exist one block of `chunk_rows` rows at a time
