@@ -116,7 +116,7 @@ TEST_CASE("fuse matches the unfused composition: 1, 3 and 4 inputs, every activa
   }
 }
 
-TEST_CASE("multimodal is fuse's 3-input instance bit for bit; explicit and inferred flags agree", "[fused][fuse]") {
+TEST_CASE("multimodal is the 3-input instance of fuse bit for bit, explicit and inferred flags agree", "[fused][fuse]") {
   for (bool seq : {true, false}) {
     Case c = make(seq ? std::vector<Shape>{{2, 5, 4}, {2, 5, 3}, {2, 6}} : std::vector<Shape>{{2, 4}, {2, 3}, {2, 6}},
                   7, DType::F32, 3);
@@ -140,7 +140,7 @@ TEST_CASE("fuse rejects bad inputs with messages naming them", "[fused][fuse]") 
                     Catch::Contains("one T"));
 }
 
-TEST_CASE("FusingLayer: parameter names, init fan-in, forward = fuse; MultimodalLayer keeps Vw/Vr/Vi/bias",
+TEST_CASE("FusingLayer: parameter names, init fan-in, forward = fuse, MultimodalLayer keeps Vw Vr Vi bias",
           "[fused][fuse][layers]") {
   Generator g1(11), g2(11);
   FusingLayer f({4, 3, 5}, {false, false, true}, 6, FuseActivation::ScaledTanh, g1);

@@ -107,7 +107,7 @@ TEST_CASE("linear_cross_entropy: None, Sum and Mean agree with each other and wi
   check_close(mean_f, sum_f, 1.0 / count, 1e-6);
 }
 
-TEST_CASE("cross_entropy: None, Sum and Mean agree; None's gradient takes one value per row", "[reduction]") {
+TEST_CASE("cross_entropy: None, Sum and Mean agree, and the gradient of None takes one value per row", "[reduction]") {
   Generator g(5);
   Tensor logits = Tensor::randn({40, 11}, g).requires_grad_();
   std::vector<int64_t> ids(40);
@@ -141,7 +141,7 @@ TEST_CASE("cross_entropy: None, Sum and Mean agree; None's gradient takes one va
   CHECK(others == 0.0);
 }
 
-TEST_CASE("sequence NLL: per-token losses reshaped to [B, T] and summed over time give -log p(S) per sequence",
+TEST_CASE("sequence NLL: per-token losses reshaped to B x T and summed over time give -log p(S) per sequence",
           "[fused][reduction]") {
   // B = 3 sequences of T = 4 tokens, padding (target 0) at the end of sequences 0 and 2.
   Problem p = make(12, 8, 10, 9);
