@@ -1,6 +1,7 @@
 // Fused vs unfused CPU kernels at the m-RNN bench sizes (64 captions x 16 steps = 1024 rows):
 // the output layer + loss (linear_cross_entropy vs cross_entropy(linear)) and the multimodal layer
-// (one fused op vs the composition of linears, broadcast add and scaled tanh), forward + backward.
+// (one fused op vs the composition of linears, broadcast add and scaled tanh), forward + backward,
+// and mQA's 4-input fusing layer (fuse vs linears + adds + tanh).
 // Each reports GFLOP/s by counted FLOPs and, as `of_sgemm`, the fraction of the sgemm rate this
 // machine reaches on a GEMM of the same shape (BM_sgemm_reference) — the practical CPU limit.
 // Then, on the CPU and (when built with CUDA; skipped without a GPU) on the GPU: the batched beam
@@ -100,6 +101,36 @@ void BM_multimodal(benchmark::State& st) {
   st.SetLabel(fused ? "fused" : "unfused: 3 linears + add + scaled_tanh");
 }
 BENCHMARK(BM_multimodal)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// mQA's 4-input fusing layer (question state and image per sequence, answer state and word per
+// step; tanh): fuse vs 4 linears + broadcast adds + tanh, forward + backward.
+void BM_fuse4(benchmark::State& st) {
+  const bool fused = st.range(0) != 0;
+  constexpr int64_t kDq = 512, kDa = 512;
+  Generator g(3);
+  Tensor q = Tensor::randn({kB, kDq}, g).requires_grad_(), img = Tensor::randn({kB, kDi}, g).requires_grad_();
+  Tensor a = Tensor::randn({kB, kT, kDa}, g).requires_grad_(), w = Tensor::randn({kB, kT, kDw}, g).requires_grad_();
+  Tensor Wq = (Tensor::randn({kM, kDq}, g) * 0.03).requires_grad_(), Wi = (Tensor::randn({kM, kDi}, g) * 0.01).requires_grad_();
+  Tensor Wa = (Tensor::randn({kM, kDa}, g) * 0.03).requires_grad_(), Ww = (Tensor::randn({kM, kDw}, g) * 0.05).requires_grad_();
+  Tensor bias = Tensor::zeros({kM}).requires_grad_();
+  Tensor seed = Tensor::ones({kB, kT, kM});
+  for (auto _ : st) {
+    for (Tensor* p : {&q, &img, &a, &w, &Wq, &Wi, &Wa, &Ww, &bias}) p->zero_grad();
+    Tensor m;
+    if (fused) {
+      m = fuse({q, img, a, w}, {Wq, Wi, Wa, Ww}, bias, FuseActivation::Tanh);
+    } else {
+      Tensor seq_term = unsqueeze(add(linear(q, Wq, bias), linear(img, Wi, Tensor())), 1);
+      m = tanh(add(add(linear(a, Wa, Tensor()), linear(w, Ww, Tensor())), seq_term));
+    }
+    m.backward(seed);
+    benchmark::DoNotOptimize(Wi.grad().raw_data());
+  }
+  const double flops = 3 * 2.0 * (kB * kT * (kDa + kDw) * kM + kB * (kDq + kDi) * kM);
+  report(st, flops);
+  st.SetLabel(fused ? "fused (4 inputs)" : "unfused: 4 linears + adds + tanh");
+}
+BENCHMARK(BM_fuse4)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // ---- CPU vs CUDA: beam search and the logits-free loss ----
 

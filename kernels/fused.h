@@ -3,10 +3,29 @@
 // projections, the broadcast image term and the activation saves the intermediate tensors and
 // half the memory traffic, and its backward reuses the saved output instead of the pre-activation.
 #pragma once
+#include <vector>
+
 #include "core/tensor.h"
+#include "kernels/common/fuse.h"
+#include "kernels/reduction.h"
 
 namespace mrnn {
 
+// The fused N-input fusing layer: m = g(sum_i x_i W_i^T + bias), one autograd node.
+// Requires: n >= 1 inputs xs and weights ws (W_i [M, D_i]), bias [M] or undefined, one device and
+// float dtype. Input i is per step (x_i [B, T, D_i], or [B, D_i] when every per-step input is, one
+// step) or per sequence (x_i [B, D_i], broadcast over T, its projection computed once per
+// sequence: the m-RNN image, mQA's question state). per_sequence has one flag per input, or is
+// empty: then the [B, D] inputs are per sequence when some input is [B, T, D], else all are steps.
+// Ensures: m [B, T, M] when the per-step inputs have time, else [B, M]. All per-step projections go
+// into one accumulator and g runs in one epilogue pass that also adds the per-sequence term and
+// the bias ((step + seq) + bias, then g); backward works from the saved output, its bias and
+// per-sequence gradients summed in a fixed order (deterministic on both devices).
+// g: FuseActivation (kernels/common/fuse.h): ScaledTanh 1.7159 tanh(2x/3), Tanh, Relu, Identity.
+Tensor fuse(const std::vector<Tensor>& xs, const std::vector<Tensor>& ws, const Tensor& bias, FuseActivation g,
+            std::vector<bool> per_sequence = {});
+
+// The m-RNN multimodal layer, fuse's 3-input instance (w, r per step, img per sequence, scaled tanh):
 // m[b, t] = g(w[b, t] Vw^T + r[b, t] Vr^T + img[b] Vi^T + bias), g(x) = 1.7159 tanh(2x/3).
 // Requires: w [B, T, Dw], r [B, T, Dr], img [B, Di] (T may be absent: w [B, Dw], r [B, Dr]),
 // Vw [M, Dw], Vr [M, Dr], Vi [M, Di], bias [M]. Ensures: m [B, T, M] (or [B, M]).
@@ -18,8 +37,16 @@ Tensor multimodal(const Tensor& w, const Tensor& r, const Tensor& img, const Ten
 
 namespace mrnn {
 
-// The output layer and its loss in one op: mean over rows with targets[n] != ignore_index of
-// logsumexp(z[n]) - z[n, targets[n]], where z = x weight^T + bias.
+// The output layer and its loss in one op: the row losses logsumexp(z[n]) - z[n, targets[n]],
+// where z = x weight^T + bias, reduced by `reduction` (kernels/reduction.h): Mean (the default)
+// over rows with targets[n] != ignore_index, Sum, or None (the [N] row losses, 0 for ignored rows).
+// Mean and Sum work as described below. None never holds [N, V] values either: its forward keeps
+// only the row losses, and backward (whose upstream gradient is an [N] vector) recomputes each row
+// block's logits and softmax (one more GEMM per block) and scales each row by its upstream
+// gradient before the three gradient GEMMs; memory stays O(block). A sentence's -log p(S) for
+// B sequences of T tokens (targets padded with ignore_index) is then, differentiably,
+//   sum(reshape(linear_cross_entropy(x, w, b, targets, pad, 0, Reduction::None), {B, T}), {1})  // [B]
+// (padding rows contribute 0; tests/core/test_loss_reductions.cpp).
 // Requires x [N, H], weight [V, H] (any strides, e.g. a tied embedding table), bias [V] or
 // undefined, targets i64/i32 [N] with values in [0, V) or ignore_index; same device and dtype.
 // Ensures: a scalar loss; the [N, V] logits exist one block of `chunk_rows` rows at a time
@@ -29,7 +56,7 @@ namespace mrnn {
 // run the same row blocks with cuBLAS GEMMs and kernels/cuda/xent.cu (not yet run on a GPU); their
 // block losses add up on the device, so the forward reads nothing back but the targets.
 Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
-                            int64_t ignore_index, int64_t chunk_rows = 0);
+                            int64_t ignore_index, int64_t chunk_rows = 0, Reduction reduction = Reduction::Mean);
 
 // The same loss without a gradient and without ever holding a row's full logits: the vocabulary
 // is walked in chunks of `vocab_chunk` columns (0 = automatic, 2048), each chunk's logits [rows,

@@ -7,6 +7,7 @@
 
 #include "core/autograd.h"
 #include "core/tensor.h"
+#include "kernels/reduction.h"
 
 namespace mrnn {
 
@@ -27,6 +28,11 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim);  // views
 // Rows `index` (i64, 1-d) of x along dim 0; backward scatter-adds.
 Tensor index_select(const Tensor& x, const Tensor& index);
+// PyTorch's gather: out[i][j][k] = x[index[i][j][k]][j][k] (dim 0), x[i][index[i][j][k]][k] (dim 1),
+// and so on. Requires: index i64/i32 with x's rank, index.size(d) <= x.size(d) for d != dim, values
+// in [0, x.size(dim)) (checked on the host, from a CPU copy for CUDA inputs; an mrnn::Error names
+// the first bad position). Ensures: out has index's shape; backward scatter-adds into x's shape.
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 
 // ---------------- elementwise (broadcasting) ----------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -78,9 +84,12 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape);
 // ---------------- softmax family ----------------
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
-// logits [N, V], targets i64 [N]; mean of -log p(target) over rows whose target != ignore_index
-// (0 when there are none). Fused: backward uses the saved per-row log-sum-exp, not probabilities.
-Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
+// logits [N, V], targets i64/i32 [N]; -log p(target) per row, reduced by `reduction`
+// (kernels/reduction.h): Mean (the default) over rows whose target != ignore_index (0 when there
+// are none), Sum, or None (the [N] row losses, 0 for ignored rows; backward takes an [N] gradient).
+// Fused: backward uses the saved per-row log-sum-exp, not probabilities.
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100,
+                     Reduction reduction = Reduction::Mean);
 
 // ---------------- neural-network ops ----------------
 // weight [V, D], indices i64/i32 of any shape -> [..., D]; backward scatter-adds into weight rows.

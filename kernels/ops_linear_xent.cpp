@@ -9,6 +9,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/fused.h"
 #include "kernels/ops.h"
+#include "kernels/reduction.h"
 
 namespace mrnn {
 
@@ -52,7 +53,9 @@ Tensor check_args(const char* op, const Tensor& x, const Tensor& weight, const T
   require_backend(op, x);
   const int64_t N = x.size(0), V = weight.size(0);
   Tensor tc = targets.contiguous();
-  const Tensor th = x.device().is_cpu() ? tc : tc.to(Device::cpu());
+  // Device-safe: the values are read on the host only from a CPU tensor, an explicit copy of the
+  // N targets when they live on a GPU (never a device pointer dereferenced on the host).
+  const Tensor th = tc.device().is_cpu() ? tc : tc.to(Device::cpu());
   int64_t n = 0;
   for (int64_t r = 0; r < N; ++r) {
     const int64_t t = th.dtype() == DType::I64 ? th.data<int64_t>()[r] : th.data<int32_t>()[r];
@@ -72,14 +75,100 @@ Tensor loss_scalar(double host_total, const Tensor& acc, double scale, const Ten
 
 }  // namespace
 
+namespace {
+
+// One row block's losses and, with write_grad, its gradient rows in place (scaled by grad_scale,
+// and per row by row_scale when defined); row losses go to row_loss (f64) when defined, else the
+// block's sum is added to *total (CPU) or acc (CUDA).
+void xent_block(const Tensor& z, const Tensor& bias, const Tensor& targets, int64_t ignore_index, double grad_scale,
+                bool write_grad, const Tensor& row_scale, const Tensor& row_loss, const Tensor& acc, double* total) {
+#ifdef MRNN_WITH_CUDA
+  if (z.device().is_cuda()) {
+    cuda::softmax_xent_rows_acc(z, bias, targets, ignore_index, grad_scale, write_grad, row_loss.defined() ? Tensor() : acc,
+                                row_scale, row_loss);
+    return;
+  }
+#endif
+  (void)acc;
+  double part = 0;
+  cpu::softmax_xent_rows(z, bias, targets, ignore_index, grad_scale, write_grad, &part, row_scale, row_loss);
+  *total += part;
+}
+
+// The gradients of one row block from its gradient rows z: dx rows := z W, dW (+)= z^T x_b,
+// db (+)= 1^T z (written by the first block, beta 0, and accumulated by the rest).
+void block_grads(const Tensor& z, const Tensor& xb, const Tensor& wd, const Tensor& ones, bool first,
+                 const Tensor& dx_rows, const Tensor& dw, const Tensor& db) {
+  const int64_t n = z.size(0);
+  if (dx_rows.defined()) MRNN_DISPATCH(z.device(), gemm, z, false, wd, false, dx_rows, 1.0, 0.0);
+  const double beta = first ? 0.0 : 1.0;
+  if (dw.defined()) MRNN_DISPATCH(z.device(), gemm, z, true, xb, false, dw, 1.0, beta);
+  if (db.defined()) MRNN_DISPATCH(z.device(), gemm, narrow(ones, 1, 0, n), false, z, false, db, 1.0, beta);
+}
+
+// Reduction::None: the [N] row losses; nothing of the gradient is computed in the forward pass,
+// since the upstream gradient is a vector. Backward recomputes each block's logits (one GEMM),
+// turns them into gradient rows scaled by the upstream gradient, then the three gradient GEMMs:
+// O(block) memory, never [N, V].
+Tensor linear_cross_entropy_rows(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& tc,
+                                 int64_t ignore_index, int64_t chunk_rows) {
+  const Device dev = x.device();
+  const int64_t N = x.size(0), V = weight.size(0);
+  const bool want_grad = needs_grad({&x, &weight, &bias});
+  Tensor xd = x.detach().contiguous(), wd = weight.detach(), bd = bias.defined() ? bias.detach().contiguous() : Tensor();
+  const int64_t rows = block_rows(N, V, chunk_rows);
+  Tensor losses = Tensor::empty({N}, DType::F64, dev), out;
+  {
+    NoGradGuard ng;
+    Tensor block = Tensor::empty({rows, V}, x.dtype(), dev);
+    double unused = 0;
+    for (int64_t r0 = 0; r0 < N; r0 += rows) {
+      const int64_t n = std::min(rows, N - r0);
+      Tensor z = narrow(block, 0, 0, n), xb = narrow(xd, 0, r0, n);
+      MRNN_DISPATCH(dev, gemm, xb, false, wd, true, z, 1.0, 0.0);
+      xent_block(z, bd, narrow(tc, 0, r0, n), ignore_index, 1.0, false, Tensor(), narrow(losses, 0, r0, n), Tensor(),
+                 &unused);
+    }
+    out = losses.to(x.dtype());
+  }
+  if (!want_grad) return out;
+  const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
+  attach_grad(out, "linear_cross_entropy", {x, weight, bias},
+              [xd, wd, bd, tc, ignore_index, rows, gx, gw, gb](const Tensor& g) {
+                const Device dev = xd.device();
+                const int64_t N = xd.size(0), H = xd.size(1), V = wd.size(0);
+                Tensor gc = g.contiguous();
+                Tensor dx = gx ? Tensor::empty({N, H}, xd.dtype(), dev) : Tensor();
+                Tensor dw = !gw ? Tensor() : N ? Tensor::empty({V, H}, xd.dtype(), dev) : Tensor::zeros({V, H}, xd.dtype(), dev);
+                Tensor db = !gb ? Tensor() : N ? Tensor::empty({1, V}, xd.dtype(), dev) : Tensor::zeros({1, V}, xd.dtype(), dev);
+                Tensor ones = gb ? Tensor::ones({1, rows}, xd.dtype(), dev) : Tensor();
+                Tensor block = Tensor::empty({rows, V}, xd.dtype(), dev), scratch = Tensor::empty({rows}, DType::F64, dev);
+                double unused = 0;
+                for (int64_t r0 = 0; r0 < N; r0 += rows) {
+                  const int64_t n = std::min(rows, N - r0);
+                  Tensor z = narrow(block, 0, 0, n), xb = narrow(xd, 0, r0, n);
+                  MRNN_DISPATCH(dev, gemm, xb, false, wd, true, z, 1.0, 0.0);
+                  xent_block(z, bd, narrow(tc, 0, r0, n), ignore_index, 1.0, true, narrow(gc, 0, r0, n),
+                             narrow(scratch, 0, 0, n), Tensor(), &unused);
+                  block_grads(z, xb, wd, ones, r0 == 0, dx.defined() ? narrow(dx, 0, r0, n) : Tensor(), dw, db);
+                }
+                if (db.defined()) db = reshape(db, {V});
+                return std::vector<Tensor>{dx, dw, db};
+              });
+  return out;
+}
+
+}  // namespace
+
 Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
-                            int64_t ignore_index, int64_t chunk_rows) {
+                            int64_t ignore_index, int64_t chunk_rows, Reduction reduction) {
   const char* op = "linear_cross_entropy";
   int64_t count = 0;
   Tensor tc = check_args(op, x, weight, bias, targets, ignore_index, &count);
+  if (reduction == Reduction::None) return linear_cross_entropy_rows(x, weight, bias, tc, ignore_index, chunk_rows);
   const Device dev = x.device();
   const int64_t N = x.size(0), H = x.size(1), V = weight.size(0);
-  const double scale = count ? 1.0 / static_cast<double>(count) : 0.0;
+  const double scale = reduction == Reduction::Sum ? 1.0 : count ? 1.0 / static_cast<double>(count) : 0.0;
   const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
   const bool want_grad = needs_grad({&x, &weight, &bias});
 
@@ -101,21 +190,8 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
       const int64_t n = std::min(rows, N - r0);
       Tensor z = narrow(block, 0, 0, n), xb = narrow(xd, 0, r0, n), tb = narrow(tc, 0, r0, n);
       MRNN_DISPATCH(dev, gemm, xb, false, wd, true, z, 1.0, 0.0);
-#ifdef MRNN_WITH_CUDA
-      if (acc.defined()) {
-        cuda::softmax_xent_rows_acc(z, bd, tb, ignore_index, scale, want_grad, acc);
-      } else
-#endif
-      {
-        double part = 0;
-        cpu::softmax_xent_rows(z, bd, tb, ignore_index, scale, want_grad, &part);
-        total += part;
-      }
-      if (!want_grad) continue;
-      if (dx.defined()) MRNN_DISPATCH(dev, gemm, z, false, wd, false, narrow(dx, 0, r0, n), 1.0, 0.0);
-      const double beta = r0 == 0 ? 0.0 : 1.0;
-      if (dw.defined()) MRNN_DISPATCH(dev, gemm, z, true, xb, false, dw, 1.0, beta);
-      if (db.defined()) MRNN_DISPATCH(dev, gemm, narrow(ones, 1, 0, n), false, z, false, db, 1.0, beta);
+      xent_block(z, bd, tb, ignore_index, scale, want_grad, Tensor(), Tensor(), acc, &total);
+      if (want_grad) block_grads(z, xb, wd, ones, r0 == 0, dx.defined() ? narrow(dx, 0, r0, n) : Tensor(), dw, db);
     }
   }
   Tensor loss = loss_scalar(total, acc, scale, x);

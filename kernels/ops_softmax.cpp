@@ -43,7 +43,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false); }
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true); }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index, Reduction reduction) {
   check_defined("cross_entropy", {&logits, &targets});
   check_same_device("cross_entropy", {&logits, &targets});
   require_backend("cross_entropy", logits);
@@ -52,31 +52,45 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
              "cross_entropy: targets must be [{}], got {}", logits.size(0), targets.desc());
   MRNN_CHECK(targets.dtype() == DType::I64 || targets.dtype() == DType::I32,
              "cross_entropy: targets must be i64 or i32, got {}", targets.desc());
+  const bool mean = reduction == Reduction::Mean, rows_out = reduction == Reduction::None;
   Tensor lc = logits.contiguous().detach(), tc = targets.contiguous();
   Tensor lse = Tensor::empty({logits.size(0)}, DType::F64, logits.device());
+  // Reduction::None: the per-row losses in f64, converted to the logits' dtype at the end.
+  Tensor rows = rows_out ? Tensor::empty({logits.size(0)}, DType::F64, logits.device()) : Tensor();
+  auto per_row = [&] {
+    NoGradGuard ng;
+    return rows.to(logits.dtype());
+  };
 #ifdef MRNN_WITH_CUDA
   if (logits.device().is_cuda()) {  // the loss stays on the device; only the row count comes back
     Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
-    const int64_t count = cuda::cross_entropy_forward(lc, tc, ignore_index, lse, loss);
+    const int64_t count = cuda::cross_entropy_forward(lc, tc, ignore_index, lse, loss, mean, rows);
+    Tensor out = rows_out ? per_row() : loss;
     if (needs_grad({&logits})) {
-      const double inv_count = count ? 1.0 / static_cast<double>(count) : 0.0;
-      attach_grad(loss, "cross_entropy", {logits}, [lc, tc, lse, inv_count, ignore_index](const Tensor& g) {
+      const double inv_count = !mean ? 1.0 : count ? 1.0 / static_cast<double>(count) : 0.0;
+      attach_grad(out, "cross_entropy", {logits}, [lc, tc, lse, inv_count, ignore_index](const Tensor& g) {
         Tensor d = Tensor::empty(lc.shape(), lc.dtype(), lc.device());
         cuda::cross_entropy_backward(lc, tc, ignore_index, lse, g.contiguous(), inv_count, d);
         return std::vector<Tensor>{d};
       });
     }
-    return loss;
+    return out;
   }
 #endif
   double total = 0;
-  const int64_t count = cpu::cross_entropy_forward(lc, tc, ignore_index, lse, &total);
-  Tensor out = Tensor::scalar(count ? total / static_cast<double>(count) : 0.0, logits.dtype());
+  const int64_t count = cpu::cross_entropy_forward(lc, tc, ignore_index, lse, &total, rows);
+  Tensor out = rows_out ? per_row()
+                        : Tensor::scalar(!mean ? total : count ? total / static_cast<double>(count) : 0.0,
+                                         logits.dtype());
   if (needs_grad({&logits})) {
-    attach_grad(out, "cross_entropy", {logits}, [lc, tc, lse, count, ignore_index](const Tensor& g) {
+    attach_grad(out, "cross_entropy", {logits}, [lc, tc, lse, count, mean, rows_out, ignore_index](const Tensor& g) {
       Tensor d = Tensor::empty(lc.shape(), lc.dtype(), lc.device());
-      const double scale = count ? g.item() / static_cast<double>(count) : 0.0;
-      cpu::cross_entropy_backward(lc, tc, ignore_index, lse, scale, d);
+      if (rows_out) {
+        cpu::cross_entropy_backward(lc, tc, ignore_index, lse, 1.0, d, g.contiguous());
+      } else {
+        const double scale = !mean ? g.item() : count ? g.item() / static_cast<double>(count) : 0.0;
+        cpu::cross_entropy_backward(lc, tc, ignore_index, lse, scale, d);
+      }
       return std::vector<Tensor>{d};
     });
   }

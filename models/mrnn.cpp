@@ -194,6 +194,10 @@ Tensor Mrnn::image_term(const Tensor& image_features) const { return mm_->image_
 
 Tensor Mrnn::text_term(const Tensor& w, const Tensor& r) const { return mm_->text_term(w, r); }
 
+Tensor Mrnn::multimodal_from_terms(const Tensor& text_term, const Tensor& image_term) const {
+  return mm_->from_terms(text_term, image_term);
+}
+
 Tensor Mrnn::step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const {
   return log_softmax(step_logits(ids, state, image_term), -1);
 }

@@ -79,6 +79,9 @@ class Mrnn : public Module {
   // V_w w + V_r r for language activations from language(): the image-free part of the
   // multimodal pre-activation (retrieval computes it once for all sentences).
   Tensor text_term(const Tensor& w, const Tensor& r) const;
+  // The multimodal layer's output g(text_term + image_term) from the two terms, g applied by the
+  // layer that owns it (retrieval: one image's [M] term against every sentence's text term).
+  Tensor multimodal_from_terms(const Tensor& text_term, const Tensor& image_term) const;
   // ids [N] -> log-probabilities of the next word [N, V]; updates state.
   Tensor step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const;
   // The same step returning the logits [N, V] (decoders that need only a max or a top-k per row

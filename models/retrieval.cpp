@@ -20,8 +20,9 @@ std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, c
   Tensor img = model.image_term(feats);  // [N, M]
   std::vector<double> scores(static_cast<size_t>(N * S), 0.0);
   for (int64_t i = 0; i < N; ++i) {
-    Tensor m = scaled_tanh(add(text, select(img, 0, i)));
-    Tensor lp = log_softmax(model.output_logits(m), -1);  // [S*T, V]
+    Tensor m = model.multimodal_from_terms(text, select(img, 0, i));
+    // [S*T, V], read on the host: an explicit copy for a model on a GPU (no copy on the CPU).
+    Tensor lp = log_softmax(model.output_logits(m), -1).contiguous().to(Device::cpu());
     const float* p = lp.data<float>();
     for (int64_t s = 0; s < S; ++s) {
       double total = 0;

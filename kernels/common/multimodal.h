@@ -1,8 +1,9 @@
-// Per-element math of the fused multimodal layer (kernels/fused.h: multimodal), shared by the CPU
-// loops (kernels/cpu/multimodal.cpp) and the CUDA epilogue kernels (kernels/cuda/multimodal.cu).
-// Why one place: the CPU tests then check the very formulas the GPU runs.
+// Per-element math of the m-RNN multimodal layer (kernels/fused.h: multimodal), the 3-input
+// scaled-tanh instance of the fusing layer's math (kernels/common/fuse.h), spelled out for the
+// m-RNN's terms. The epilogues run fuse_element<FuseScaledTanh> / FuseScaledTanh::dy, which are
+// these formulas.
 #pragma once
-#include "kernels/common/elementwise.h"
+#include "kernels/common/fuse.h"
 #include "kernels/common/host_device.h"
 
 namespace mrnn {
@@ -12,14 +13,14 @@ namespace mrnn {
 // The additions happen in this order on both backends.
 template <typename T>
 MRNN_HD T multimodal_act(T text, T image, T bias) {
-  return ScaledTanhF::f((text + image) + bias);
+  return FuseScaledTanh::f((text + image) + bias);
 }
 
 // The backward of one element from the saved output y = g(pre) and the upstream gradient g:
 // dL/dpre = g * g'(pre), with g'(pre) = 1.7159 (2/3) (1 - (y / 1.7159)^2) (no pre-activation kept).
 template <typename T>
 MRNN_HD T multimodal_dpre(T y, T g) {
-  return ScaledTanhF::df(T(0), y, g);
+  return FuseScaledTanh::dy(y, g);
 }
 
 }  // namespace mrnn

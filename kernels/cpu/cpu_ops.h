@@ -5,6 +5,7 @@
 
 #include "core/tensor.h"
 #include "kernels/common/elementwise.h"
+#include "kernels/common/fuse.h"
 
 namespace mrnn::cpu {
 
@@ -30,20 +31,25 @@ void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, b
 // log(sum_j exp(x[j])) of one f32 row of n >= 1 values (vectorized; f64 across 256-value blocks).
 double logsumexp_row_f32(const float* x, int64_t n);
 // Per row: lse[r] = logsumexp(logits[r]); loss = sum over real rows of (lse - logit[target]).
-// Returns the number of real rows.
+// Returns the number of real rows. row_loss (f64 [rows], contiguous), when defined, receives each
+// row's lse - logit[target] (0 for ignored rows).
 int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
-                              double* loss_sum);
-// dlogits = scale * (softmax - onehot(target)) for real rows, 0 for ignored rows.
+                              double* loss_sum, const Tensor& row_loss = Tensor());
+// dlogits = scale * (softmax - onehot(target)) for real rows, 0 for ignored rows; with row_scale
+// (contiguous [rows], the logits' dtype) row r uses scale * row_scale[r].
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
-                            double scale, const Tensor& dlogits);
+                            double scale, const Tensor& dlogits, const Tensor& row_scale = Tensor());
 
 // In place over contiguous logits [rows, V] (+ bias [V] when defined): adds the bias, accumulates
 // sum over real rows of (logsumexp - logit[target]) into *loss_sum and returns the number of real
 // rows (target != ignore_index; targets must already be in range). With write_grad each real row
 // becomes grad_scale * (softmax - onehot(target)) and each ignored row 0; otherwise the rows are
-// left as scratch.
+// left as scratch. Optional: row_scale (contiguous [rows], the logits' dtype) makes row r's
+// gradient scale grad_scale * row_scale[r] (Reduction::None's backward); row_loss (contiguous f64
+// [rows]) receives each row's loss (0 for ignored rows).
 int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
-                          double grad_scale, bool write_grad, double* loss_sum);
+                          double grad_scale, bool write_grad, double* loss_sum, const Tensor& row_scale = Tensor(),
+                          const Tensor& row_loss = Tensor());
 // The logits-free loss (linear_cross_entropy_loss), one vocabulary chunk [c0, c0 + c) at a time:
 // z contiguous [rows, c] (+ bias chunk [c] when defined), stats contiguous [rows, 3] in z's dtype
 // holding per real row (max, sum of e^(z - max), z at the target); first initialises them, later
@@ -52,6 +58,12 @@ void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets
                       bool first, const Tensor& stats);
 // Sum over real rows of max + log(sum) - z[target], in row order (f64).
 double xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignore_index);
+
+// gather (kernels/ops_gather.cpp): out[p] = x[p with p[dim] := index[p]] for every position p of
+// index (contiguous i64/i32, values already checked in range); x any strides, out contiguous with
+// index's shape. Backward: gx (contiguous, zeroed, x's shape) += g at those positions, in index order.
+void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
+void gather_backward(const Tensor& g, int64_t dim, const Tensor& index, const Tensor& gx);
 
 void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out);
 void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight);  // gweight zeroed
@@ -65,8 +77,17 @@ void max_pool2d_backward(const Tensor& g, const Tensor& argmax, const Tensor& gx
 void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
 void avg_pool2d_backward(const Tensor& g, int64_t k, int64_t s, int64_t p, const Tensor& gx);
 
-// The fused multimodal layer's epilogues (kernels/cpu/multimodal.cpp; math in
-// kernels/common/multimodal.h). All tensors contiguous, one float dtype, rows = B * steps.
+// The fused N-input layer's epilogues (kernels/cpu/multimodal.cpp; math in kernels/common/fuse.h).
+// All tensors contiguous, one float dtype, rows = B * steps. Forward, in place: out [rows, M]
+// (holding the sum of the per-step projections) := act((out[r] + seq_term[r / steps]) + bias),
+// where seq_term [B, M] (the per-sequence projections) and bias [M] may each be undefined.
+// Backward from the saved output y and upstream g [rows, M]: dpre := act'(y, g), dseq [B, M] :=
+// per-sequence sums of dpre over its steps, dbias [M] := sum of dseq (time, then sequences ascending).
+void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t steps, FuseActivation act,
+                           const Tensor& out);
+void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
+                            const Tensor& dseq, const Tensor& dbias);
+// The m-RNN instance (scaled tanh, image term and bias required).
 // Forward, in place: out [rows, M] (holding w Vw^T + r Vr^T) := multimodal_act(out[r],
 // image_term[r / steps], bias) with image_term [B, M] = img Vi^T and bias [M].
 void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out);

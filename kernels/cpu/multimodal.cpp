@@ -1,12 +1,13 @@
-// CPU epilogues of the fused multimodal layer (kernels/ops_fused.cpp): one pass over the [B*T, M]
-// pre-activation adding the per-image term and the bias and applying the scaled tanh, and one
-// backward pass giving dpre, the per-image sums over time and the bias gradient. The per-element
-// math is kernels/common/multimodal.h, the same code the CUDA kernels run.
+// CPU epilogues of the fused N-input layer (kernels/ops_fused.cpp: fuse, and multimodal, its
+// 3-input m-RNN instance): one pass over the [B*T, M] sum of the per-step projections adding the
+// per-sequence term and the bias and applying the activation in place, and one backward pass
+// giving dpre, the per-sequence sums over time and the bias gradient. The per-element math is
+// kernels/common/fuse.h, the same code the CUDA kernels run.
 #include <algorithm>
 #include <initializer_list>
 #include <type_traits>
 
-#include "kernels/common/multimodal.h"
+#include "kernels/common/fuse.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/simd.h"
 
@@ -18,90 +19,148 @@ constexpr int64_t kParallelMin = 32768;
 
 template <typename T>
 T* ptr(const Tensor& t) {
-  return static_cast<T*>(t.storage()->data()) + t.offset();
+  return t.defined() ? static_cast<T*>(t.storage()->data()) + t.offset() : nullptr;
 }
 
-template <typename T>
-void forward_row(T* out, const T* image, const T* bias, int64_t m) {
+// The row loops, instantiated per activation (and for f32 inside each target clone).
+template <typename A, typename T>
+__attribute__((always_inline)) inline void forward_row(T* out, const T* seq, const T* bias, int64_t m) {
+  if (seq && bias) {
 #pragma omp simd
-  for (int64_t j = 0; j < m; ++j) out[j] = multimodal_act(out[j], image[j], bias[j]);
+    for (int64_t j = 0; j < m; ++j) out[j] = A::f((out[j] + seq[j]) + bias[j]);
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < m; ++j) out[j] = fuse_element<A>(out[j], seq, bias, j);
+  }
 }
-MRNN_CPU_CLONES void forward_row_f32(float* out, const float* image, const float* bias, int64_t m) {
-  forward_row(out, image, bias, m);
+// f32 clones per activation (target_clones does not apply to templates).
+#define MRNN_FUSE_F32_FORWARD(A, name)                                                      \
+  MRNN_CPU_CLONES void name(float* out, const float* seq, const float* bias, int64_t m) { \
+    forward_row<A>(out, seq, bias, m);                                                    \
+  }
+MRNN_FUSE_F32_FORWARD(FuseScaledTanh, forward_row_f32_scaled_tanh)
+MRNN_FUSE_F32_FORWARD(FuseTanh, forward_row_f32_tanh)
+MRNN_FUSE_F32_FORWARD(FuseRelu, forward_row_f32_relu)
+MRNN_FUSE_F32_FORWARD(FuseIdentity, forward_row_f32_identity)
+
+template <typename A>
+void forward_row_f32(float* out, const float* seq, const float* bias, int64_t m) {
+  if constexpr (std::is_same_v<A, FuseScaledTanh>) forward_row_f32_scaled_tanh(out, seq, bias, m);
+  else if constexpr (std::is_same_v<A, FuseTanh>) forward_row_f32_tanh(out, seq, bias, m);
+  else if constexpr (std::is_same_v<A, FuseRelu>) forward_row_f32_relu(out, seq, bias, m);
+  else forward_row_f32_identity(out, seq, bias, m);
 }
 
-template <typename T>
-void backward_row(const T* y, const T* g, T* dpre, T* acc, int64_t m) {
+template <typename A, typename T>
+__attribute__((always_inline)) inline void backward_row(const T* y, const T* g, T* dpre, T* acc, int64_t m) {
 #pragma omp simd
   for (int64_t j = 0; j < m; ++j) {
-    const T d = multimodal_dpre(y[j], g[j]);
+    const T d = A::dy(y[j], g[j]);
     dpre[j] = d;
     acc[j] += d;
   }
 }
-MRNN_CPU_CLONES void backward_row_f32(const float* y, const float* g, float* dpre, float* acc, int64_t m) {
-  backward_row(y, g, dpre, acc, m);
+#define MRNN_FUSE_F32_BACKWARD(A, name)                                                               \
+  MRNN_CPU_CLONES void name(const float* y, const float* g, float* dpre, float* acc, int64_t m) { \
+    backward_row<A>(y, g, dpre, acc, m);                                                           \
+  }
+MRNN_FUSE_F32_BACKWARD(FuseScaledTanh, backward_row_f32_scaled_tanh)
+MRNN_FUSE_F32_BACKWARD(FuseTanh, backward_row_f32_tanh)
+MRNN_FUSE_F32_BACKWARD(FuseRelu, backward_row_f32_relu)
+MRNN_FUSE_F32_BACKWARD(FuseIdentity, backward_row_f32_identity)
+
+template <typename A>
+void backward_row_f32(const float* y, const float* g, float* dpre, float* acc, int64_t m) {
+  if constexpr (std::is_same_v<A, FuseScaledTanh>) backward_row_f32_scaled_tanh(y, g, dpre, acc, m);
+  else if constexpr (std::is_same_v<A, FuseTanh>) backward_row_f32_tanh(y, g, dpre, acc, m);
+  else if constexpr (std::is_same_v<A, FuseRelu>) backward_row_f32_relu(y, g, dpre, acc, m);
+  else backward_row_f32_identity(y, g, dpre, acc, m);
 }
 
-void check_epilogue_args(const char* op, std::initializer_list<const Tensor*> ts) {
+void check_epilogue_args(const char* op, const Tensor& first, std::initializer_list<const Tensor*> ts) {
   for (const Tensor* t : ts)
-    MRNN_CHECK(t->is_contiguous() && t->dtype() == (*ts.begin())->dtype(),
+    MRNN_CHECK(!t->defined() || (t->is_contiguous() && t->dtype() == first.dtype()),
                "{}: expected contiguous tensors of one dtype, got {}", op, t->desc());
 }
 
 }  // namespace
 
-void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out) {
-  check_epilogue_args("multimodal_forward_epilogue", {&out, &image_term, &bias});
+void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t steps, FuseActivation act,
+                           const Tensor& out) {
+  const char* op = "fuse_forward_epilogue";
+  check_epilogue_args(op, out, {&out, &seq_term, &bias});
   const int64_t rows = out.size(0), m = out.size(1);
-  MRNN_CHECK(steps > 0 && image_term.size(0) * steps == rows && image_term.size(1) == m && bias.numel() == m,
-             "multimodal_forward_epilogue: out {} does not match image term {} x {} steps and bias {}", out.desc(),
-             image_term.desc(), steps, bias.desc());
-  dispatch_float(out.dtype(), "multimodal", [&](auto z) {
+  MRNN_CHECK(steps > 0 && rows % steps == 0 &&
+                 (!seq_term.defined() || (seq_term.size(0) * steps == rows && seq_term.size(1) == m)) &&
+                 (!bias.defined() || bias.numel() == m),
+             "{}: out {} does not match the per-sequence term {} x {} steps and bias {}", op, out.desc(),
+             seq_term.defined() ? seq_term.desc() : "(none)", steps, bias.defined() ? bias.desc() : "(none)");
+  dispatch_float(out.dtype(), "fuse", [&](auto z) {
     using T = decltype(z);
     T* po = ptr<T>(out);
-    const T *pi = ptr<T>(image_term), *pb = ptr<T>(bias);
+    const T *ps = ptr<T>(seq_term), *pb = ptr<T>(bias);
+    with_fuse_activation(act, [&](auto a) {
+      using A = decltype(a);
 #pragma omp parallel for schedule(static) if (rows * m > kParallelMin)
-    for (int64_t r = 0; r < rows; ++r) {
-      if constexpr (std::is_same_v<T, float>)
-        forward_row_f32(po + r * m, pi + (r / steps) * m, pb, m);
-      else
-        forward_row(po + r * m, pi + (r / steps) * m, pb, m);
-    }
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* sr = ps ? ps + (r / steps) * m : nullptr;
+        if constexpr (std::is_same_v<T, float>)
+          forward_row_f32<A>(po + r * m, sr, pb, m);
+        else
+          forward_row<A>(po + r * m, sr, pb, m);
+      }
+    });
   });
 }
 
-void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
-                                  const Tensor& dimage, const Tensor& dbias) {
-  check_epilogue_args("multimodal_backward_epilogue", {&y, &g, &dpre, &dimage, &dbias});
+void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
+                            const Tensor& dseq, const Tensor& dbias) {
+  const char* op = "fuse_backward_epilogue";
+  check_epilogue_args(op, y, {&y, &g, &dpre, &dseq, &dbias});
   const int64_t rows = y.size(0), m = y.size(1), b = rows / std::max<int64_t>(steps, 1);
   MRNN_CHECK(steps > 0 && b * steps == rows && g.shape() == y.shape() && dpre.shape() == y.shape() &&
-                 dimage.size(0) == b && dimage.size(1) == m && dbias.numel() == m,
-             "multimodal_backward_epilogue: bad shapes y {}, g {}, dpre {}, dimage {}, dbias {} for {} steps",
-             y.desc(), g.desc(), dpre.desc(), dimage.desc(), dbias.desc(), steps);
-  dispatch_float(y.dtype(), "multimodal backward", [&](auto z) {
+                 dseq.size(0) == b && dseq.size(1) == m && dbias.numel() == m,
+             "{}: bad shapes y {}, g {}, dpre {}, dseq {}, dbias {} for {} steps", op, y.desc(), g.desc(), dpre.desc(),
+             dseq.desc(), dbias.desc(), steps);
+  dispatch_float(y.dtype(), "fuse backward", [&](auto z) {
     using T = decltype(z);
     const T *py = ptr<T>(y), *pg = ptr<T>(g);
-    T *pd = ptr<T>(dpre), *pi = ptr<T>(dimage), *pb = ptr<T>(dbias);
+    T *pd = ptr<T>(dpre), *pi = ptr<T>(dseq), *pb = ptr<T>(dbias);
+    with_fuse_activation(act, [&](auto a) {
+      using A = decltype(a);
 #pragma omp parallel for schedule(static) if (rows * m > kParallelMin && b > 1)
-    for (int64_t i = 0; i < b; ++i) {
-      T* acc = pi + i * m;
-      for (int64_t j = 0; j < m; ++j) acc[j] = T(0);
-      for (int64_t t = 0; t < steps; ++t) {  // time ascending: a fixed order
-        const int64_t off = (i * steps + t) * m;
-        if constexpr (std::is_same_v<T, float>)
-          backward_row_f32(py + off, pg + off, pd + off, acc, m);
-        else
-          backward_row(py + off, pg + off, pd + off, acc, m);
+      for (int64_t i = 0; i < b; ++i) {
+        T* acc = pi + i * m;
+        for (int64_t j = 0; j < m; ++j) acc[j] = T(0);
+        for (int64_t t = 0; t < steps; ++t) {  // time ascending: a fixed order
+          const int64_t off = (i * steps + t) * m;
+          if constexpr (std::is_same_v<T, float>)
+            backward_row_f32<A>(py + off, pg + off, pd + off, acc, m);
+          else
+            backward_row<A>(py + off, pg + off, pd + off, acc, m);
+        }
       }
-    }
+    });
     for (int64_t j = 0; j < m; ++j) pb[j] = T(0);
-    for (int64_t i = 0; i < b; ++i) {  // images ascending
+    for (int64_t i = 0; i < b; ++i) {  // sequences ascending
       const T* src = pi + i * m;
 #pragma omp simd
       for (int64_t j = 0; j < m; ++j) pb[j] += src[j];
     }
   });
+}
+
+void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out) {
+  MRNN_CHECK(image_term.defined() && bias.defined() && steps > 0 && image_term.size(0) * steps == out.size(0) &&
+                 image_term.size(1) == out.size(1) && bias.numel() == out.size(1),
+             "multimodal_forward_epilogue: out {} does not match image term {} x {} steps and bias {}", out.desc(),
+             image_term.desc(), steps, bias.desc());
+  fuse_forward_epilogue(image_term, bias, steps, FuseActivation::ScaledTanh, out);
+}
+
+void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
+                                  const Tensor& dimage, const Tensor& dbias) {
+  fuse_backward_epilogue(y, g, steps, FuseActivation::ScaledTanh, dpre, dimage, dbias);
 }
 
 }  // namespace mrnn::cpu

@@ -91,8 +91,11 @@ int64_t target(const Tensor& t, int64_t r) {
 }  // namespace
 
 int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
-                              double* loss_sum) {
+                              double* loss_sum, const Tensor& row_loss) {
   const int64_t rows = logits.size(0), v = logits.size(1);
+  MRNN_CHECK(!row_loss.defined() || (row_loss.dtype() == DType::F64 && row_loss.numel() == rows &&
+                                     row_loss.is_contiguous()),
+             "cross_entropy: row_loss must be a contiguous f64 [{}] tensor, got {}", rows, row_loss.desc());
   for (int64_t r = 0; r < rows; ++r) {
     int64_t t = target(targets, r);
     MRNN_CHECK(t == ignore_index || (t >= 0 && t < v), "cross_entropy: target {} at row {} is outside [0, {})", t, r,
@@ -104,12 +107,19 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
     using T = decltype(z);
     const T* px = logits.data<T>();
     double* pl = lse.data<double>();
+    double* prl = row_loss.defined() ? row_loss.data<double>() : nullptr;
 #pragma omp parallel for schedule(static) reduction(+ : total, count) if (rows * v > 16384)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t t = target(targets, r);
-      if (t == ignore_index) { pl[r] = 0; continue; }
+      if (t == ignore_index) {
+        pl[r] = 0;
+        if (prl) prl[r] = 0;
+        continue;
+      }
       pl[r] = row_logsumexp(px + r * v, v);
-      total += pl[r] - static_cast<double>(px[r * v + t]);
+      const double l = pl[r] - static_cast<double>(px[r * v + t]);
+      if (prl) prl[r] = l;
+      total += l;
       count += 1;
     }
   });
@@ -118,11 +128,16 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
 }
 
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
-                            double scale, const Tensor& dlogits) {
+                            double scale, const Tensor& dlogits, const Tensor& row_scale) {
   const int64_t rows = logits.size(0), v = logits.size(1);
+  MRNN_CHECK(!row_scale.defined() || (row_scale.dtype() == logits.dtype() && row_scale.numel() == rows &&
+                                      row_scale.is_contiguous()),
+             "cross_entropy_backward: row_scale must be a contiguous [{}] tensor like {}, got {}", rows, logits.desc(),
+             row_scale.desc());
   dispatch_float(logits.dtype(), "cross_entropy_backward", [&](auto z) {
     using T = decltype(z);
     const T* px = logits.data<T>();
+    const T* prs = row_scale.defined() ? row_scale.data<T>() : nullptr;
     const double* pl = lse.data<double>();
     T* pd = dlogits.data<T>();
 #pragma omp parallel for schedule(static) if (rows * v > 16384)
@@ -133,7 +148,8 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t
         for (int64_t j = 0; j < v; ++j) d[j] = T(0);
         continue;
       }
-      for (int64_t j = 0; j < v; ++j) d[j] = cross_entropy_grad<T>(px[r * v + j], pl[r], j == t, scale);
+      const double sr = prs ? scale * static_cast<double>(prs[r]) : scale;
+      for (int64_t j = 0; j < v; ++j) d[j] = cross_entropy_grad<T>(px[r * v + j], pl[r], j == t, sr);
     }
   });
 }

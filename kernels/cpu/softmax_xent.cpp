@@ -69,14 +69,23 @@ double xent_row_any(double* x, const double* b, int64_t v, int64_t t, double sca
 }  // namespace
 
 int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
-                          double grad_scale, bool write_grad, double* loss_sum) {
+                          double grad_scale, bool write_grad, double* loss_sum, const Tensor& row_scale,
+                          const Tensor& row_loss_out) {
   const int64_t rows = logits.size(0), v = logits.size(1);
+  MRNN_CHECK(!row_scale.defined() || (row_scale.dtype() == logits.dtype() && row_scale.numel() == rows &&
+                                      row_scale.is_contiguous()),
+             "softmax_xent_rows: row_scale must be a contiguous [{}] tensor like {}, got {}", rows, logits.desc(),
+             row_scale.desc());
+  MRNN_CHECK(!row_loss_out.defined() || (row_loss_out.dtype() == DType::F64 && row_loss_out.numel() == rows &&
+                                         row_loss_out.is_contiguous()),
+             "softmax_xent_rows: row_loss must be a contiguous f64 [{}] tensor, got {}", rows, row_loss_out.desc());
   std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);  // summed in order below: the
   std::vector<char> real(static_cast<size_t>(rows), 0);           // loss is thread-count independent
   dispatch_float(logits.dtype(), "softmax_xent_rows", [&](auto z) {
     using T = decltype(z);
     T* px = logits.data<T>();
     const T* pb = bias.defined() ? bias.data<T>() : nullptr;
+    const T* prs = row_scale.defined() ? row_scale.data<T>() : nullptr;
 #pragma omp parallel for schedule(static) if (rows * v > 16384)
     for (int64_t r = 0; r < rows; ++r) {
       T* x = px + r * v;
@@ -85,7 +94,8 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
         if (write_grad) std::fill(x, x + v, T(0));
         continue;
       }
-      row_loss[static_cast<size_t>(r)] = xent_row_any(x, pb, v, t, grad_scale, write_grad);
+      const double scale = prs ? grad_scale * static_cast<double>(prs[r]) : grad_scale;
+      row_loss[static_cast<size_t>(r)] = xent_row_any(x, pb, v, t, scale, write_grad);
       real[static_cast<size_t>(r)] = 1;
     }
   });
@@ -96,6 +106,7 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
     count += real[static_cast<size_t>(r)];
   }
   *loss_sum = total;
+  if (row_loss_out.defined()) std::copy(row_loss.begin(), row_loss.end(), row_loss_out.data<double>());
   return count;
 }
 

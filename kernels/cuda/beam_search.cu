@@ -1,6 +1,7 @@
 // The batched beam search step on the GPU (kernels/beam.h; the CPU reference is
 // kernels/cpu/beam_step.cpp). Stage 1, one 256-thread block per row: the row's max and sum of
-// e^(x - max) (fast_exp, the CPU kernel's formula; f32 partial sums per thread, merged in f64),
+// e^(x - max) (fast_exp, the CPU kernel's formula; an online state per thread in the logits' type,
+// merged in f64 by kernels/cuda/rows.cuh, the reduction the softmax and loss kernels share),
 // then every thread keeps its best `keep` words of its strided share in a sorted local list and
 // the block merges the lists `keep` times by a (score, word) arg-max, so the row's candidates come
 // out in the candidate order of kernels/common/beam.h. Trigram blocking: thread 0 walks the row's
@@ -15,6 +16,7 @@
 #include "kernels/common/fast_math.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/rows.cuh"
 
 namespace mrnn::cuda {
 
@@ -52,26 +54,6 @@ __device__ Cand block_best(Cand c, Cand* shm) {
   return c;
 }
 
-template <typename A>
-__device__ A block_reduce(A v, A* shm, bool is_max) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const A w = __shfl_xor_sync(0xffffffffu, v, o);
-    v = is_max ? (w > v ? w : v) : v + w;
-  }
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-  if (lane == 0) shm[warp] = v;
-  __syncthreads();
-  v = lane < nwarps ? shm[lane] : (is_max ? A(-INFINITY) : A(0));
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const A w = __shfl_xor_sync(0xffffffffu, v, o);
-    v = is_max ? (w > v ? w : v) : v + w;
-  }
-  __syncthreads();
-  return v;
-}
-
 // Stage 1 for row blockIdx.x. Dynamic shared memory: 2 * (t + 1) int64 (sequence, blocked words).
 template <typename T, int CAP>
 __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp, const int64_t* ctl,
@@ -79,8 +61,7 @@ __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp,
                                  bool must_end, bool block_trigrams, int keep, double* cand_score, int64_t* cand_word,
                                  int64_t* cand_n) {
   extern __shared__ int64_t seq_shm[];
-  __shared__ T red_t[32];
-  __shared__ double red_d[32];
+  __shared__ double red_m[32], red_s[32];
   __shared__ Cand red_c[32];
   __shared__ int s_nb;
   const int64_t r = blockIdx.x;
@@ -91,13 +72,13 @@ __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp,
     return;
   }
   const T* x = logits + r * V;
-  T m = T(-INFINITY);
-  for (int64_t j = threadIdx.x; j < V; j += blockDim.x) m = x[j] > m ? x[j] : m;
-  m = block_reduce<T>(m, red_t, true);
-  T part = 0;
-  for (int64_t j = threadIdx.x; j < V; j += blockDim.x) part += fast_exp(x[j] - m);
-  const double sum = block_reduce<double>(static_cast<double>(part), red_d, false);
-  const double base = lp - (static_cast<double>(m) + std::log(sum));
+  // The row's log-sum-exp: an online (max, sum of e^(x - max)) state per thread in T, merged over
+  // the block in f64 (kernels/cuda/rows.cuh).
+  LseState<T> part = lse_empty<T>();
+  for (int64_t j = threadIdx.x; j < V; j += blockDim.x) lse_push<FastExp>(part, x[j]);
+  const LseState<double> st = row_lse<FastExp>(
+      LseState<double>{static_cast<double>(part.m), static_cast<double>(part.s)}, red_m, red_s);
+  const double base = lp - (st.m + std::log(st.s));
   double* out_s = cand_score + r * keep;
   int64_t* out_w = cand_word + r * keep;
   if (must_end) {

@@ -9,6 +9,7 @@
 
 #include "core/tensor.h"
 #include "kernels/common/elementwise.h"
+#include "kernels/common/fuse.h"
 
 namespace mrnn::cuda {
 
@@ -47,11 +48,14 @@ void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, b
 // logits contiguous [N, V], targets contiguous i64/i32 [N]. Writes lse[r] (f64, 0 for ignored rows)
 // and loss (0-d, logits' dtype) = mean over real rows of lse - logit[target] (0 when none).
 // Returns the number of real rows; reads two integers back, so it blocks the host, and throws
-// mrnn::Error naming the row when a target is outside [0, V) and not ignore_index.
+// mrnn::Error naming the row when a target is outside [0, V) and not ignore_index. With mean false
+// the loss is the sum over rows instead; row_loss (contiguous f64 [N] on the device), when defined,
+// receives the per-row losses (0 for ignored rows).
 int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
-                              const Tensor& loss);
+                              const Tensor& loss, bool mean = true, const Tensor& row_loss = Tensor());
 // dlogits = g * inv_count * (softmax - onehot(target)) for real rows, 0 for ignored rows, where
-// g is the 0-d upstream gradient on the device (read there: no host synchronization).
+// g is the 0-d upstream gradient on the device (read there: no host synchronization), or a
+// contiguous [N] one with one value per row (Reduction::None).
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
                             const Tensor& g, double inv_count, const Tensor& dlogits);
 // The fused output layer's inner step (kernels/cuda/xent.cu), the CPU function's contract: in
@@ -64,14 +68,23 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t
 int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
                           double grad_scale, bool write_grad, double* loss_sum);
 // softmax_xent_rows without the read-back: acc (f64 [1] on the device) += the block's loss sum,
-// in a fixed order. Nothing blocks the host.
+// in a fixed order. Nothing blocks the host. Optional, as on the CPU: row_scale (contiguous
+// [rows], the logits' dtype) scales row r's gradient; row_loss (contiguous f64 [rows] on the
+// device) receives the per-row losses. acc may be undefined when row_loss is given.
 void softmax_xent_rows_acc(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
-                           double grad_scale, bool write_grad, const Tensor& acc);
+                           double grad_scale, bool write_grad, const Tensor& acc, const Tensor& row_scale = Tensor(),
+                           const Tensor& row_loss = Tensor());
 // The logits-free loss's chunk step, cpu::xent_chunk_stats' contract (one warp or block per row).
 void xent_chunk_stats(const Tensor& z, const Tensor& bias, const Tensor& targets, int64_t ignore_index, int64_t c0,
                       bool first, const Tensor& stats);
 // acc (f64 [1] on the device) += sum over real rows of max + log(sum) - z[target], fixed order.
 void xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignore_index, const Tensor& acc);
+
+// ---------------- gather (kernels/cuda/gather.cu) ----------------
+// The CPU functions' contracts (index contiguous, values in range; at most 8 dims). The backward
+// scatter-adds with atomicAdd, so with repeated indices its sums are not bit-reproducible.
+void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
+void gather_backward(const Tensor& g, int64_t dim, const Tensor& index, const Tensor& gx);
 
 // ---------------- embedding, dropout ----------------
 // weight contiguous [V, D], indices contiguous i64/i32; throws naming the position when an index is
@@ -103,6 +116,11 @@ void pool2d_backward(bool max, const Tensor& x, const Tensor& y, const Tensor& g
 // Backward: one kernel writing dpre and the per-image sums over time (a fixed tree order per
 // (image, 32-column tile) block); the last block of each column tile to finish sums the image
 // sums in image order into dbias, so the result is deterministic.
+// fuse_* are the general N-input forms (seq_term and, forward, bias may be undefined).
+void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t steps, FuseActivation act,
+                           const Tensor& out);
+void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
+                            const Tensor& dseq, const Tensor& dbias);
 void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out);
 void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
                                   const Tensor& dimage, const Tensor& dbias);

@@ -1,10 +1,11 @@
-// CUDA epilogues of the fused multimodal layer (kernels/ops_fused.cpp; issue 6, kernel 1). The
-// front-end runs the cuBLAS GEMMs (w Vw^T and r Vr^T into one [B*T, M] buffer, img Vi^T once per
-// image); these kernels do everything elementwise: the forward adds the image term and the bias
-// and applies the scaled tanh in one pass; the backward writes dpre from the saved output and, in
-// the same kernel, the per-image sums over time and the bias gradient, in a fixed order.
-// The per-element math is kernels/common/multimodal.h, shared with the CPU.
-#include "kernels/common/multimodal.h"
+// CUDA epilogues of the fused N-input layer (kernels/ops_fused.cpp: fuse, and multimodal, its
+// m-RNN instance; issue 6, kernel 1). The front-end runs the cuBLAS GEMMs (every per-step input's
+// projection into one [B*T, M] accumulator, every per-sequence one once per sequence into [B, M]);
+// these kernels do everything elementwise: the forward adds the per-sequence term and the bias and
+// applies the activation in one pass; the backward writes dpre from the saved output and, in the
+// same kernel, the per-sequence sums over time and the bias gradient, in a fixed order.
+// The per-element math is kernels/common/fuse.h, shared with the CPU.
+#include "kernels/common/fuse.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 
@@ -14,15 +15,15 @@ namespace {
 
 // Forward: block (256) over columns, grid.y over rows (grid-stride): the row's image index is one
 // division per row, not per element.
-template <typename T>
-__global__ void multimodal_forward_kernel(T* __restrict__ out, const T* __restrict__ image, const T* __restrict__ bias,
-                                          int64_t rows, int64_t steps, int64_t m) {
+// seq (the per-sequence term) and bias may be null.
+template <typename A, typename T>
+__global__ void fuse_forward_kernel(T* __restrict__ out, const T* __restrict__ seq, const T* __restrict__ bias,
+                                    int64_t rows, int64_t steps, int64_t m) {
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= m) return;
-  const T bj = bias[j];
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
     T* o = out + r * m + j;
-    *o = multimodal_act(*o, image[(r / steps) * m + j], bj);
+    *o = fuse_element<A>(*o, seq ? seq + (r / steps) * m : nullptr, bias, static_cast<long>(j));
   }
 }
 
@@ -34,8 +35,8 @@ constexpr int kRowsMax = 8;  // threads over time per backward block
 // order y = 0..ry-1 (deterministic). Each block then counts itself done for its column tile; the
 // last one sums that tile's image sums in image order into dbias (the threadfence-reduction
 // pattern: writes fenced before the count, read back through L2).
-template <typename T>
-__global__ void multimodal_backward_kernel(const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ dpre,
+template <typename A, typename T>
+__global__ void fuse_backward_kernel(const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ dpre,
                                            T* dimage, T* dbias, unsigned* done, int64_t steps, int64_t m,
                                            unsigned images) {
   __shared__ T part[kRowsMax][kTile + 1];
@@ -46,7 +47,7 @@ __global__ void multimodal_backward_kernel(const T* __restrict__ y, const T* __r
   if (col < m) {
     for (int64_t t = threadIdx.y; t < steps; t += blockDim.y) {
       const int64_t i = (b * steps + t) * m + col;
-      const T d = multimodal_dpre(y[i], g[i]);
+      const T d = A::dy(y[i], g[i]);
       dpre[i] = d;
       acc += d;
     }
@@ -69,42 +70,50 @@ __global__ void multimodal_backward_kernel(const T* __restrict__ y, const T* __r
   }
 }
 
-void require_contiguous(const char* op, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts) MRNN_CHECK(t->is_contiguous(), "{}: expected a contiguous tensor, got {}", op, t->desc());
+// Every defined tensor of ts contiguous with first's dtype (undefined ones are optional terms).
+void require_contiguous_like(const char* op, const Tensor& first, std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts)
+    MRNN_CHECK(!t->defined() || (t->is_contiguous() && t->dtype() == first.dtype()),
+               "{}: expected contiguous tensors of one dtype, got {}", op, t->desc());
 }
 
 }  // namespace
 
-void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out) {
-  const char* op = "cuda::multimodal_forward_epilogue";
-  common_device(op, {&image_term, &bias, &out});
-  check_same_dtype(op, {&image_term, &bias, &out});
-  require_contiguous(op, {&image_term, &bias, &out});
+void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t steps, FuseActivation act,
+                           const Tensor& out) {
+  const char* op = "cuda::fuse_forward_epilogue";
+  common_device(op, {&seq_term, &bias, &out});
+  require_contiguous_like(op, out, {&seq_term, &bias, &out});
   const int64_t rows = out.size(0), m = out.size(1);
-  MRNN_CHECK(steps > 0 && image_term.size(0) * steps == rows && image_term.size(1) == m && bias.numel() == m,
-             "{}: out {} does not match image term {} x {} steps and bias {}", op, out.desc(), image_term.desc(),
-             steps, bias.desc());
+  MRNN_CHECK(steps > 0 && rows % steps == 0 &&
+                 (!seq_term.defined() || (seq_term.size(0) * steps == rows && seq_term.size(1) == m)) &&
+                 (!bias.defined() || bias.numel() == m),
+             "{}: out {} does not match the per-sequence term {} x {} steps and bias {}", op, out.desc(),
+             seq_term.defined() ? seq_term.desc() : "(none)", steps, bias.defined() ? bias.desc() : "(none)");
   if (rows == 0 || m == 0) return;
   Launch l(out);
   const dim3 grid(grid_dim((m + kThreads - 1) / kThreads, op), static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
-  dispatch_float(out.dtype(), "multimodal", [&](auto z) {
+  dispatch_float(out.dtype(), "fuse", [&](auto z) {
     using T = decltype(z);
-    multimodal_forward_kernel<T><<<grid, kThreads, 0, l.stream>>>(ptr<T>(out), ptr<T>(image_term), ptr<T>(bias),
-                                                                  rows, steps, m);
+    with_fuse_activation(act, [&](auto a) {
+      using A = decltype(a);
+      fuse_forward_kernel<A, T><<<grid, kThreads, 0, l.stream>>>(
+          ptr<T>(out), seq_term.defined() ? ptr<T>(seq_term) : nullptr, bias.defined() ? ptr<T>(bias) : nullptr,
+          rows, steps, m);
+    });
   });
-  MRNN_CUDA_CHECK_LAUNCH("multimodal_forward_kernel", l.stream);
+  MRNN_CUDA_CHECK_LAUNCH("fuse_forward_kernel", l.stream);
 }
 
-void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
-                                  const Tensor& dimage, const Tensor& dbias) {
-  const char* op = "cuda::multimodal_backward_epilogue";
+void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
+                            const Tensor& dimage, const Tensor& dbias) {
+  const char* op = "cuda::fuse_backward_epilogue";
   common_device(op, {&y, &g, &dpre, &dimage, &dbias});
-  check_same_dtype(op, {&y, &g, &dpre, &dimage, &dbias});
-  require_contiguous(op, {&y, &g, &dpre, &dimage, &dbias});
+  require_contiguous_like(op, y, {&y, &g, &dpre, &dimage, &dbias});
   const int64_t rows = y.size(0), m = y.size(1), b = rows / std::max<int64_t>(steps, 1);
   MRNN_CHECK(steps > 0 && b * steps == rows && g.shape() == y.shape() && dpre.shape() == y.shape() &&
                  dimage.size(0) == b && dimage.size(1) == m && dbias.numel() == m,
-             "{}: bad shapes y {}, g {}, dpre {}, dimage {}, dbias {} for {} steps", op, y.desc(), g.desc(),
+             "{}: bad shapes y {}, g {}, dpre {}, dseq {}, dbias {} for {} steps", op, y.desc(), g.desc(),
              dpre.desc(), dimage.desc(), dbias.desc(), steps);
   if (m == 0) return;
   Launch l(y);
@@ -113,18 +122,31 @@ void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t step
     return;
   }
   const int64_t tiles = (m + kTile - 1) / kTile;
-  MRNN_CHECK(tiles <= 65535 && b <= 0xFFFFFFFFll, "{}: {} columns / {} images exceed the grid's limits", op, m, b);
+  MRNN_CHECK(tiles <= 65535 && b <= 0xFFFFFFFFll, "{}: {} columns / {} sequences exceed the grid's limits", op, m, b);
   Tensor done = Tensor::empty({tiles}, DType::I32, y.device());
   MRNN_CUDA_CHECK(cudaMemsetAsync(ptr<int32_t>(done), 0, static_cast<size_t>(tiles) * sizeof(int32_t), l.stream));
   const int ry = static_cast<int>(std::min<int64_t>(steps, kRowsMax));
   const dim3 grid(grid_dim(b, op), static_cast<unsigned>(tiles)), block(kTile, ry);
-  dispatch_float(y.dtype(), "multimodal backward", [&](auto z) {
+  dispatch_float(y.dtype(), "fuse backward", [&](auto z) {
     using T = decltype(z);
-    multimodal_backward_kernel<T><<<grid, block, 0, l.stream>>>(
-        ptr<T>(y), ptr<T>(g), ptr<T>(dpre), ptr<T>(dimage), ptr<T>(dbias),
-        reinterpret_cast<unsigned*>(ptr<int32_t>(done)), steps, m, static_cast<unsigned>(b));
+    with_fuse_activation(act, [&](auto a) {
+      using A = decltype(a);
+      fuse_backward_kernel<A, T><<<grid, block, 0, l.stream>>>(
+          ptr<T>(y), ptr<T>(g), ptr<T>(dpre), ptr<T>(dimage), ptr<T>(dbias),
+          reinterpret_cast<unsigned*>(ptr<int32_t>(done)), steps, m, static_cast<unsigned>(b));
+    });
   });
-  MRNN_CUDA_CHECK_LAUNCH("multimodal_backward_kernel", l.stream);
+  MRNN_CUDA_CHECK_LAUNCH("fuse_backward_kernel", l.stream);
+}
+
+void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out) {
+  MRNN_CHECK(image_term.defined() && bias.defined(), "cuda::multimodal_forward_epilogue: needs the image term and bias");
+  fuse_forward_epilogue(image_term, bias, steps, FuseActivation::ScaledTanh, out);
+}
+
+void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
+                                  const Tensor& dimage, const Tensor& dbias) {
+  fuse_backward_epilogue(y, g, steps, FuseActivation::ScaledTanh, dpre, dimage, dbias);
 }
 
 }  // namespace mrnn::cuda

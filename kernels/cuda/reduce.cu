@@ -11,25 +11,13 @@
 #include "kernels/common/softmax.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/rows.cuh"
 
 namespace mrnn::cuda {
 
 namespace {
 
-// ---------------- row layout ----------------
-constexpr int kRowsPerWarpBlock = 8;
-
-struct RowLayout {
-  dim3 block;
-  unsigned grid;
-};
-
-// Warp per row for rows up to 1024 elements, block per row above.
-RowLayout row_layout(int64_t rows, int64_t n) {
-  if (n <= 1024)
-    return {dim3(32, kRowsPerWarpBlock), grid_dim((rows + kRowsPerWarpBlock - 1) / kRowsPerWarpBlock, "rows")};
-  return {dim3(kThreads, 1), grid_dim(rows, "rows")};
-}
+// Launch layout and the online (max, sum of exp) state: kernels/cuda/rows.cuh.
 
 __device__ __forceinline__ int64_t row_index() {
   return static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
@@ -48,60 +36,6 @@ __device__ A row_sum(A v, A* shm) {
   __syncthreads();
   v = lane < nwarps ? s[lane] : A(0);
   return warp_sum(v);
-}
-
-// ---------------- online (max, sum exp) ----------------
-template <typename A>
-struct MaxSum {
-  A m, s;
-};
-
-// Special values follow the CPU's two-pass row_logsumexp (kernels/common/softmax.h): -inf adds
-// exp(-inf) = 0; NaN makes the sum NaN; a +inf maximum makes it NaN too (there exp(inf - inf)).
-template <typename A>
-__device__ __forceinline__ void ms_push(MaxSum<A>& a, A x) {
-  if (x == -INFINITY) return;
-  if (x > a.m) {
-    a.s = a.s * std::exp(a.m - x) + (x == INFINITY ? A(NAN) : A(1));
-    a.m = x;
-  } else {
-    a.s += std::exp(x - a.m);  // NaN x, or x == a.m == +inf, give NaN
-  }
-}
-
-template <typename A>
-__device__ __forceinline__ MaxSum<A> ms_merge(MaxSum<A> a, MaxSum<A> b) {
-  const A m = a.m > b.m ? a.m : b.m;
-  if (m == -INFINITY) return {m, a.s + b.s};
-  return {m, a.s * std::exp(a.m - m) + b.s * std::exp(b.m - m)};
-}
-
-template <typename A>
-__device__ MaxSum<A> warp_ms(MaxSum<A> v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    MaxSum<A> w{__shfl_xor_sync(0xffffffffu, v.m, o), __shfl_xor_sync(0xffffffffu, v.s, o)};
-    v = ms_merge(v, w);
-  }
-  return v;
-}
-
-// Like row_sum for (max, sum) pairs. shm_m / shm_s hold at least 256 values each.
-template <typename A>
-__device__ MaxSum<A> row_ms(MaxSum<A> v, A* shm_m, A* shm_s) {
-  v = warp_ms(v);
-  if (blockDim.x == 32) return v;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-  A* sm = shm_m + threadIdx.y * 32;
-  A* ss = shm_s + threadIdx.y * 32;
-  __syncthreads();
-  if (lane == 0) {
-    sm[warp] = v.m;
-    ss[warp] = v.s;
-  }
-  __syncthreads();
-  v = lane < nwarps ? MaxSum<A>{sm[lane], ss[lane]} : MaxSum<A>{A(-INFINITY), A(0)};
-  return warp_ms(v);
 }
 
 // ---------------- (value, index) max: the first maximum wins; the first NaN beats everything ----
@@ -261,11 +195,11 @@ __global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t n, bool l
   using A = acc_t<T>;
   __shared__ A sm[256], ss[256];
   const int64_t r = row_index();
-  MaxSum<A> ms{A(-INFINITY), A(0)};
+  LseState<A> ms = lse_empty<A>();
   const T* xr = x + r * n;
   if (r < rows)
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) ms_push(ms, static_cast<A>(xr[j]));
-  ms = row_ms(ms, sm, ss);
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) lse_push<LibmExp>(ms, static_cast<A>(xr[j]));
+  ms = row_lse<LibmExp>(ms, sm, ss);
   if (r >= rows) return;  // after the last block-wide synchronization
   const A lse = ms.m == -INFINITY ? ms.m : ms.m + std::log(ms.s);
   T* yr = y + r * n;
@@ -307,11 +241,11 @@ __global__ void ce_forward_kernel(const T* x, const I* targets, double* lse, dou
     t = static_cast<int64_t>(targets[r]);
     valid = t != ignore && t >= 0 && t < v;
   }
-  MaxSum<double> ms{-INFINITY, 0.0};
+  LseState<double> ms = lse_empty<double>();
   const T* xr = x + r * v;
   if (valid)
-    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) ms_push(ms, static_cast<double>(xr[j]));
-  ms = row_ms(ms, sm, ss);
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) lse_push<LibmExp>(ms, static_cast<double>(xr[j]));
+  ms = row_lse<LibmExp>(ms, sm, ss);
   if (r >= rows || threadIdx.x != 0) return;
   if (!valid) {
     lse[r] = 0;
@@ -326,9 +260,10 @@ __global__ void ce_forward_kernel(const T* x, const I* targets, double* lse, dou
 }
 
 // One block: loss = sum(row_loss) / count (0 when count is 0); info = {count, first bad row or -1}.
+// With mean false, loss = sum(row_loss) (Reduction::Sum / None).
 template <typename T>
 __global__ void ce_finish_kernel(const double* row_loss, const int32_t* state, int64_t rows, T* loss,
-                                 int64_t* info) {
+                                 int64_t* info, bool mean) {
   __shared__ double shm[256];
   __shared__ long long sc[256], sb[256];
   double total = 0;
@@ -351,15 +286,16 @@ __global__ void ce_finish_kernel(const double* row_loss, const int32_t* state, i
     __syncthreads();
   }
   if (threadIdx.x == 0) {
-    loss[0] = static_cast<T>(sc[0] ? shm[0] / static_cast<double>(sc[0]) : 0.0);
+    loss[0] = static_cast<T>(!mean ? shm[0] : sc[0] ? shm[0] / static_cast<double>(sc[0]) : 0.0);
     info[0] = sc[0];
     info[1] = sb[0] == LLONG_MAX ? -1 : sb[0];
   }
 }
 
+// g_step 0: one upstream gradient g[0] for every row; 1: g[r] per row (Reduction::None).
 template <typename T, typename I>
-__global__ void ce_backward_kernel(const T* x, const I* targets, const double* lse, const T* g, double inv_count,
-                                   T* d, int64_t rows, int64_t v, int64_t ignore) {
+__global__ void ce_backward_kernel(const T* x, const I* targets, const double* lse, const T* g, int64_t g_step,
+                                   double inv_count, T* d, int64_t rows, int64_t v, int64_t ignore) {
   const int64_t r = row_index();
   if (r >= rows) return;
   const int64_t t = static_cast<int64_t>(targets[r]);
@@ -368,7 +304,7 @@ __global__ void ce_backward_kernel(const T* x, const I* targets, const double* l
     for (int64_t j = threadIdx.x; j < v; j += blockDim.x) dr[j] = T(0);
     return;
   }
-  const double scale = static_cast<double>(g[0]) * inv_count, l = lse[r];
+  const double scale = static_cast<double>(g[r * g_step]) * inv_count, l = lse[r];
   const T* xr = x + r * v;
   for (int64_t j = threadIdx.x; j < v; j += blockDim.x) dr[j] = cross_entropy_grad<T>(xr[j], l, j == t, scale);
 }
@@ -473,8 +409,11 @@ void softmax_rows_backward(const Tensor& y, const Tensor& g, const Tensor& gx, b
 }
 
 int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& lse,
-                              const Tensor& loss) {
+                              const Tensor& loss, bool mean, const Tensor& row_loss_out) {
   check_contig("cross_entropy_forward", {&logits, &targets, &lse, &loss});
+  if (row_loss_out.defined()) check_contig("cross_entropy_forward", {&logits, &row_loss_out});
+  MRNN_CHECK(!row_loss_out.defined() || (row_loss_out.dtype() == DType::F64 && row_loss_out.numel() == logits.size(0)),
+             "cuda::cross_entropy_forward: row_loss must be f64 [{}], got {}", logits.size(0), row_loss_out.desc());
   MRNN_CHECK(logits.dim() == 2 && targets.numel() == logits.size(0) && lse.dtype() == DType::F64 &&
                  lse.numel() == logits.size(0) && loss.numel() == 1 && loss.dtype() == logits.dtype() &&
                  (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
@@ -482,7 +421,7 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
              targets.desc(), lse.desc(), loss.desc());
   const int64_t rows = logits.size(0), v = logits.size(1);
   Launch l(logits);
-  Tensor row_loss = Tensor::empty({rows}, DType::F64, logits.device());
+  Tensor row_loss = row_loss_out.defined() ? row_loss_out : Tensor::empty({rows}, DType::F64, logits.device());
   Tensor state = Tensor::empty({rows}, DType::I32, logits.device());
   Tensor info = Tensor::empty({2}, DType::I64, logits.device());
   dispatch_float(logits.dtype(), "cross_entropy", [&](auto z) {
@@ -498,7 +437,7 @@ int64_t cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64
       });
     }
     ce_finish_kernel<T><<<1, kThreads, 0, l.stream>>>(ptr<double>(row_loss), ptr<int32_t>(state), rows, ptr<T>(loss),
-                                                     ptr<int64_t>(info));
+                                                     ptr<int64_t>(info), mean);
     MRNN_CUDA_CHECK_LAUNCH("cross_entropy_finish", l.stream);
   });
   const std::vector<int64_t> h = info.to_vector<int64_t>();  // blocks until the loss is known
@@ -518,8 +457,10 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t
                  (targets.dtype() == DType::I64 || targets.dtype() == DType::I32),
              "cuda::cross_entropy_backward: logits {}, targets {}, lse {}, dlogits {} do not fit together",
              logits.desc(), targets.desc(), lse.desc(), dlogits.desc());
-  MRNN_CHECK(g.numel() == 1 && g.dtype() == logits.dtype(),
-             "cuda::cross_entropy_backward: gradient {} must be a one-element tensor like {}", g.desc(), logits.desc());
+  MRNN_CHECK((g.numel() == 1 || (g.numel() == logits.size(0) && g.is_contiguous())) && g.dtype() == logits.dtype(),
+             "cuda::cross_entropy_backward: gradient {} must be a one-element or contiguous [{}] tensor like {}",
+             g.desc(), logits.size(0), logits.desc());
+  const int64_t g_step = g.numel() == 1 ? 0 : 1;
   const int64_t rows = logits.size(0), v = logits.size(1);
   if (logits.numel() == 0) return;
   Launch l(logits);
@@ -529,7 +470,7 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64_t
       using I = decltype(iz);
       RowLayout rl = row_layout(rows, v);
       ce_backward_kernel<T, I><<<rl.grid, rl.block, 0, l.stream>>>(ptr<T>(logits), ptr<I>(targets), ptr<double>(lse),
-                                                                   ptr<T>(g), inv_count, ptr<T>(dlogits), rows, v,
+                                                                   ptr<T>(g), g_step, inv_count, ptr<T>(dlogits), rows, v,
                                                                    ignore_index);
       MRNN_CUDA_CHECK_LAUNCH("cross_entropy_backward", l.stream);
     });

@@ -17,76 +17,22 @@
 #include "kernels/common/online_lse.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/rows.cuh"
 
 namespace mrnn::cuda {
 
 namespace {
 
-constexpr int kXentWarpRows = 8;  // rows per block in the warp-per-row layout
-
-// Online (max, sum of e^(x - max)) of a row. Special values follow the CPU's two-pass form:
-// -inf adds e^-inf = 0, NaN makes the sum NaN, a +inf maximum makes it NaN (there e^(inf - inf)).
-template <typename A>
-struct Stat {
-  A m, s;
-};
-
-template <typename A>
-__device__ __forceinline__ void stat_push(Stat<A>& a, A x) {
-  if (x == A(-INFINITY)) return;
-  if (x > a.m) {
-    a.s = a.s * fast_exp(a.m - x) + (x == A(INFINITY) ? A(NAN) : A(1));
-    a.m = x;
-  } else {
-    a.s += fast_exp(x - a.m);
-  }
-}
-
-// Symmetric in its arguments (max and + commute), so every lane of a butterfly ends with the
-// same bits.
-template <typename A>
-__device__ __forceinline__ Stat<A> stat_merge(Stat<A> a, Stat<A> b) {
-  const A m = a.m > b.m ? a.m : b.m;
-  if (m == A(-INFINITY)) return {m, a.s + b.s};
-  return {m, a.s * fast_exp(a.m - m) + b.s * fast_exp(b.m - m)};
-}
-
-template <typename A>
-__device__ __forceinline__ Stat<A> warp_stat(Stat<A> v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const Stat<A> w{__shfl_xor_sync(0xffffffffu, v.m, o), __shfl_xor_sync(0xffffffffu, v.s, o)};
-    v = stat_merge(v, w);
-  }
-  return v;
-}
-
-// The row's pair in every thread that shares threadIdx.y. Block layout (blockDim.x > 32, one row
-// per block): every thread of the block must call it, once per kernel; shm_* hold 32 values.
-template <typename A>
-__device__ Stat<A> row_stat(Stat<A> v, A* shm_m, A* shm_s) {
-  v = warp_stat(v);
-  if (blockDim.x == 32) {
-    __syncwarp();  // orders the lanes' reads of the row before any lane overwrites it
-    return v;
-  }
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-  if (lane == 0) {
-    shm_m[warp] = v.m;
-    shm_s[warp] = v.s;
-  }
-  __syncthreads();
-  v = lane < nwarps ? Stat<A>{shm_m[lane], shm_s[lane]} : Stat<A>{A(-INFINITY), A(0)};
-  return warp_stat(v);
-}
+// The launch layout and the online (max, sum of e^(x - max)) state with fast_exp:
+// kernels/cuda/rows.cuh, shared with reduce.cu and beam_search.cu.
 
 // (max, sum of e^(z - max)) of z = row[0..n) + bias (bias may be null) in every thread that
 // shares threadIdx.y: the threads of the row stride over it with four independent loads in flight
-// each, then row_stat combines them (so its calling rules apply).
+// each, then row_lse combines them (so its calling rules apply).
 template <typename T>
-__device__ Stat<T> row_stat_of(const T* row, const T* bias, int64_t n, T* shm_m, T* shm_s) {
+__device__ LseState<T> row_stat_of(const T* row, const T* bias, int64_t n, T* shm_m, T* shm_s) {
   const int64_t step = blockDim.x;
-  Stat<T> st{T(-INFINITY), T(0)};
+  LseState<T> st = lse_empty<T>();
   int64_t j = threadIdx.x;
   for (; j + 3 * step < n; j += 4 * step) {
     T z0 = row[j], z1 = row[j + step], z2 = row[j + 2 * step], z3 = row[j + 3 * step];
@@ -96,23 +42,24 @@ __device__ Stat<T> row_stat_of(const T* row, const T* bias, int64_t n, T* shm_m,
       z2 += bias[j + 2 * step];
       z3 += bias[j + 3 * step];
     }
-    stat_push(st, z0);
-    stat_push(st, z1);
-    stat_push(st, z2);
-    stat_push(st, z3);
+    lse_push<FastExp>(st, z0);
+    lse_push<FastExp>(st, z1);
+    lse_push<FastExp>(st, z2);
+    lse_push<FastExp>(st, z3);
   }
-  for (; j < n; j += step) stat_push(st, bias ? row[j] + bias[j] : row[j]);
-  return row_stat(st, shm_m, shm_s);
+  for (; j < n; j += step) lse_push<FastExp>(st, bias ? row[j] + bias[j] : row[j]);
+  return row_lse<FastExp>(st, shm_m, shm_s);
 }
 
 // Row r of x [rows, v] (+ bias [v] when not null): row_loss[r] = logsumexp(z) - z[t] with
 // z = x[r] + bias and t = targets[r], 0 for an ignored row. With write_grad, x[r] :=
-// scale * (softmax(z) - onehot(t)), or 0 for an ignored row. Every decision that returns early is
+// scale * (softmax(z) - onehot(t)), or 0 for an ignored row, where scale is multiplied by
+// row_scale[r] when row_scale is not null (Reduction::None). Every decision that returns early is
 // uniform over the threads that synchronize together (the block in the block layout, the warp in
 // the warp layout).
 template <typename T, typename I>
 __global__ void softmax_xent_kernel(T* x, const T* bias, const I* targets, double* row_loss, int64_t rows, int64_t v,
-                                    int64_t ignore, double scale, bool write_grad) {
+                                    int64_t ignore, double scale, const T* row_scale, bool write_grad) {
   __shared__ T shm_m[32], shm_s[32];
   const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   if (r >= rows) return;
@@ -128,9 +75,10 @@ __global__ void softmax_xent_kernel(T* x, const T* bias, const I* targets, doubl
   // Read by every thread before the reduction's barrier, so no thread reads it after the owner
   // of column t has overwritten it with its gradient.
   const T zt = bias ? xr[t] + bias[t] : xr[t];
-  const Stat<T> st = row_stat_of(xr, bias, v, shm_m, shm_s);
+  const LseState<T> st = row_stat_of(xr, bias, v, shm_m, shm_s);
   if (write_grad) {
     // The CPU's formula: e^(z - max) * (scale / sum), minus scale at the target.
+    if (row_scale) scale *= static_cast<double>(row_scale[r]);
     const T k = static_cast<T>(scale / static_cast<double>(st.s)), sc = static_cast<T>(scale);
     for (int64_t j = threadIdx.x; j < v; j += step) {
       const T z = bias ? xr[j] + bias[j] : xr[j];
@@ -199,7 +147,7 @@ __global__ void xent_chunk_kernel(const T* z, const T* bias, const I* targets, T
   const int64_t t = static_cast<int64_t>(targets[r]);
   if (t == ignore) return;
   const T* zr = z + r * c;
-  const Stat<T> st = row_stat_of(zr, bias, c, shm_m, shm_s);
+  const LseState<T> st = row_stat_of(zr, bias, c, shm_m, shm_s);
   if (threadIdx.x != 0) return;
   T* o = stats + 3 * r;
   if (first) {
@@ -230,17 +178,6 @@ __global__ void xent_stats_loss_kernel(const T* stats, const I* targets, int64_t
     __syncthreads();
   }
   if (threadIdx.x == 0) acc[0] += s_sum[0];
-}
-
-// The row-kernel launch shape of softmax_xent_kernel / xent_chunk_kernel for rows of v logits.
-struct RowLayout {
-  dim3 block;
-  unsigned grid;
-};
-RowLayout row_layout(int64_t rows, int64_t v, const char* what) {
-  const bool warp_rows = v <= 1024;
-  return {warp_rows ? dim3(32, kXentWarpRows) : dim3(kThreads, 1),
-          grid_dim(warp_rows ? (rows + kXentWarpRows - 1) / kXentWarpRows : rows, what)};
 }
 
 // The checks every row-kernel entry point makes: x (named `name`) a contiguous [rows, cols] tensor,
@@ -284,7 +221,7 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
       using I = decltype(iz);
       softmax_xent_kernel<T, I><<<lay.grid, lay.block, 0, l.stream>>>(ptr<T>(logits), pb, ptr<I>(targets),
                                                                       ptr<double>(row_loss), rows, v, ignore_index,
-                                                                      grad_scale, write_grad);
+                                                                      grad_scale, nullptr, write_grad);
       MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows", l.stream);
       xent_total_kernel<I><<<1, kThreads, 0, l.stream>>>(ptr<double>(row_loss), ptr<I>(targets), rows, ignore_index,
                                                          ptr<double>(out));
@@ -299,29 +236,40 @@ int64_t softmax_xent_rows(const Tensor& logits, const Tensor& bias, const Tensor
 }
 
 void softmax_xent_rows_acc(const Tensor& logits, const Tensor& bias, const Tensor& targets, int64_t ignore_index,
-                           double grad_scale, bool write_grad, const Tensor& acc) {
+                           double grad_scale, bool write_grad, const Tensor& acc, const Tensor& row_scale,
+                           const Tensor& row_loss_out) {
   const char* op = "softmax_xent_rows_acc";
-  common_device(op, {&logits, &bias, &targets, &acc});
+  common_device(op, {&logits, &bias, &targets, &acc, &row_scale, &row_loss_out});
   check_rows(op, "logits", "V", logits, bias, targets);
   const int64_t rows = logits.size(0), v = logits.size(1);
-  check_acc(op, acc);
+  MRNN_CHECK(acc.defined() || row_loss_out.defined(), "cuda::{}: needs an accumulator or a row_loss output", op);
+  if (acc.defined()) check_acc(op, acc);
+  MRNN_CHECK(!row_scale.defined() || (row_scale.dtype() == logits.dtype() && row_scale.numel() == rows &&
+                                      row_scale.is_contiguous()),
+             "cuda::{}: row_scale must be a contiguous [{}] tensor like {}, got {}", op, rows, logits.desc(),
+             row_scale.desc());
+  MRNN_CHECK(!row_loss_out.defined() || (row_loss_out.dtype() == DType::F64 && row_loss_out.numel() == rows &&
+                                         row_loss_out.is_contiguous()),
+             "cuda::{}: row_loss must be a contiguous f64 [{}] tensor, got {}", op, rows, row_loss_out.desc());
   if (rows == 0) return;
   Launch l(logits);
-  Tensor row_loss = Tensor::empty({rows}, DType::F64, logits.device());
+  Tensor row_loss = row_loss_out.defined() ? row_loss_out : Tensor::empty({rows}, DType::F64, logits.device());
   const RowLayout lay = row_layout(rows, v, "softmax_xent rows");
   dispatch_float(logits.dtype(), op, [&](auto z) {
     using T = decltype(z);
     const T* pb = bias.defined() ? ptr<T>(bias) : nullptr;
+    const T* prs = row_scale.defined() ? ptr<T>(row_scale) : nullptr;
     auto launch = [&](auto iz) {
       using I = decltype(iz);
       softmax_xent_kernel<T, I><<<lay.grid, lay.block, 0, l.stream>>>(ptr<T>(logits), pb, ptr<I>(targets),
                                                                       ptr<double>(row_loss), rows, v, ignore_index,
-                                                                      grad_scale, write_grad);
+                                                                      grad_scale, prs, write_grad);
       MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows_acc", l.stream);
     };
     if (targets.dtype() == DType::I64) launch(int64_t{});
     else launch(int32_t{});
   });
+  if (!acc.defined()) return;
   xent_add_kernel<<<1, kThreads, 0, l.stream>>>(ptr<double>(row_loss), rows, ptr<double>(acc));
   MRNN_CUDA_CHECK_LAUNCH("softmax_xent_rows_acc(total)", l.stream);
 }

@@ -105,6 +105,17 @@ inline std::vector<OpCase> op_table() {
                  return cross_entropy(x[0], x[1], 0);
                }});
 
+  t.push_back({"cross_entropy_none", {{{6, 5}}, {{6}, Domain::Index, 5, false}},
+               [](V x) { return cross_entropy(x[0], x[1], 0, Reduction::None); }});
+  t.push_back({"cross_entropy_sum", {{{6, 5}}, {{6}, Domain::Index, 5, false}},
+               [](V x) { return cross_entropy(x[0], x[1], 0, Reduction::Sum); }});
+  // gather (PyTorch semantics): along dim 0 with an index larger than x in dim 0 and smaller in
+  // dim 1, and along dim 1 of a 3-d tensor.
+  t.push_back({"gather_dim0", {{{4, 3}}, {{5, 2}, Domain::Index, 4, false}},
+               [](V x) { return gather(x[0], 0, x[1]); }});
+  t.push_back({"gather_dim1", {{{2, 5, 3}}, {{2, 6, 3}, Domain::Index, 5, false}},
+               [](V x) { return gather(x[0], 1, x[1]); }});
+
   t.push_back({"embedding", {{{6, 3}}, {{2, 4}, Domain::Index, 6, false}},
                [](V x) { return embedding(x[0], x[1]); }});
   t.push_back({"index_select", {{{5, 2, 3}}, {{4}, Domain::Index, 5, false}},
@@ -141,10 +152,34 @@ inline std::vector<OpCase> op_table() {
                [](V x) { return multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6]); }});
   t.push_back({"multimodal_step", {{{3, 4}}, {{3, 5}}, {{3, 6}}, {{7, 4}}, {{7, 5}}, {{7, 6}}, {{7}}},
                [](V x) { return multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6]); }});
+  // The fused N-input layer (fuse): 1 input; m-RNN's 3 (per-step w, r, per-sequence image, flags
+  // inferred); mQA's 4 (question state and image per sequence, answer state and word per step);
+  // one step of 4 inputs with explicit flags and no bias. Each activation at least once.
+  t.push_back({"fuse_1_relu", {{{2, 3, 4}}, {{5, 4}}, {{5}}},
+               [](V x) { return fuse({x[0]}, {x[1]}, x[2], FuseActivation::Relu); }});
+  t.push_back({"fuse_3_scaled_tanh", {{{2, 3, 4}}, {{2, 3, 5}}, {{2, 6}}, {{7, 4}}, {{7, 5}}, {{7, 6}}, {{7}}},
+               [](V x) { return fuse({x[0], x[1], x[2]}, {x[3], x[4], x[5]}, x[6], FuseActivation::ScaledTanh); }});
+  t.push_back({"fuse_4_tanh",
+               {{{2, 6}}, {{2, 5}}, {{2, 3, 4}}, {{2, 3, 3}}, {{7, 6}}, {{7, 5}}, {{7, 4}}, {{7, 3}}, {{7}}},
+               [](V x) {
+                 return fuse({x[0], x[1], x[2], x[3]}, {x[4], x[5], x[6], x[7]}, x[8], FuseActivation::Tanh);
+               }});
+  t.push_back({"fuse_4_identity_step", {{{3, 6}}, {{3, 5}}, {{3, 4}}, {{3, 2}}, {{4, 6}}, {{4, 5}}, {{4, 4}}, {{4, 2}}},
+               [](V x) {
+                 return fuse({x[0], x[1], x[2], x[3]}, {x[4], x[5], x[6], x[7]}, Tensor(), FuseActivation::Identity,
+                             {true, true, false, false});
+               }});
   // The fused output layer + loss: several row blocks (the last one partial), padding rows
   // (target 0) skipped; and the bias-free single-block form.
   t.push_back({"linear_cross_entropy", {{{7, 5}}, {{6, 5}}, {{6}}, {{7}, Domain::Index, 6, false}},
                [](V x) { return linear_cross_entropy(x[0], x[1], x[2], x[3], 0, 3); }});
+  // Reduction::None / Sum: several row blocks (chunk_rows 3, the last one partial) and padding rows.
+  t.push_back({"linear_cross_entropy_none", {{{8, 5}}, {{6, 5}}, {{6}}, {{8}, Domain::Index, 6, false}},
+               [](V x) { return linear_cross_entropy(x[0], x[1], x[2], x[3], 0, 3, Reduction::None); }});
+  t.push_back({"linear_cross_entropy_sum", {{{7, 5}}, {{6, 5}}, {{6}}, {{7}, Domain::Index, 6, false}},
+               [](V x) { return linear_cross_entropy(x[0], x[1], x[2], x[3], 0, 3, Reduction::Sum); }});
+  t.push_back({"linear_cross_entropy_none_nobias", {{{4, 3}}, {{5, 3}}, {{4}, Domain::Index, 5, false}},
+               [](V x) { return linear_cross_entropy(x[0], x[1], Tensor(), x[2], -100, 0, Reduction::None); }});
   t.push_back({"linear_cross_entropy_nobias", {{{4, 3}}, {{5, 3}}, {{4}, Domain::Index, 5, false}},
                [](V x) { return linear_cross_entropy(x[0], x[1], Tensor(), x[2], -100); }});
   // The fused recurrent cells (B = 3, H = 4); the *_step rows pass xproj as one time step of a
