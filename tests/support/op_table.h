@@ -1,6 +1,7 @@
-// The one op table (DESIGN.md §6): every differentiable op with its input generators. The same
-// rows drive the f64 gradient checks, the CPU/CUDA parity tests and the op benchmarks, so a new op
-// is one row and is then tested everywhere.
+// The one op table: every differentiable op with its input generators. The same rows drive the
+// f64 gradient checks (tests/core/test_gradcheck.cpp), the CPU/CUDA parity tests
+// (tests/cuda/test_parity.cpp) and the op benchmarks (bench/bench_ops.cpp), so a new op is one row
+// and is then tested and timed everywhere.
 #pragma once
 #include <functional>
 #include <string>
