@@ -55,9 +55,11 @@ void beam_rows(const BeamSearch& s, const Tensor& logits, int64_t t) {
           beam::trace_back(hw, hp, R, t - 1, r, seq.data());
           nb = beam::blocked_words(seq.data(), t, blocked.data());
         }
+        // Words are scanned in increasing order, so a later word with the cut-off's score ranks
+        // after it: `sc <= cut-off` is exactly "does not rank before" here, and cheaper.
         for (int64_t v = tk.first_word; v < V; ++v) {
           const double sc = base + static_cast<double>(x[v]);
-          if (n == keep && !beam::ranks_before(sc, v, score[n - 1], word[n - 1])) continue;
+          if (n == keep && sc <= score[n - 1]) continue;
           if (!beam::is_candidate(v, tk)) continue;
           if (nb && v != tk.eos && beam::contains(blocked.data(), nb, v)) continue;
           beam::top_insert(score, word, n, static_cast<int>(keep), sc, v);
