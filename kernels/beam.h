@@ -36,7 +36,7 @@ struct BeamSearch {
 
 // Requires: images >= 1, beam >= 1 (on a GPU also beam <= 16 = beam::kMaxBeam, the kernels'
 // per-thread lists; on the CPU at most 2^20), max_length >= 0, finite length_penalty,
-// 0 <= first_word <= eos, bos >= 0, a CPU device or a CUDA device of this build. Ensures: every
+// 0 <= first_word <= eos, bos >= 0, eos != bos, a CPU device or a CUDA device of this build. Ensures: every
 // image starts with one live beam (row b*K) holding tokens.bos and log-probability 0.
 BeamSearch beam_search_init(int64_t images, int64_t beam, int64_t max_length, double length_penalty,
                             bool block_trigrams, const beam::Tokens& tokens, Device device);

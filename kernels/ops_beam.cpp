@@ -25,8 +25,8 @@ BeamSearch beam_search_init(int64_t images, int64_t beam, int64_t max_length, do
                device.str(), beam::kMaxBeam, beam);
   MRNN_CHECK(max_length >= 0, "beam search: max_length must be >= 0, got {}", max_length);
   MRNN_CHECK(std::isfinite(length_penalty), "beam search: length_penalty must be finite, got {}", length_penalty);
-  MRNN_CHECK(tokens.bos >= 0 && tokens.first_word >= 0 && tokens.eos >= tokens.first_word,
-             "beam search: token ids must satisfy bos >= 0 and 0 <= first_word <= eos, got bos {}, eos {}, "
+  MRNN_CHECK(tokens.bos >= 0 && tokens.first_word >= 0 && tokens.eos >= tokens.first_word && tokens.eos != tokens.bos,
+             "beam search: token ids must satisfy bos >= 0, 0 <= first_word <= eos and eos != bos, got bos {}, eos {}, "
              "first_word {}",
              tokens.bos, tokens.eos, tokens.first_word);
   MRNN_CHECK(images <= (int64_t{1} << 40) / beam, "beam search: {} images x beam {} rows are too many", images, beam);

@@ -132,6 +132,7 @@ TEST_CASE("beam step: bad arguments are refused with the expected shape", "[beam
   CHECK_NOTHROW(beam_search_init(1, 17, 5, 0, false, kIds, Device::cpu()));  // the 16 limit is the GPU's
   CHECK_THROWS_WITH(beam_search_init(1, 2, 5, 0, false, {2, 3, 4}, Device::cpu()),
                     Contains("0 <= first_word <= eos"));
+  CHECK_THROWS_WITH(beam_search_init(1, 2, 5, 0, false, {3, 3, 3}, Device::cpu()), Contains("eos != bos"));
   BeamSearch s = beam_search_init(2, 3, 4, 0, false, kIds, Device::cpu());
   CHECK_THROWS_WITH(beam_search_step(s, Tensor::zeros({5, 10}), 0), Contains("expected logits [6, V > 3]"));
   CHECK_THROWS_WITH(beam_search_step(s, Tensor::zeros({6, 10}), 5), Contains("step 5 is outside [0, 4]"));
