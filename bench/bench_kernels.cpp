@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "core/autograd.h"
+#include "data/vocab.h"
 #include "kernels/beam.h"
 #include "kernels/fused.h"
 #include "kernels/ops.h"
@@ -170,7 +171,7 @@ void BM_beam_search(benchmark::State& st, Device dev) {
   Tensor logits = mul_scalar(Tensor::randn({images * K, kVocab}, g), 3.0);
   if (dev.is_cuda()) logits = logits.to(dev);
   for (auto _ : st) {
-    BeamSearch s = beam_search_init(images, K, L, 0.0, false, dev);
+    BeamSearch s = beam_search_init(images, K, L, 0.0, false, {kBosId, kEosId, kEosId}, dev);
     for (int64_t t = 0; t <= L; ++t) beam_search_step(s, logits, t);
     benchmark::DoNotOptimize(beam_search_result(s).to_vector<double>().data());
   }

@@ -11,12 +11,20 @@
 
 namespace mrnn {
 
+// The special token ids, defined here once for the whole library: models use them, decoders take
+// them as defaults (models/engine/step_decoder.h), kernels get them as parameters.
+constexpr int64_t kPadId = 0;  // "<pad>": fills batches after a sentence ends
+constexpr int64_t kUnkId = 1;  // "<unk>": any token not in the vocabulary
+constexpr int64_t kBosId = 2;  // "<bos>": the start sign fed before the first word
+constexpr int64_t kEosId = 3;  // "<eos>": the end sign predicted after the last word
+
 class Vocab {
  public:
-  static constexpr int32_t kPad = 0;  // "<pad>": fills batches after a sentence ends
-  static constexpr int32_t kUnk = 1;  // "<unk>": any token not in the vocabulary
-  static constexpr int32_t kBos = 2;  // "<bos>": the start sign fed before the first word
-  static constexpr int32_t kEos = 3;  // "<eos>": the end sign predicted after the last word
+  // The same ids as the 32-bit values a Vocab stores.
+  static constexpr int32_t kPad = static_cast<int32_t>(kPadId);
+  static constexpr int32_t kUnk = static_cast<int32_t>(kUnkId);
+  static constexpr int32_t kBos = static_cast<int32_t>(kBosId);
+  static constexpr int32_t kEos = static_cast<int32_t>(kEosId);
   static constexpr int32_t kNumSpecials = 4;
   // The spellings of the special tokens, indexed by id.
   static const char* special_token(int32_t id);

@@ -1,6 +1,7 @@
 // Front-end of the batched beam search (kernels/beam.h): allocates the state on the device,
 // checks the logits, and dispatches each stage to kernels/cpu/beam_step.cpp or
 // kernels/cuda/beam_search.cu.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -11,12 +12,24 @@
 namespace mrnn {
 
 BeamSearch beam_search_init(int64_t images, int64_t beam, int64_t max_length, double length_penalty,
-                            bool block_trigrams, Device device) {
+                            bool block_trigrams, const beam::Tokens& tokens, Device device) {
+  constexpr int64_t kMaxCpuBeam = int64_t{1} << 20;  // keeps beam * 2^40 (the candidate key) in range
   MRNN_CHECK(images >= 1, "beam search: expected at least one image, got {}", images);
-  MRNN_CHECK(beam >= 1 && beam <= beam::kMaxBeam, "beam search: beam size must be in [1, {}], got {}", beam::kMaxBeam,
-             beam);
+  if (device.is_cpu())
+    MRNN_CHECK(beam >= 1 && beam <= kMaxCpuBeam, "beam search: beam size must be in [1, {}], got {}", kMaxCpuBeam,
+               beam);
+  else
+    MRNN_CHECK(beam >= 1 && beam <= beam::kMaxBeam,
+               "beam search on {}: beam size must be in [1, {}] on a GPU (the kernels' per-thread lists), got {}; "
+               "decode on the CPU for larger beams",
+               device.str(), beam::kMaxBeam, beam);
   MRNN_CHECK(max_length >= 0, "beam search: max_length must be >= 0, got {}", max_length);
   MRNN_CHECK(std::isfinite(length_penalty), "beam search: length_penalty must be finite, got {}", length_penalty);
+  MRNN_CHECK(tokens.bos >= 0 && tokens.first_word >= 0 && tokens.eos >= tokens.first_word && tokens.eos != tokens.bos,
+             "beam search: token ids must satisfy bos >= 0, 0 <= first_word <= eos and eos != bos, got bos {}, eos {}, "
+             "first_word {}",
+             tokens.bos, tokens.eos, tokens.first_word);
+  MRNN_CHECK(images <= (int64_t{1} << 40) / beam, "beam search: {} images x beam {} rows are too many", images, beam);
   BeamSearch s;
   s.images = images;
   s.beam = beam;
@@ -24,11 +37,12 @@ BeamSearch beam_search_init(int64_t images, int64_t beam, int64_t max_length, do
   s.max_length = max_length;
   s.length_penalty = length_penalty;
   s.block_trigrams = block_trigrams;
+  s.tokens = tokens;
   const int64_t R = images * beam;
   // Built on the host (tiny) and copied once.
   std::vector<double> logp(static_cast<size_t>(R), -INFINITY);
   for (int64_t b = 0; b < images; ++b) logp[static_cast<size_t>(b * beam)] = 0;
-  std::vector<int64_t> ids(static_cast<size_t>(R), 2 /* <bos> */), rows(static_cast<size_t>(R));
+  std::vector<int64_t> ids(static_cast<size_t>(R), tokens.bos), rows(static_cast<size_t>(R));
   for (int64_t r = 0; r < R; ++r) rows[static_cast<size_t>(r)] = r;
   s.logp = Tensor::from_vector(logp).to(device);
   s.ids = Tensor::from_vector(ids).to(device);
@@ -50,9 +64,10 @@ void beam_search_step(BeamSearch& s, const Tensor& logits, int64_t t) {
   const char* op = "beam_search_step";
   check_defined(op, {&logits});
   const int64_t R = s.images * s.beam;
-  MRNN_CHECK(logits.dim() == 2 && logits.size(0) == R && logits.size(1) > beam::kFirstWord,
-             "{}: expected logits [{}, V > {}] ({} images x beam {}), got {}", op, R, beam::kFirstWord, s.images,
-             s.beam, logits.desc());
+  const int64_t top_id = std::max(s.tokens.bos, s.tokens.eos);
+  MRNN_CHECK(logits.dim() == 2 && logits.size(0) == R && logits.size(1) > top_id,
+             "{}: expected logits [{}, V > {}] ({} images x beam {}; bos {}, eos {}), got {}", op, R, top_id,
+             s.images, s.beam, s.tokens.bos, s.tokens.eos, logits.desc());
   MRNN_CHECK(is_floating(logits.dtype()), "{}: logits must be f32 or f64, got {}", op, logits.desc());
   check_same_device(op, {&logits, &s.logp});
   require_backend(op, logits);
@@ -61,6 +76,11 @@ void beam_search_step(BeamSearch& s, const Tensor& logits, int64_t t) {
   MRNN_DISPATCH(lc.device(), beam_rows, s, lc, t);
   MRNN_DISPATCH(lc.device(), beam_images, s, t);
   MRNN_DISPATCH(lc.device(), beam_commit, s, t);
+}
+
+bool beam_search_stopped(const BeamSearch& s) {
+  check_defined("beam_search_stopped", {&s.ctl});
+  return (s.ctl.device().is_cpu() ? s.ctl.data<int64_t>()[1] : s.ctl.to_vector<int64_t>()[1]) != 0;
 }
 
 Tensor beam_search_result(const BeamSearch& s) {

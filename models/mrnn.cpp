@@ -183,10 +183,10 @@ Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* c
   return tied_ ? tied_->loss(m, target, kPadId) : plain_->loss(m, target, kPadId);
 }
 
-RecurrentState Mrnn::initial_state(int64_t batch) const {
-  RecurrentState s;
-  s.h = Tensor::zeros({batch, cfg_.rnn}, DType::F32, device());  // on the model's device
-  if (lstm_) s.c = Tensor::zeros({batch, cfg_.rnn}, DType::F32, device());
+DecoderState Mrnn::initial_state(int64_t batch) const {
+  DecoderState s;
+  s.tensors.push_back(Tensor::zeros({batch, cfg_.rnn}, DType::F32, device()));  // h, on the model's device
+  if (lstm_) s.tensors.push_back(Tensor::zeros({batch, cfg_.rnn}, DType::F32, device()));  // c
   return s;
 }
 
@@ -198,29 +198,32 @@ Tensor Mrnn::multimodal_from_terms(const Tensor& text_term, const Tensor& image_
   return mm_->from_terms(text_term, image_term);
 }
 
-Tensor Mrnn::step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const {
+Tensor Mrnn::step_log_probs(const Tensor& ids, DecoderState& state, const Tensor& image_term) const {
   return log_softmax(step_logits(ids, state, image_term), -1);
 }
 
-Tensor Mrnn::step_logits(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const {
+Tensor Mrnn::step_logits(const Tensor& ids, DecoderState& state, const Tensor& image_term) const {
+  std::vector<Tensor>& st = state.tensors;
+  MRNN_CHECK(st.size() == (lstm_ ? 2u : 1u) && st[0].defined() && (!lstm_ || st[1].defined()),
+             "m-RNN step: expected a state of {} tensors from initial_state ({}), got {}", lstm_ ? 2 : 1,
+             lstm_ ? "h, c" : "h", st.size());
   Tensor w = relu(embed2_->forward(embed_->forward(ids)));
   if (rnn_) {
-    state.h = rnn_->step(w, state.h);
+    st[0] = rnn_->step(w, st[0]);
   } else if (lstm_) {
-    LSTMState s = lstm_->step(w, {state.h, state.c});
-    state.h = s.h;
-    state.c = s.c;
+    LSTMState s = lstm_->step(w, {st[0], st[1]});
+    st[0] = s.h;
+    st[1] = s.c;
   } else {
-    state.h = gru_->step(w, state.h);
+    st[0] = gru_->step(w, st[0]);
   }
-  Tensor m = mm_->step(w, state.h, image_term);
+  Tensor m = mm_->step(w, st[0], image_term);
   return output_logits(m);
 }
 
-RecurrentState Mrnn::select_rows(const RecurrentState& s, const Tensor& rows) {
-  RecurrentState r;
-  r.h = index_select(s.h, rows);
-  if (s.c.defined()) r.c = index_select(s.c, rows);
+DecoderState Mrnn::select_rows(const DecoderState& s, const Tensor& rows) {
+  DecoderState r;
+  for (const Tensor& t : s.tensors) r.tensors.push_back(t.defined() ? index_select(t, rows) : t);
   return r;
 }
 

@@ -1,12 +1,13 @@
 // The m-RNN (Mao et al.): word embeddings -> recurrent layer -> multimodal layer (with the image)
 // -> softmax over the vocabulary, optionally with transposed weight sharing (TWS). One trained
 // model serves captioning (models/decoding.h) and both retrieval directions (models/retrieval.h).
-// Token ids follow data/vocab.h: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>.
+// Token ids are data/vocab.h's (kPadId 0, kUnkId 1, kBosId 2, kEosId 3).
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "data/vocab.h"
 #include "layers/cnn_encoder.h"
 #include "layers/embedding.h"
 #include "layers/gru.h"
@@ -15,10 +16,9 @@
 #include "layers/multimodal.h"
 #include "layers/rnn.h"
 #include "layers/tied_softmax.h"
+#include "models/engine/step_model.h"
 
 namespace mrnn {
-
-constexpr int64_t kPadId = 0, kUnkId = 1, kBosId = 2, kEosId = 3;
 
 // Upper bounds of a configuration (MrnnConfig::from_json): no product of sizes in the model can
 // overflow, and a damaged config.json fails naming the field rather than later in an allocation.
@@ -49,10 +49,10 @@ struct MrnnConfig {
   static MrnnConfig from_json(const std::string& text, const std::string& what);
 };
 
-// Recurrent state for step-by-step decoding (c only for LSTM).
-struct RecurrentState {
-  Tensor h, c;
-};
+// The m-RNN's recurrent state for step-by-step decoding is a DecoderState (models/engine/
+// step_model.h) with tensors {h} (relu, gru) or {h, c} (lstm), each [N, rnn]. The old name stays
+// for code that spells it.
+using RecurrentState = DecoderState;
 
 class Mrnn : public Module {
  public:
@@ -73,8 +73,9 @@ class Mrnn : public Module {
   // (inputs tokens[:, :-1], targets tokens[:, 1:]); *count gets the number of real targets.
   Tensor loss(const Tensor& tokens, const Tensor& image_features, int64_t* count = nullptr) const;
 
-  // ---- step-by-step (decoding, under NoGradGuard) ----
-  RecurrentState initial_state(int64_t batch) const;
+  // ---- step-by-step (decoding, under NoGradGuard; models/decoding.h adapts it to StepModel) ----
+  // Zeros {h} or {h, c} for `batch` rows on the model's device.
+  DecoderState initial_state(int64_t batch) const;
   Tensor image_term(const Tensor& image_features) const;  // [B, M], once per image
   // V_w w + V_r r for language activations from language(): the image-free part of the
   // multimodal pre-activation (retrieval computes it once for all sentences).
@@ -82,13 +83,13 @@ class Mrnn : public Module {
   // The multimodal layer's output g(text_term + image_term) from the two terms, g applied by the
   // layer that owns it (retrieval: one image's [M] term against every sentence's text term).
   Tensor multimodal_from_terms(const Tensor& text_term, const Tensor& image_term) const;
-  // ids [N] -> log-probabilities of the next word [N, V]; updates state.
-  Tensor step_log_probs(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const;
+  // ids [N] -> log-probabilities of the next word [N, V]; updates state (as from initial_state).
+  Tensor step_log_probs(const Tensor& ids, DecoderState& state, const Tensor& image_term) const;
   // The same step returning the logits [N, V] (decoders that need only a max or a top-k per row
   // skip the full log-softmax: log p = logit - logsumexp(row)).
-  Tensor step_logits(const Tensor& ids, RecurrentState& state, const Tensor& image_term) const;
+  Tensor step_logits(const Tensor& ids, DecoderState& state, const Tensor& image_term) const;
   // Reorders the state's rows (beam search): rows index i64 [N'].
-  static RecurrentState select_rows(const RecurrentState& s, const Tensor& rows);
+  static DecoderState select_rows(const DecoderState& s, const Tensor& rows);
 
   Tensor output_logits(const Tensor& m) const;
   // Adds n words (ids V .. V+n-1): new embedding rows (and output rows when untied) from gen, and

@@ -1,8 +1,10 @@
-// Per-hypothesis math of the batched beam search (kernels/beam.h) that the CPU reference
-// (kernels/cpu/beam_step.cpp) and the CUDA kernels (kernels/cuda/beam_search.cu) both run: the
-// length penalty, the candidate order, bounded sorted top lists, trigram blocking and the
-// per-image bookkeeping of one step. Why shared: the device search then makes the very decisions
-// the CPU reference makes, given the same candidate scores.
+// Per-hypothesis math of the batched beam search (kernels/beam.h) that the CPU search
+// (kernels/cpu/beam_step.cpp, also the generic decoder's CPU beam search) and the CUDA kernels
+// (kernels/cuda/beam_search.cu) both run: the length penalty, the candidate set and order, bounded
+// sorted top lists, trigram blocking and the per-image bookkeeping of one step. Why shared: the
+// rules exist once, and the device search makes the very decisions the CPU makes, given the same
+// candidate scores. Token ids are parameters (kernels know no vocabulary; models pass
+// data/vocab.h's).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -11,10 +13,16 @@
 
 namespace mrnn::beam {
 
-constexpr int64_t kEos = 3;      // data/vocab.h: <eos>
-constexpr int64_t kFirstWord = 3;  // candidates are ids >= 3 (never <pad>, <unk>, <bos>)
-constexpr int kMaxBeam = 16;     // the device search's limit on the beam size
+constexpr int kMaxBeam = 16;  // the CUDA search's limit on the beam size (its per-thread lists)
 constexpr int kMaxKeep = 2 * kMaxBeam;
+
+// The token ids a search uses, given by the caller. Candidates at a step are the ids v in
+// [first_word, V) with v != bos (so <pad>, <unk>, <bos> are never chosen); eos >= first_word.
+struct Tokens {
+  int64_t bos, eos, first_word;
+};
+
+MRNN_HD bool is_candidate(int64_t v, const Tokens& tk) { return v >= tk.first_word && v != tk.bos; }
 
 // Ranking score of a hypothesis with log-probability lp and `words` words (+1 for <eos>):
 // lp / (words + 1)^alpha, or lp itself when alpha == 0.
@@ -64,6 +72,7 @@ MRNN_HD bool contains(const int64_t* list, int n, int64_t v) {
 struct ImageStep {
   int64_t beam, keep, vocab, t;
   double alpha;
+  int64_t eos;
   // per-row candidates (input): row r has cand_n[r] entries, sorted, words in cand_word
   const double* cand_score;
   const int64_t* cand_word;
@@ -80,15 +89,15 @@ struct ImageStep {
   int64_t* img_i;
 };
 
-// One image's step (the CPU decoder's rules): merge the K rows' sorted candidates into the best
+// One image's step: merge the K rows' sorted candidates into the best
 // `keep` over the image; walk them best first while fewer than K beams are filled: an <eos>
 // candidate finishes a hypothesis (the best finished one is kept: the first maximum of the
 // penalised score), another word extends one into the next free row. The image is done once K
 // hypotheses finished and the best live one cannot beat the best finished one. Returns the number
-// of rows filled (0: nothing of this image goes on).
-MRNN_HD int64_t image_step(const ImageStep& s, int64_t b) {
+// of rows filled (0: nothing of this image goes on). head: scratch for s.beam entries (the caller's,
+// so the CPU has no limit on the beam and a GPU thread uses a local array of kMaxBeam).
+MRNN_HD int64_t image_step(const ImageStep& s, int64_t b, int64_t* head) {
   const int64_t K = s.beam, r0 = b * K;
-  int64_t head[kMaxBeam];
   for (int64_t k = 0; k < K; ++k) head[k] = 0;
   int64_t filled = 0;
   bool done = s.img_i[4 * b + 3] != 0;
@@ -112,7 +121,7 @@ MRNN_HD int64_t image_step(const ImageStep& s, int64_t b) {
     const int64_t word = s.cand_word[(r0 + best) * s.keep + head[best]];
     ++head[best];
     const int64_t src = r0 + best;
-    if (word == kEos) {
+    if (word == s.eos) {
       const double pen = penalised(bs, s.t, s.alpha);
       const int64_t count = ++s.img_i[4 * b];
       if (count == 1 || pen > s.img_f[2 * b]) {
@@ -139,10 +148,10 @@ MRNN_HD int64_t image_step(const ImageStep& s, int64_t b) {
   }
   for (int64_t k = filled; k < K; ++k) {  // dead rows: any valid source, no hypothesis
     s.rows[r0 + k] = r0;
-    s.hist_word[r0 + k] = kEos;
+    s.hist_word[r0 + k] = s.eos;
     s.hist_parent[r0 + k] = r0;
     s.new_logp[r0 + k] = -INFINITY;
-    s.new_ids[r0 + k] = kEos;
+    s.new_ids[r0 + k] = s.eos;
   }
   return filled;
 }

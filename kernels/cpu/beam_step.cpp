@@ -1,7 +1,8 @@
-// The CPU reference of the batched beam search step (kernels/beam.h). Stage 1 gives each live row
-// its log-sum-exp (cpu::logsumexp_row_f32 for f32 rows, as models/decoding.cpp) and its best
-// `keep` words in one scan against the row's current cut-off; stage 2 and the commit are the
-// shared rules of kernels/common/beam.h run once per image.
+// The CPU beam search step (kernels/beam.h): the generic decoder's CPU beam search and the
+// reference of the CUDA one. Stage 1 gives each live row its log-sum-exp (cpu::logsumexp_row_f32
+// for f32 rows, as the greedy decoder) and its best `keep` candidates in one scan against the
+// row's current cut-off; stage 2 and the commit are the shared rules of kernels/common/beam.h run
+// once per image. No limit on the beam size here (the scratch lists are per thread vectors).
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -25,6 +26,7 @@ void beam_rows(const BeamSearch& s, const Tensor& logits, int64_t t) {
   int64_t* cw = s.cand_word.data<int64_t>();
   int64_t* cn = s.cand_n.data<int64_t>();
   const bool must_end = t == s.max_length;
+  const beam::Tokens tk = s.tokens;
   dispatch_float(logits.dtype(), "beam_rows", [&](auto z) {
     using T = decltype(z);
     const T* px = logits.data<T>();
@@ -44,8 +46,7 @@ void beam_rows(const BeamSearch& s, const Tensor& logits, int64_t t) {
         int64_t* word = cw + r * keep;
         int n = 0;
         if (must_end) {
-          beam::top_insert(score, word, n, static_cast<int>(keep), base + static_cast<double>(x[beam::kEos]),
-                           beam::kEos);
+          beam::top_insert(score, word, n, static_cast<int>(keep), base + static_cast<double>(x[tk.eos]), tk.eos);
           cn[r] = n;
           continue;
         }
@@ -54,10 +55,13 @@ void beam_rows(const BeamSearch& s, const Tensor& logits, int64_t t) {
           beam::trace_back(hw, hp, R, t - 1, r, seq.data());
           nb = beam::blocked_words(seq.data(), t, blocked.data());
         }
-        for (int64_t v = beam::kFirstWord; v < V; ++v) {
+        // Words are scanned in increasing order, so a later word with the cut-off's score ranks
+        // after it: `sc <= cut-off` is exactly "does not rank before" here, and cheaper.
+        for (int64_t v = tk.first_word; v < V; ++v) {
           const double sc = base + static_cast<double>(x[v]);
-          if (n == keep && !beam::ranks_before(sc, v, score[n - 1], word[n - 1])) continue;
-          if (nb && v != beam::kEos && beam::contains(blocked.data(), nb, v)) continue;
+          if (n == keep && sc <= score[n - 1]) continue;
+          if (!beam::is_candidate(v, tk)) continue;
+          if (nb && v != tk.eos && beam::contains(blocked.data(), nb, v)) continue;
           beam::top_insert(score, word, n, static_cast<int>(keep), sc, v);
         }
         cn[r] = n;
@@ -75,6 +79,7 @@ beam::ImageStep image_step_args(const BeamSearch& s, int64_t t, int64_t vocab) {
   a.vocab = vocab;
   a.t = t;
   a.alpha = s.length_penalty;
+  a.eos = s.tokens.eos;
   a.cand_score = s.cand_score.data<double>();
   a.cand_word = s.cand_word.data<int64_t>();
   a.cand_n = s.cand_n.data<int64_t>();
@@ -97,8 +102,12 @@ void beam_images(const BeamSearch& s, int64_t t) {
   // works: words are < 2^40 in practice.
   const beam::ImageStep a = image_step_args(s, t, int64_t{1} << 40);
   int64_t live = 0;
-#pragma omp parallel for schedule(static) reduction(| : live) if (s.images > 256)
-  for (int64_t b = 0; b < s.images; ++b) live |= beam::image_step(a, b) > 0 ? 1 : 0;
+#pragma omp parallel reduction(| : live) if (s.images > 256)
+  {
+    std::vector<int64_t> head(static_cast<size_t>(s.beam));
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < s.images; ++b) live |= beam::image_step(a, b, head.data()) > 0 ? 1 : 0;
+  }
   ctl[2] = live;
 }
 

@@ -58,8 +58,8 @@ __device__ Cand block_best(Cand c, Cand* shm) {
 template <typename T, int CAP>
 __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp, const int64_t* ctl,
                                  const int64_t* hist_word, const int64_t* hist_parent, int64_t R, int64_t t,
-                                 bool must_end, bool block_trigrams, int keep, double* cand_score, int64_t* cand_word,
-                                 int64_t* cand_n) {
+                                 bool must_end, bool block_trigrams, beam::Tokens tk, int keep, double* cand_score,
+                                 int64_t* cand_word, int64_t* cand_n) {
   extern __shared__ int64_t seq_shm[];
   __shared__ double red_m[32], red_s[32];
   __shared__ Cand red_c[32];
@@ -83,8 +83,8 @@ __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp,
   int64_t* out_w = cand_word + r * keep;
   if (must_end) {
     if (threadIdx.x == 0) {
-      out_s[0] = base + static_cast<double>(x[beam::kEos]);
-      out_w[0] = beam::kEos;
+      out_s[0] = base + static_cast<double>(x[tk.eos]);
+      out_w[0] = tk.eos;
       cand_n[r] = 1;
     }
     return;
@@ -105,10 +105,11 @@ __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp,
   int n = 0;
   double cut_s = 0;  // the list's last entry once it is full, kept in registers
   int64_t cut_k = 0;
-  for (int64_t v = beam::kFirstWord + threadIdx.x; v < V; v += blockDim.x) {
+  for (int64_t v = tk.first_word + threadIdx.x; v < V; v += blockDim.x) {
     const double sc = base + static_cast<double>(x[v]);
     if (n == keep && !beam::ranks_before(sc, v, cut_s, cut_k)) continue;
-    if (nb && v != beam::kEos && beam::contains(blocked, nb, v)) continue;
+    if (!beam::is_candidate(v, tk)) continue;
+    if (nb && v != tk.eos && beam::contains(blocked, nb, v)) continue;
     beam::top_insert(ls, lk, n, keep, sc, v);
     if (n == keep) {
       cut_s = ls[n - 1];
@@ -134,7 +135,8 @@ __global__ void beam_rows_kernel(const T* logits, int64_t V, const double* logp,
 __global__ void beam_images_kernel(beam::ImageStep a, int64_t images, const int64_t* ctl_ro, int64_t* any_live) {
   const int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (b >= images || ctl_ro[1]) return;
-  if (beam::image_step(a, b) > 0) atomicExch(reinterpret_cast<unsigned long long*>(any_live), 1ull);
+  int64_t head[beam::kMaxBeam];  // beam_search_init keeps the beam <= kMaxBeam on a GPU
+  if (beam::image_step(a, b, head) > 0) atomicExch(reinterpret_cast<unsigned long long*>(any_live), 1ull);
 }
 
 __global__ void beam_commit_kernel(const double* new_logp, const int64_t* new_ids, double* logp, int64_t* ids,
@@ -176,7 +178,7 @@ void beam_rows(const BeamSearch& s, const Tensor& logits, int64_t t) {
     auto launch = [&](auto kernel) {
       kernel<<<grid_dim(R, "beam rows"), kBeamThreads, shm, l.stream>>>(
           ptr<T>(logits), V, ptr<double>(s.logp), ptr<int64_t>(s.ctl), ptr<int64_t>(s.hist_word),
-          ptr<int64_t>(s.hist_parent), R, t, t == s.max_length, s.block_trigrams, static_cast<int>(s.keep),
+          ptr<int64_t>(s.hist_parent), R, t, t == s.max_length, s.block_trigrams, s.tokens, static_cast<int>(s.keep),
           ptr<double>(s.cand_score), ptr<int64_t>(s.cand_word), ptr<int64_t>(s.cand_n));
       MRNN_CUDA_CHECK_LAUNCH(op, l.stream);
     };
@@ -198,6 +200,7 @@ void beam_images(const BeamSearch& s, int64_t t) {
   a.vocab = int64_t{1} << 40;  // as on the CPU: only orders (beam, word)
   a.t = t;
   a.alpha = s.length_penalty;
+  a.eos = s.tokens.eos;
   a.cand_score = ptr<double>(s.cand_score);
   a.cand_word = ptr<int64_t>(s.cand_word);
   a.cand_n = ptr<int64_t>(s.cand_n);

@@ -2,7 +2,8 @@
 // follows the embedding), the loss, its gradients and the decoding step match the CPU model, and
 // the batched beam search (kernels/cuda/beam_search.cu) makes the CPU reference's decisions:
 // state after every step on given logits (including a 10k vocabulary with block-wide merges), and
-// the captions of greedy and beam decoding of a small random model. Skipped without a GPU.
+// the captions of greedy and beam decoding of a small random model; caller-given token ids; the
+// beam size limit of the GPU. Skipped without a GPU.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -56,7 +57,7 @@ TEST_CASE("parity: Module::to moves an m-RNN to the GPU and back bit for bit", "
   {
     NoGradGuard ng;
     Tensor feats = Tensor::randn({3, 10}, g).to(kGpu);
-    RecurrentState st{Tensor::zeros({3, 16}, DType::F32, kGpu), Tensor()};
+    DecoderState st{{Tensor::zeros({3, 16}, DType::F32, kGpu)}};
     Tensor logits = model.step_logits(Tensor::from_vector(std::vector<int64_t>{2, 2, 2}).to(kGpu), st,
                                       model.image_term(feats));
     CHECK(logits.device() == kGpu);
@@ -101,12 +102,12 @@ TEST_CASE("parity: m-RNN loss, gradients and decoding step on the GPU (relu and 
         CHECK(d.empty());
       }
       NoGradGuard ng;
-      RecurrentState sc = cpu.initial_state(4), sg{sc.h.to(kGpu), Tensor()};
+      DecoderState sc = cpu.initial_state(4), sg{{sc.tensors[0].to(kGpu)}};
       Tensor ids = Tensor::from_vector(std::vector<int64_t>{2, 2, 2, 2});
       Tensor zc = cpu.step_logits(ids, sc, cpu.image_term(feats));
       Tensor zg = gpu.step_logits(ids.to(kGpu), sg, gpu.image_term(feats.to(kGpu)));
       CHECK(compare(zg, zc, tolerance(DType::F32)).empty());
-      CHECK(compare(sg.h, sc.h, tolerance(DType::F32)).empty());
+      CHECK(compare(sg.tensors[0], sc.tensors[0], tolerance(DType::F32)).empty());
     }
   }
 #endif
@@ -118,14 +119,15 @@ struct StepConfig {
   int64_t images, beam, vocab, max_length;
   double alpha;
   bool trigrams;
+  beam::Tokens tokens = {kBosId, kEosId, kEosId};
 };
 
 // Runs the search on given random logits on both devices and compares the state after every step.
 void check_steps(const StepConfig& c) {
   INFO("images " << c.images << " beam " << c.beam << " vocab " << c.vocab << " alpha " << c.alpha << " trigrams "
                  << c.trigrams);
-  BeamSearch cpu = beam_search_init(c.images, c.beam, c.max_length, c.alpha, c.trigrams, Device::cpu());
-  BeamSearch gpu = beam_search_init(c.images, c.beam, c.max_length, c.alpha, c.trigrams, kGpu);
+  BeamSearch cpu = beam_search_init(c.images, c.beam, c.max_length, c.alpha, c.trigrams, c.tokens, Device::cpu());
+  BeamSearch gpu = beam_search_init(c.images, c.beam, c.max_length, c.alpha, c.trigrams, c.tokens, kGpu);
   Generator g(100 + static_cast<uint64_t>(c.vocab));
   for (int64_t t = 0; t <= c.max_length; ++t) {
     INFO("step " << t);
@@ -147,8 +149,20 @@ TEST_CASE("parity: beam step state on the GPU after every step, small vocabulari
   MRNN_REQUIRE_GPU();
 #ifdef MRNN_WITH_CUDA
   for (const StepConfig& c : {StepConfig{3, 2, 7, 5, 0.0, true}, StepConfig{5, 3, 50, 6, 0.0, false},
-                              StepConfig{4, 4, 300, 8, 0.8, true}, StepConfig{2, 9, 1000, 6, 0.5, false}})
+                              StepConfig{4, 4, 300, 8, 0.8, true}, StepConfig{2, 9, 1000, 6, 0.5, false},
+                              // caller's ids: bos 7 inside the candidate range, eos 1, every id from 0
+                              StepConfig{3, 3, 40, 6, 0.5, true, {7, 1, 0}}})
     check_steps(c);
+#endif
+}
+
+TEST_CASE("beam search on a GPU refuses beams above 16 (the kernels' local lists) with a clear error", "[beam]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(beam_search_init(1, 17, 5, 0, false, {kBosId, kEosId, kEosId}, kGpu),
+                    Contains("beam size must be in [1, 16] on a GPU"));
+  CHECK_NOTHROW(beam_search_init(1, 16, 5, 0, false, {kBosId, kEosId, kEosId}, kGpu));
 #endif
 }
 

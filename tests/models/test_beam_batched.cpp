@@ -1,8 +1,9 @@
-// The batched beam search of kernels/beam.h on the CPU (the reference for the CUDA kernels):
-// hand-computed steps over given logits (back-pointers, finished hypotheses, the length penalty,
-// early stop, trigram blocking), and on small random m-RNNs the same captions as the decoder of
-// models/decoding.cpp for beams 1..5, with and without length penalty and trigram blocking, ReLU
-// and LSTM, tied and untied outputs; greedy decoding equals the batched search with beam 1.
+// The batched beam search of kernels/beam.h on the CPU (the one CPU beam search, and the reference
+// for the CUDA kernels): hand-computed steps over given logits (back-pointers, finished
+// hypotheses, the length penalty, early stop, trigram blocking, caller-given token ids), and on
+// small random m-RNNs: each image's caption is the one it gets when decoded alone, for beams 1..5
+// and 17 (above the GPU's limit), with and without length penalty and trigram blocking, ReLU and
+// LSTM, tied and untied outputs; greedy decoding (a host loop) equals the search with beam 1.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -20,6 +21,7 @@ using namespace mrnn::testing;
 namespace {
 
 constexpr double kLow = -30;  // a logit that is never chosen
+const beam::Tokens kIds{kBosId, kEosId, kEosId};  // data/vocab.h's
 
 // logits [R, V] from per-row probabilities of words 3.. (ids 0..2 get kLow).
 Tensor rows_of(const std::vector<std::vector<double>>& probs) {
@@ -69,7 +71,7 @@ const std::vector<std::vector<double>> kStep2 = {{.99, .005, .005}, {.9, .05, .0
 }  // namespace
 
 TEST_CASE("beam step: back-pointers, finished hypotheses and early stop by hand (no length penalty)", "[beam]") {
-  BeamSearch s = beam_search_init(1, 2, 2, 0.0, false, Device::cpu());
+  BeamSearch s = beam_search_init(1, 2, 2, 0.0, false, kIds, Device::cpu());
   beam_search_step(s, rows_of(kStep0), 0);
   CHECK(s.ids.to_vector<int64_t>() == std::vector<int64_t>{4, 5});
   CHECK(s.rows.to_vector<int64_t>() == std::vector<int64_t>{0, 0});
@@ -93,7 +95,7 @@ TEST_CASE("beam step: back-pointers, finished hypotheses and early stop by hand 
 
 TEST_CASE("beam step: the length penalty keeps a longer hypothesis alive and lets it win", "[beam]") {
   const double alpha = 1.0;
-  BeamSearch s = beam_search_init(1, 2, 2, alpha, false, Device::cpu());
+  BeamSearch s = beam_search_init(1, 2, 2, alpha, false, kIds, Device::cpu());
   beam_search_step(s, rows_of(kStep0), 0);
   beam_search_step(s, rows_of(kStep1), 1);
   // log .30 / 2 = -0.60 < log .18 / 3 = -0.57: not done; the live beams are [4 4] and [4 5].
@@ -113,7 +115,7 @@ TEST_CASE("beam step: the length penalty keeps a longer hypothesis alive and let
 TEST_CASE("beam step: trigram blocking", "[beam]") {
   // One beam, words <eos> (.1), 4 (.6), 5 (.3) at every step, 5 words at most.
   for (bool block : {false, true}) {
-    BeamSearch s = beam_search_init(2, 1, 5, 0.0, block, Device::cpu());
+    BeamSearch s = beam_search_init(2, 1, 5, 0.0, block, kIds, Device::cpu());
     for (int64_t t = 0; t <= 5; ++t) beam_search_step(s, rows_of({{.1, .6, .3}, {.1, .6, .3}}), t);
     for (const Result& r : results(s)) {
       // With blocking, [4 4 4] may not continue with 4: then 5, and (4, 5) -> 4 is new.
@@ -126,23 +128,47 @@ TEST_CASE("beam step: trigram blocking", "[beam]") {
 
 TEST_CASE("beam step: bad arguments are refused with the expected shape", "[beam]") {
   using Catch::Matchers::Contains;
-  CHECK_THROWS_WITH(beam_search_init(1, 17, 5, 0, false, Device::cpu()), Contains("beam size must be in [1, 16]"));
-  BeamSearch s = beam_search_init(2, 3, 4, 0, false, Device::cpu());
+  CHECK_THROWS_WITH(beam_search_init(1, 0, 5, 0, false, kIds, Device::cpu()), Contains("beam size must be in [1, "));
+  CHECK_NOTHROW(beam_search_init(1, 17, 5, 0, false, kIds, Device::cpu()));  // the 16 limit is the GPU's
+  CHECK_THROWS_WITH(beam_search_init(1, 2, 5, 0, false, {2, 3, 4}, Device::cpu()),
+                    Contains("0 <= first_word <= eos"));
+  CHECK_THROWS_WITH(beam_search_init(1, 2, 5, 0, false, {3, 3, 3}, Device::cpu()), Contains("eos != bos"));
+  BeamSearch s = beam_search_init(2, 3, 4, 0, false, kIds, Device::cpu());
   CHECK_THROWS_WITH(beam_search_step(s, Tensor::zeros({5, 10}), 0), Contains("expected logits [6, V > 3]"));
   CHECK_THROWS_WITH(beam_search_step(s, Tensor::zeros({6, 10}), 5), Contains("step 5 is outside [0, 4]"));
+  BeamSearch w = beam_search_init(1, 1, 4, 0, false, {9, 1, 0}, Device::cpu());
+  CHECK_THROWS_WITH(beam_search_step(w, Tensor::zeros({1, 9}), 0), Contains("V > 9"));
 }
 
-TEST_CASE("batched beam search on the CPU gives the decoder's captions", "[beam][mrnn]") {
+TEST_CASE("beam step: caller-given ids (bos among the candidates, eos 0)", "[beam]") {
+  // Words 0 (eos), 1, 2 (bos, never chosen), 3; one beam of one image, 3 words at most.
+  // Step 0: bos has the best logit but is no candidate: the best is 3. Then eos wins.
+  BeamSearch s = beam_search_init(1, 1, 3, 0.0, false, {2, 0, 0}, Device::cpu());
+  CHECK(s.ids.to_vector<int64_t>() == std::vector<int64_t>{2});
+  beam_search_step(s, Tensor::from_vector(std::vector<float>{-5, -1, 4, 1}, {1, 4}), 0);
+  CHECK(s.ids.to_vector<int64_t>() == std::vector<int64_t>{3});
+  beam_search_step(s, Tensor::from_vector(std::vector<float>{3, -1, 9, 1}, {1, 4}), 1);
+  CHECK(beam_search_stopped(s) == false);
+  beam_search_step(s, Tensor::from_vector(std::vector<float>{0, 0, 0, 0}, {1, 4}), 2);
+  CHECK(beam_search_stopped(s));
+  const Result r = results(s)[0];
+  CHECK(r.ids == std::vector<int64_t>{3});
+  const double lse0 = std::log(std::exp(-5.0) + std::exp(-1.0) + std::exp(4.0) + std::exp(1.0));
+  const double lse1 = std::log(std::exp(3.0) + std::exp(-1.0) + std::exp(9.0) + std::exp(1.0));
+  CHECK(r.log_prob == Approx((1 - lse0) + (3 - lse1)).margin(1e-6));
+}
+
+TEST_CASE("beam search decodes each image as it does alone (rows of images never mix)", "[beam][mrnn]") {
   int cases = 0, ended_early = 0;
   for (std::string rnn : {"relu", "lstm"}) {
     for (bool tws : {true, false}) {
       Generator g(21);
       Mrnn model(small_decoding_config(rnn, tws, 40), g);
       model.eval();
-      Tensor feats = Tensor::randn({6, 10}, g);
+      Tensor feats = Tensor::randn({4, 10}, g);
       for (float eos : {-2.0f, 5.0f, 8.0f}) {
         shift_eos(model, eos);
-        for (int64_t beam : {1, 2, 3, 5}) {
+        for (int64_t beam : {1, 2, 3, 5, 17}) {
           for (double alpha : {0.0, 0.7}) {
             for (bool tri : {false, true}) {
               DecodeOptions opt;
@@ -152,14 +178,16 @@ TEST_CASE("batched beam search on the CPU gives the decoder's captions", "[beam]
               opt.block_trigrams = tri;
               INFO(rnn << (tws ? " tws" : " untied") << " eos " << eos << " beam " << beam << " alpha " << alpha
                        << " trigrams " << tri);
-              const auto want = beam_search_captions(model, feats, opt);
-              const auto got = beam_search_captions_batched(model, feats, opt);
-              REQUIRE(got.size() == want.size());
-              for (size_t i = 0; i < got.size(); ++i) {
-                CHECK(got[i].ids == want[i].ids);
-                CHECK(std::fabs(got[i].log_prob - want[i].log_prob) <= 1e-9);
-                CHECK(std::fabs(got[i].score - want[i].score) <= 1e-9);
-                ended_early += want[i].ids.size() < 7;
+              const auto all = beam_search_captions(model, feats, opt);
+              REQUIRE(all.size() == 4);
+              for (int64_t i = 0; i < 4; ++i) {
+                const auto alone = beam_search_captions_batched(model, narrow(feats, 0, i, 1), opt);
+                REQUIRE(alone.size() == 1);
+                CHECK(all[i].ids == alone[0].ids);
+                CHECK(std::fabs(all[i].log_prob - alone[0].log_prob) <= 1e-9);
+                CHECK(std::fabs(all[i].score - alone[0].score) <= 1e-9);
+                CHECK(all[i].score >= all[i].log_prob - 1e-12);  // lp / (n + 1)^alpha with lp < 0
+                ended_early += all[i].ids.size() < 7;
               }
               ++cases;
             }
@@ -168,8 +196,8 @@ TEST_CASE("batched beam search on the CPU gives the decoder's captions", "[beam]
       }
     }
   }
-  CHECK(cases == 2 * 2 * 3 * 4 * 2 * 2);
-  CHECK(ended_early > 100);  // the comparison covers finished hypotheses, not only full-length ones
+  CHECK(cases == 2 * 2 * 3 * 5 * 2 * 2);
+  CHECK(ended_early > 50);  // the comparison covers finished hypotheses, not only full-length ones
 }
 
 TEST_CASE("greedy decoding equals the batched search with beam 1", "[beam][mrnn]") {
