@@ -50,9 +50,7 @@ struct MrnnConfig {
 };
 
 // The m-RNN's recurrent state for step-by-step decoding is a DecoderState (models/engine/
-// step_model.h) with tensors {h} (relu, gru) or {h, c} (lstm), each [N, rnn]. The old name stays
-// for code that spells it.
-using RecurrentState = DecoderState;
+// step_model.h) with tensors {h} (relu, gru) or {h, c} (lstm), each [N, rnn].
 
 class Mrnn : public Module {
  public:

@@ -146,7 +146,7 @@ TEST_CASE("retrieval ranks each image's own captions first", "[mrnn][retrieval]"
     CHECK(best == s / 2);
   }
   // The per-sentence score equals the sum of the step-by-step log-probabilities.
-  RecurrentState st = model.initial_state(1);
+  DecoderState st = model.initial_state(1);
   Tensor img = model.image_term(narrow(model.encode_images(data.images), 0, 2, 1));
   double total = 0;
   std::vector<int64_t> seq{kBosId, 9, 10, 11, 12, kEosId};
