@@ -14,7 +14,7 @@
 #include "core/autograd.h"
 #include "eval/caption_eval.h"
 #include "kernels/ops.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "models/caption_batches.h"
 #include "models/decoding.h"
 #include "models/optim.h"
