@@ -1,5 +1,5 @@
 # Decides whether the CUDA backend is built (MRNN_CUDA = AUTO | ON | OFF) and, if so, adds
-# kernels/cuda/*.cu to a target. AUTO builds it whenever nvcc and cuDNN are found, so CI proves the
+# kernels/cuda/*.cu to the kernels layer. AUTO builds it whenever nvcc and cuDNN are found, so CI proves the
 # CUDA sources compile and link even on machines without a GPU.
 # cuDNN is looked for next to the toolkit; point MRNN_CUDNN_INCLUDE_DIR / MRNN_CUDNN_LIB elsewhere
 # (e.g. at the nvidia-cudnn Python wheel, as scripts/gpu-check does) when it lives apart.
@@ -32,14 +32,18 @@ if(NOT MRNN_CUDA STREQUAL "OFF")
 endif()
 message(STATUS "mrnn: CUDA backend ${MRNN_HAVE_CUDA}")
 
-function(mrnn_setup_cuda target)
+# mrnn_setup_cuda(<objects> <library>): the .cu sources are compiled in the kernels layer's object
+# library <objects>; the CUDA libraries are linked into <library>, which also carries
+# MRNN_WITH_CUDA as a PUBLIC definition for its consumers.
+function(mrnn_setup_cuda objects library)
   if(NOT MRNN_HAVE_CUDA)
     return()
   endif()
   file(GLOB _cu CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu")
-  target_sources(${target} PRIVATE ${_cu})
-  target_include_directories(${target} SYSTEM PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:${MRNN_CUDNN_INCLUDE_DIR}>)
-  target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublas CUDA::cublasLt ${MRNN_CUDNN_LIB})
-  target_compile_definitions(${target} PUBLIC MRNN_WITH_CUDA=1)
-  set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+  target_sources(${objects} PRIVATE ${_cu})
+  target_include_directories(${objects} SYSTEM PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:${MRNN_CUDNN_INCLUDE_DIR}>)
+  target_link_libraries(${objects} PRIVATE CUDA::cudart CUDA::cublas CUDA::cublasLt)
+  set_target_properties(${objects} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+  target_link_libraries(${library} PRIVATE CUDA::cudart CUDA::cublas CUDA::cublasLt ${MRNN_CUDNN_LIB})
+  target_compile_definitions(${library} PUBLIC MRNN_WITH_CUDA=1)
 endfunction()

@@ -37,6 +37,7 @@ void* allocate(size_t bytes) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   s.st.requests++;
+  s.st.bytes_requested += cls;
   void* p = nullptr;
   auto it = s.free_blocks.find(cls);
   if (it != s.free_blocks.end() && !it->second.empty()) {

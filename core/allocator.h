@@ -13,6 +13,7 @@ struct AllocatorStats {
   size_t bytes_reserved = 0;    // in use + cached for reuse
   size_t peak_bytes_reserved = 0;
   uint64_t requests = 0;        // allocate() calls
+  uint64_t bytes_requested = 0; // sum over allocate() calls of the size class handed out
   uint64_t system_allocs = 0;   // requests that had to go to the system (cache misses)
 };
 

@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "kernels/ops.h"
+#include "core/accumulate.h"
 
 namespace mrnn {
 
@@ -42,15 +42,69 @@ void attach_grad(Tensor& out, const char* name, std::vector<Tensor> inputs, Back
   out.impl().requires_grad = true;
 }
 
+void attach_view_grad(Tensor& out, const char* name, const Tensor& input, BackwardFn fn, GradViewFn view) {
+  attach_grad(out, name, {input}, std::move(fn));
+  out.grad_fn()->grad_view = std::move(view);
+}
+
 namespace {
 
+// The gradient being summed for one node's output.
+struct Slot {
+  Tensor g;
+  bool owned = false;  // the engine allocated g and nobody else holds it: adding in place is safe
+};
+
+// slot += c, where c is a whole gradient that may alias anything.
+void add_to_slot(Slot& s, const Tensor& c) {
+  if (!s.g.defined()) {
+    s.g = c;
+    s.owned = false;
+  } else if (s.owned) {
+    accumulate_into(s.g, c);
+  } else {
+    s.g = sum_of(s.g, c);  // a fresh buffer: from now on the sum is added to in place
+    s.owned = true;
+  }
+}
+
+// The slot's gradient as an engine-owned buffer shaped like `input` (zeros when it has none yet).
+const Tensor& owned_buffer(Slot& s, const Tensor& input, const Tensor& g) {
+  if (!s.g.defined()) {
+    s.g = Tensor::zeros(input.shape(), input.dtype(), g.device());
+  } else if (!s.owned) {
+    s.g = s.g.clone();
+  }
+  s.owned = true;
+  return s.g;
+}
+
+// view (a part of a buffer shaped like the node's input) += g.
+void add_to_view(const Node& n, const Tensor& buffer, const Tensor& g) {
+  Tensor part = n.grad_view(buffer);
+  MRNN_CHECK(part.shape() == g.shape(), "autograd: view node '{}' maps gradient {} to a part of shape {}", n.name,
+             g.desc(), shape_str(part.shape()));
+  accumulate_into(part, g);
+}
+
+// leaf.grad += g. A leaf's .grad is its own (a clone on first use), so it is added to in place.
 void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
   Tensor cur = leaf.grad();
   if (!cur.defined()) {
     leaf.impl().grad = g.clone().impl_ptr();  // own copy: g may alias another tensor
   } else {
-    cur.copy_(add(cur, g));
+    accumulate_into(cur, g);
   }
+}
+
+// leaf.grad's part that view node n picks += g (the rest of a fresh .grad is zero).
+void accumulate_leaf_view(const Node& n, const Tensor& leaf, const Tensor& g) {
+  Tensor cur = leaf.grad();
+  if (!cur.defined()) {
+    cur = Tensor::zeros(leaf.shape(), leaf.dtype(), g.device());
+    leaf.impl().grad = cur.impl_ptr();
+  }
+  add_to_view(n, cur, g);
 }
 
 }  // namespace
@@ -89,8 +143,8 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
   }
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence > b->sequence; });
 
-  std::unordered_map<Node*, Tensor> grads;
-  grads[grad_fn().get()] = g0;
+  std::unordered_map<Node*, Slot> grads;
+  grads[grad_fn().get()] = Slot{g0, false};
   for (const std::shared_ptr<Node>& n : order) {
     auto it = grads.find(n.get());
     if (it == grads.end()) continue;
@@ -98,25 +152,31 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
                "backward through the graph a second time (node '{}' was already freed); pass retain_graph=true "
                "to the first backward() if you need this",
                n->name);
-    Tensor g = it->second;
+    Tensor g = std::move(it->second.g);
     grads.erase(it);
-    std::vector<Tensor> gin = n->backward(g);
-    MRNN_CHECK(gin.size() == n->inputs.size(), "autograd: node '{}' returned {} gradients for {} inputs", n->name,
-               gin.size(), n->inputs.size());
-    for (size_t i = 0; i < gin.size(); ++i) {
-      const Tensor& in = n->inputs[i];
-      if (!gin[i].defined() || !in.defined() || !in.requires_grad()) continue;
-      MRNN_CHECK(gin[i].shape() == in.shape(), "autograd: node '{}' produced gradient {} for input {} of shape {}",
-                 n->name, gin[i].desc(), i, shape_str(in.shape()));
-      if (Node* p = in.grad_fn().get()) {
-        auto [slot, fresh] = grads.try_emplace(p, gin[i]);
-        if (!fresh) slot->second = add(slot->second, gin[i]);
-      } else {
-        accumulate_leaf(in, gin[i]);
+    if (n->grad_view && n->inputs.size() == 1) {
+      // A slicing view: add g into its part of the input's gradient, in place.
+      const Tensor& in = n->inputs[0];
+      if (in.defined() && in.requires_grad()) {
+        if (Node* p = in.grad_fn().get()) add_to_view(*n, owned_buffer(grads[p], in, g), g);
+        else accumulate_leaf_view(*n, in, g);
+      }
+    } else {
+      std::vector<Tensor> gin = n->backward(g);
+      MRNN_CHECK(gin.size() == n->inputs.size(), "autograd: node '{}' returned {} gradients for {} inputs", n->name,
+                 gin.size(), n->inputs.size());
+      for (size_t i = 0; i < gin.size(); ++i) {
+        const Tensor& in = n->inputs[i];
+        if (!gin[i].defined() || !in.defined() || !in.requires_grad()) continue;
+        MRNN_CHECK(gin[i].shape() == in.shape(), "autograd: node '{}' produced gradient {} for input {} of shape {}",
+                   n->name, gin[i].desc(), i, shape_str(in.shape()));
+        if (Node* p = in.grad_fn().get()) add_to_slot(grads[p], gin[i]);
+        else accumulate_leaf(in, gin[i]);
       }
     }
     if (!retain_graph) {
       n->backward = nullptr;
+      n->grad_view = nullptr;
       n->inputs.clear();
       n->released = true;
     }

@@ -1,6 +1,9 @@
 // Reverse-mode autograd: ops record a Node (a backward closure plus its inputs) on their output
 // when grad mode is on and an input requires grad; Tensor::backward() runs the nodes in reverse
 // topological order. Fused ops are a single Node with a hand-written backward.
+// Accumulation: each tensor's gradient is the sum of its contributions in the order they arrive;
+// the engine adds in place only into buffers it allocated itself (a backward's result may alias
+// its upstream gradient, an input or another result), and into leaves' .grad.
 #pragma once
 #include <functional>
 #include <string>
@@ -14,10 +17,18 @@ namespace mrnn {
 // where an input gets none). Runs with grad mode off.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
+// For a view that picks part of its one input (select, narrow and so split): given a tensor shaped
+// like the input (the input's gradient buffer), returns the view of it that the output is.
+using GradViewFn = std::function<Tensor(const Tensor& input_grad)>;
+
 struct Node {
   const char* name = "";
   std::vector<Tensor> inputs;
   BackwardFn backward;
+  // Set for slicing views (attach_view_grad). The engine then adds the output's gradient into
+  // grad_view(input's gradient buffer) in place instead of calling backward, which would build a
+  // zero tensor of the input's full size: a T-step loop over select(x, 0, t) costs O(T), not O(T^2).
+  GradViewFn grad_view;
   uint64_t sequence = 0;  // creation order; later nodes run first
   bool released = false;  // set once backward ran without retain_graph
 };
@@ -41,5 +52,8 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Records `fn` as out's grad_fn with the given inputs.
 void attach_grad(Tensor& out, const char* name, std::vector<Tensor> inputs, BackwardFn fn);
+// The same for a slicing view of `input`: `fn` must equal "zeros like input, with view(zeros) :=
+// grad" (it serves whoever calls the node directly); the engine uses `view` instead.
+void attach_view_grad(Tensor& out, const char* name, const Tensor& input, BackwardFn fn, GradViewFn view);
 
 }  // namespace mrnn

@@ -1,7 +1,7 @@
 #include "core/random.h"
 
 #include "core/error.h"
-#include "kernels/common/philox.h"
+#include "core/philox.h"
 
 namespace mrnn {
 

@@ -9,8 +9,9 @@ namespace mrnn {
 
 class Storage {
  public:
-  // Requires: device is CPU (or CUDA when the backend is built). Allocates from the device's
-  // caching allocator; bytes may be 0 (no memory is held then).
+  // Requires: device is CPU, or a device whose backend is registered (core/device_backend.h; else
+  // an Error names the device). Allocates from the device's caching allocator; bytes may be 0 (no
+  // memory is held then).
   Storage(size_t bytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -25,12 +26,5 @@ class Storage {
   size_t bytes_ = 0;
   Device device_;
 };
-
-// Hooks the CUDA backend installs when it is built and a GPU is present.
-struct DeviceAllocatorHooks {
-  void* (*allocate)(size_t bytes, int device) = nullptr;
-  void (*deallocate)(void* p, size_t bytes, int device) = nullptr;
-};
-void set_cuda_allocator_hooks(DeviceAllocatorHooks hooks);
 
 }  // namespace mrnn

@@ -4,10 +4,8 @@
 
 #include "core/autograd.h"
 #include "core/strided.h"
-#include "kernels/common/philox.h"
-#ifdef MRNN_WITH_CUDA
-#include "kernels/cuda/cuda_ops.h"
-#endif
+#include "core/device_backend.h"
+#include "core/philox.h"
 
 namespace mrnn {
 
@@ -21,11 +19,6 @@ std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype, Device dev
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
   return impl;
-}
-
-void check_cpu(const Tensor& t, const char* what) {
-  MRNN_CHECK(t.device().is_cpu(), "{}: needs a CPU tensor, got {} (copy it with .to(Device::cpu()))", what,
-             t.desc());
 }
 
 template <typename Src, typename Dst>
@@ -44,14 +37,11 @@ void strided_convert(const Tensor& src, const Tensor& dst) {
 
 // dst[...] = src[...] for equal shapes, any layouts and dtypes.
 void copy_elements(const Tensor& src, const Tensor& dst) {
-#ifdef MRNN_WITH_CUDA
-  if (src.device().is_cuda() || dst.device().is_cuda()) {  // on a GPU, or between host and GPU
-    cuda::copy(src, dst);
+  if (!src.device().is_cpu() || !dst.device().is_cpu()) {  // on a GPU, or between host and GPU
+    const Device on = src.device().is_cpu() ? dst.device() : src.device();
+    device_backend_entry("copy", on, &DeviceBackend::copy)(src, dst);
     return;
   }
-#endif
-  check_cpu(src, "copy");
-  check_cpu(dst, "copy");
   dispatch_all(src.dtype(), "copy", [&](auto s) {
     using S = decltype(s);
     dispatch_all(dst.dtype(), "copy", [&](auto d) {
@@ -97,7 +87,7 @@ Tensor Tensor::arange(int64_t n, DType dtype) {
   Tensor t = empty({n}, dtype);
   dispatch_all(dtype, "arange", [&](auto z) {
     using T = decltype(z);
-    T* p = t.data<T>();
+    T* p = t.data<T>("arange");
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(i);
   });
   return t;
@@ -109,7 +99,7 @@ Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dtype, double mea
   const uint64_t seed = gen.seed(), base = gen.advance(static_cast<uint64_t>(n));
   dispatch_float(dtype, "randn", [&](auto z) {
     using T = decltype(z);
-    T* p = t.data<T>();
+    T* p = t.data<T>("randn");
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(mean + std * normal_at(seed, base + i));
   });
@@ -122,7 +112,7 @@ Tensor Tensor::rand(const Shape& shape, Generator& gen, DType dtype, double lo, 
   const uint64_t seed = gen.seed(), base = gen.advance(static_cast<uint64_t>(n));
   dispatch_float(dtype, "rand", [&](auto z) {
     using T = decltype(z);
-    T* p = t.data<T>();
+    T* p = t.data<T>("rand");
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i)
       p[i] = static_cast<T>(lo + (hi - lo) * uniform_from_word(philox_word(seed, base + i)));
@@ -161,12 +151,9 @@ std::string Tensor::desc() const {
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
-#ifdef MRNN_WITH_CUDA
-  if (device().is_cuda()) return detach().to(Device::cpu()).to_vector<T>();  // waits for the GPU
-#endif
-  check_cpu(*this, "to_vector");
+  if (!device().is_cpu()) return detach().to(Device::cpu()).to_vector<T>();  // waits for the GPU
   Tensor c = detach().to(dtype_of<T>()).contiguous();
-  const T* p = c.data<T>();
+  const T* p = c.data<T>("to_vector");
   return std::vector<T>(p, p + c.numel());
 }
 template std::vector<float> Tensor::to_vector<float>() const;
@@ -209,7 +196,9 @@ Tensor Tensor::to(DType dt) const {
 
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
-#ifdef MRNN_WITH_CUDA
+  const Device other = d.is_cpu() ? device() : d;
+  MRNN_CHECK(device_backend(other.kind).copy, "to({}): device copies need the CUDA backend, which this build does not "
+             "include (this build has no CUDA backend)", d.str());
   Tensor out = empty(shape(), dtype(), d);
   copy_elements(detach(), out);  // kernels/cuda: pinned staging for large host<->device copies
   if (needs_grad({this})) {
@@ -217,8 +206,6 @@ Tensor Tensor::to(Device d) const {
     attach_grad(out, "to_device", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
   }
   return out;
-#endif
-  MRNN_FAIL("to({}): device copies need the CUDA backend, which this build does not include", d.str());
 }
 
 Tensor Tensor::detach() const {
@@ -229,13 +216,10 @@ Tensor Tensor::detach() const {
 Tensor& Tensor::fill_(double value) {
   MRNN_CHECK(!(requires_grad() && grad_enabled()), "fill_: in-place change of {} that requires grad; use "
              "NoGradGuard", desc());
-#ifdef MRNN_WITH_CUDA
-  if (device().is_cuda()) {
-    cuda::fill(*this, value);
+  if (!device().is_cpu()) {
+    device_backend_entry("fill_", device(), &DeviceBackend::fill)(*this, value);
     return *this;
   }
-#endif
-  check_cpu(*this, "fill_");
   dispatch_all(dtype(), "fill_", [&](auto z) {
     using T = decltype(z);
     T v = static_cast<T>(value);
@@ -266,6 +250,11 @@ Tensor& Tensor::requires_grad_(bool on) {
 }
 
 // ---- checks ----
+void check_host_access(const char* op, const Tensor& t) {
+  MRNN_CHECK(t.device().is_cpu(), "{}: host access to {}; copy it to the CPU first (.to(Device::cpu()))",
+             op ? op : "data()", t.desc());
+}
+
 void check_defined(const char* op, std::initializer_list<const Tensor*> ts) {
   int i = 0;
   for (const Tensor* t : ts) {

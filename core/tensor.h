@@ -18,6 +18,12 @@
 namespace mrnn {
 
 struct Node;  // core/autograd.h
+class Tensor;
+
+// Throws an Error "{op}: host access to f32[2, 3] cuda:0; copy it to the CPU first
+// (.to(Device::cpu()))" unless t is on the CPU. Tensor::data<T>() calls it; host code that reaches
+// memory another way (raw_data(), storage()->data()) should too.
+void check_host_access(const char* op, const Tensor& t);
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -69,12 +75,18 @@ class Tensor {
   // "f32[2, 3] cpu"
   std::string desc() const;
 
-  // ---- data access (CPU) ----
-  // Requires: dtype matches T. Points at the first element (strides still apply).
-  template <typename T> T* data() const {
-    MRNN_CHECK(dtype() == dtype_of<T>(), "data<{}>() on a {} tensor", dtype_name(dtype_of<T>()), desc());
+  // ---- data access ----
+  // Host pointer to the first element (strides still apply). Requires: dtype matches T and the
+  // tensor is on the CPU; otherwise throws an Error naming `op` (the caller; "data<T>()" when
+  // null) and the tensor. Why: a device pointer handed to host code is dereferenced silently.
+  template <typename T> T* data(const char* op = nullptr) const {
+    MRNN_CHECK(dtype() == dtype_of<T>(), "{}: data<{}>() on a {} tensor", op ? op : "data", dtype_name(dtype_of<T>()),
+               desc());
+    check_host_access(op, *this);
     return static_cast<T*>(impl().storage->data()) + impl().offset;
   }
+  // The element pointer on the tensor's own device (backend code: kernels/cuda hands it to its
+  // kernels). Never dereference it on the host unless device().is_cpu().
   void* raw_data() const { return static_cast<char*>(impl().storage->data()) + impl().offset * dtype_size(dtype()); }
   // Copies the elements in row-major order (any layout), converting to T.
   template <typename T> std::vector<T> to_vector() const;

@@ -7,7 +7,7 @@
 #include <stb_image_write.h>
 
 #include "core/error.h"
-#include "kernels/common/philox.h"
+#include "core/philox.h"
 
 namespace mrnn {
 namespace shapes {

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "data/shapes_language.h"
 #include "data/shapes_render.h"
-#include "kernels/common/philox.h"
+#include "core/philox.h"
 
 namespace mrnn {
 namespace shapes {

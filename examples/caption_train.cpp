@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "data/karpathy.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "models/caption_trainer.h"
 #include "models/model_dir.h"
 #include "examples/cli_checks.h"

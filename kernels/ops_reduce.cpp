@@ -117,9 +117,9 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
 #endif
       dispatch_float(dt, "max_backward", [&](auto z) {
         using T = decltype(z);
-        const T* pg = gc.data<T>();
-        const int64_t* pa = arg.data<int64_t>();
-        T* px = gx.data<T>();
+        const T* pg = gc.data<T>("max_backward");
+        const int64_t* pa = arg.data<int64_t>("max_backward");
+        T* px = gx.data<T>("max_backward");
         for (int64_t o = 0; o < s.outer; ++o)
           for (int64_t i = 0; i < s.inner; ++i)
             px[(o * s.n + pa[o * s.inner + i]) * s.inner + i] = pg[o * s.inner + i];

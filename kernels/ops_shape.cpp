@@ -18,6 +18,13 @@ Tensor finish_view(const Tensor& x, Tensor v, const char* name, BackwardFn fn) {
   return v;
 }
 
+// The same for a view that picks a part of `x`: autograd adds v's gradient into view(x's gradient)
+// in place (core/autograd.h), so slicing a sequence step by step stays O(T) in backward.
+Tensor finish_slice(const Tensor& x, Tensor v, const char* name, BackwardFn fn, GradViewFn view) {
+  if (needs_grad({&x})) attach_view_grad(v, name, x, std::move(fn), std::move(view));
+  return v;
+}
+
 Shape infer_shape(Shape shape, int64_t numel, const Tensor& x) {
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -102,11 +109,14 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   Tensor v = Tensor::view_of(x, shape, x.strides(), x.offset() + start * x.strides()[dim]);
   Shape in_shape = x.shape();
   DType dt = x.dtype();
-  return finish_view(x, v, "narrow", [in_shape, dt, dim, start, length](const Tensor& g) {
-    Tensor gx = Tensor::zeros(in_shape, dt, g.device());
-    narrow(gx, dim, start, length).copy_(g);
-    return std::vector<Tensor>{gx};
-  });
+  return finish_slice(
+      x, v, "narrow",
+      [in_shape, dt, dim, start, length](const Tensor& g) {
+        Tensor gx = Tensor::zeros(in_shape, dt, g.device());
+        narrow(gx, dim, start, length).copy_(g);
+        return std::vector<Tensor>{gx};
+      },
+      [dim, start, length](const Tensor& gx) { return narrow(gx, dim, start, length); });
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
@@ -121,12 +131,14 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   strides.erase(strides.begin() + dim);
   Shape in_shape = x.shape();
   DType dt = x.dtype();
-  return finish_view(x, Tensor::view_of(x, shape, strides, off), "select",
-                     [in_shape, dt, dim, index](const Tensor& g) {
-                       Tensor gx = Tensor::zeros(in_shape, dt, g.device());
-                       select(gx, dim, index).copy_(g);
-                       return std::vector<Tensor>{gx};
-                     });
+  return finish_slice(
+      x, Tensor::view_of(x, shape, strides, off), "select",
+      [in_shape, dt, dim, index](const Tensor& g) {
+        Tensor gx = Tensor::zeros(in_shape, dt, g.device());
+        select(gx, dim, index).copy_(g);
+        return std::vector<Tensor>{gx};
+      },
+      [dim, index](const Tensor& gx) { return select(gx, dim, index); });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {

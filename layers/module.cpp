@@ -4,9 +4,7 @@
 #include <set>
 
 #include "core/autograd.h"
-#ifdef MRNN_WITH_CUDA
-#include "kernels/cuda/device.h"
-#endif
+#include "core/device_backend.h"
 
 namespace mrnn {
 
@@ -73,13 +71,7 @@ std::shared_ptr<Storage> copy_storage(const std::shared_ptr<Storage>& storage, D
 }  // namespace
 
 void Module::to(Device device) {
-  if (device.is_cuda()) {
-#ifdef MRNN_WITH_CUDA
-    cuda::check_device(device.index);
-#else
-    MRNN_FAIL("Module::to({}): this build has no CUDA backend (configure with -DMRNN_CUDA=ON)", device.str());
-#endif
-  }
+  if (!device.is_cpu()) device_backend_entry("Module::to", device, &DeviceBackend::check_device)(device.index);
   NoGradGuard ng;
   // Every distinct impl once (a parameter registered twice is moved once), every storage once.
   // The keys keep the old storages alive until the end, so no address is reused meanwhile.

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 
 namespace mrnn {
 

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "models/engine/json_fields.h"
 
 namespace mrnn {

@@ -1,9 +1,3 @@
-// MRNN_HD marks per-element math that both backends compile: plain inline C++ for the CPU,
-// __host__ __device__ under nvcc. Why: the CPU tests then exercise the very formulas the CUDA
-// kernels run.
+// MRNN_HD lives in core (core/philox.h needs it); the kernels/common headers include it from here.
 #pragma once
-#if defined(__CUDACC__)
-#define MRNN_HD __host__ __device__ __forceinline__
-#else
-#define MRNN_HD inline
-#endif
+#include "core/host_device.h"

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "kernels/common/philox.h"
+#include "core/philox.h"
 #include "kernels/cpu/cpu_ops.h"
 
 namespace mrnn::cpu {

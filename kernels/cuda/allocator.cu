@@ -1,5 +1,6 @@
 // The caching allocator's policy (CachingAllocator) and its CUDA glue: one instance per device
-// backed by cudaMalloc/cudaFree, installed into core/storage.h's hooks on first CUDA use.
+// backed by cudaMalloc/cudaFree, registered as the CUDA backend's allocate/deallocate
+// (core/device_backend.h); the allocator of a device is created on its first allocation.
 #include <cstring>
 #include <vector>
 
@@ -8,7 +9,7 @@
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/device.h"
 
-#include "core/storage.h"
+#include "core/device_backend.h"
 
 namespace mrnn::cuda {
 
@@ -263,15 +264,16 @@ void hook_deallocate(void* p, size_t, int device) {
 
 }  // namespace
 
-void install_allocator() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    DeviceAllocatorHooks hooks;
-    hooks.allocate = hook_allocate;
-    hooks.deallocate = hook_deallocate;
-    set_cuda_allocator_hooks(hooks);
-  });
+namespace {
+// Registration stores two function pointers; no CUDA call runs at load time.
+DeviceBackend allocator_entries() {
+  DeviceBackend b;
+  b.allocate = hook_allocate;
+  b.deallocate = hook_deallocate;
+  return b;
 }
+const DeviceBackendRegistrar register_allocator(Device::Kind::CUDA, allocator_entries());
+}  // namespace
 
 AllocatorStats memory_stats(int device) {
   CachingAllocator* a = existing_allocator(device);

@@ -111,8 +111,6 @@ void reset_peak_memory(int device = 0);
 void empty_cache();
 // Bytes the allocator holds in segments but has not handed out, on `device`.
 size_t cached_bytes(int device = 0);
-// Installs the caching allocator into core/storage.h's hooks. Idempotent and cheap; core/storage.cpp
-// calls it the first time a CUDA Storage is created, so nothing runs at static-init time.
-void install_allocator();
+// (The allocator reaches core through the registered CUDA backend, core/device_backend.h.)
 
 }  // namespace mrnn::cuda

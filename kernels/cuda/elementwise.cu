@@ -4,8 +4,9 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/device_backend.h"
 #include "core/strided.h"
-#include "kernels/common/philox.h"
+#include "core/philox.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device.h"
@@ -379,5 +380,20 @@ void copy(const Tensor& src, const Tensor& dst) {
   }
   if (!dst.is_contiguous()) copy_on_device(d, dst);
 }
+
+// core reaches these through the CUDA backend's entries (core/device_backend.h).
+namespace {
+// dst += src: the strided binary kernel reads dst[i] and writes dst[i] in the same thread.
+void accumulate(const Tensor& dst, const Tensor& src) { binary(BinaryKind::Add, dst, src, dst); }
+
+DeviceBackend tensor_entries() {
+  DeviceBackend b;
+  b.copy = copy;
+  b.fill = fill;
+  b.accumulate = accumulate;
+  return b;
+}
+const DeviceBackendRegistrar register_tensor_entries(Device::Kind::CUDA, tensor_entries());
+}  // namespace
 
 }  // namespace mrnn::cuda

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/device_backend.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/device.h"
 
@@ -84,6 +85,15 @@ void check_device(int device) {
              n == 0 ? std::string("no CUDA device is visible (no GPU or no driver)")
                     : fmt::format("only {} CUDA device(s) are visible", n));
 }
+
+namespace {
+DeviceBackend runtime_entries() {
+  DeviceBackend b;
+  b.check_device = check_device;
+  return b;
+}
+const DeviceBackendRegistrar register_runtime(Device::Kind::CUDA, runtime_entries());
+}  // namespace
 
 std::string device_description(int device) {
   check_device(device);

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "models/engine/json_fields.h"
 #include "models/engine/progress.h"
 #include "models/optim.h"

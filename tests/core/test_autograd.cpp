@@ -1,6 +1,7 @@
 // Autograd graph behaviour: shared sub-expressions, accumulation, no-grad, freed graphs.
 #include <catch2/catch.hpp>
 
+#include "core/allocator.h"
 #include "kernels/ops.h"
 
 using namespace mrnn;
@@ -88,4 +89,87 @@ TEST_CASE("gradients flow through views into the base leaf", "[autograd]") {
   y.backward();
   // narrow: columns 0 and 1 get 2 each; select(reshape) picks the flat elements 0, 2 and 4.
   CHECK(gv(x) == std::vector<double>{2 + 1, 2, 0 + 1, 2, 2 + 1, 0});
+}
+
+// ---- slicing views accumulate in place (O(T) recurrent backward) ----
+
+TEST_CASE("select/narrow gradients sum every contribution, in slices and whole", "[autograd]") {
+  // Integer-valued weights: every sum is exact, so the expected values are exact whatever the order.
+  Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {3, 2}).requires_grad_();
+  Tensor base = mul_scalar(x, 1);  // a non-leaf base: the engine's own buffer
+  Tensor w0 = Tensor::from_vector(std::vector<double>{1, 2}), w1 = Tensor::from_vector(std::vector<double>{3, 4});
+  Tensor loss = add(sum(mul(select(base, 0, 0), w0)), sum(mul(select(base, 0, 0), w1)));  // same row twice
+  loss = add(loss, sum(mul_scalar(narrow(base, 0, 1, 2), 10)));                              // rows 1, 2
+  loss = add(loss, sum(mul_scalar(narrow(base, 1, 1, 1), 100)));                             // column 1
+  loss = add(loss, sum(mul_scalar(base, 1000)));                                             // whole
+  loss = add(loss, sum(mul_scalar(select(x, 0, 2), 7)));                                     // leaf slice
+  loss.backward();
+  CHECK(gv(x) == std::vector<double>{1000 + 4, 1000 + 6 + 100, 1000 + 10, 1000 + 10 + 100, 1000 + 10 + 7,
+                                     1000 + 10 + 100 + 7});
+  // A leaf's .grad keeps accumulating across backward() calls, slices included.
+  sum(mul_scalar(select(x, 0, 1), 2)).backward();
+  CHECK(gv(x) == std::vector<double>{1004, 1106, 1012, 1112, 1017, 1117});
+  // A leaf that only gets a slice: zeros elsewhere.
+  Tensor y = Tensor::from_vector(std::vector<double>{1, 2, 3}).requires_grad_();
+  sum(mul_scalar(narrow(y, 0, 1, 1), 5)).backward();
+  CHECK(gv(y) == std::vector<double>{0, 5, 0});
+}
+
+TEST_CASE("a view's gradient equals its node's own backward, and retain_graph replays it", "[autograd]") {
+  Generator gen(3);
+  Tensor x = Tensor::randn({4, 3, 5}, gen, DType::F64).requires_grad_();
+  Tensor w = Tensor::randn({3, 2}, gen, DType::F64);
+  Tensor v = narrow(select(x, 2, 1), 0, 1, 2);  // [2, 3]
+  Tensor loss = sum(matmul(v, w));
+  Tensor g = Tensor::randn({2, 3}, gen, DType::F64);
+  std::vector<double> reference;
+  {
+    NoGradGuard ng;  // the old path: each node's backward builds the full-size zero tensor
+    Tensor g1 = v.grad_fn()->backward(g)[0];
+    reference = v.grad_fn()->inputs[0].grad_fn()->backward(g1)[0].to_vector<double>();
+  }
+  v.backward(g, /*retain_graph=*/true);
+  CHECK(gv(x) == reference);
+  v.backward(g);
+  std::vector<double> twice = reference;
+  for (double& r : twice) r += r;
+  CHECK(gv(x) == twice);
+  CHECK_THROWS_WITH(v.backward(g), Contains("second time"));
+}
+
+TEST_CASE("gradient buffers never alias the seed, an input or a leaf's .grad", "[autograd]") {
+  Tensor x = leaf({1, 2, 3});
+  Tensor seed = Tensor::from_vector(std::vector<double>{1, 10, 100});
+  Tensor z = mul_scalar(x, 1);
+  Tensor y = add(add(z, z), z.clone());  // z's first gradients are the seed itself (add, clone pass g on)
+  y.backward(seed);
+  CHECK(seed.to_vector<double>() == std::vector<double>{1, 10, 100});
+  CHECK(gv(x) == std::vector<double>{3, 30, 300});
+  CHECK_FALSE(x.grad().shares_storage(seed));
+  // A leaf whose only gradient is the seed gets its own copy, and later calls add into that copy.
+  Tensor a = leaf({1, 2, 3});
+  a.clone().backward(seed);
+  a.clone().backward(seed);
+  CHECK(gv(a) == std::vector<double>{2, 20, 200});
+  CHECK(seed.to_vector<double>() == std::vector<double>{1, 10, 100});
+}
+
+TEST_CASE("a T-step recurrence over select allocates O(T) in backward, not O(T^2)", "[autograd]") {
+  // h_t = tanh(xp[t] + h_{t-1} W): before the in-place slices each step's select built a full
+  // [T, B, H] zero tensor and the sum was rebuilt out of place, so bytes grew with T^2.
+  auto backward_bytes = [](int64_t T) {
+    const int64_t B = 4, H = 16;
+    Generator gen(5);
+    Tensor xp = mul_scalar(Tensor::randn({T, B, H}, gen).requires_grad_(), 1);
+    Tensor w = Tensor::randn({H, H}, gen, DType::F32, 0, 0.1).requires_grad_();
+    Tensor h = Tensor::zeros({B, H});
+    for (int64_t t = 0; t < T; ++t) h = tanh(add(select(xp, 0, t), matmul(h, w)));
+    Tensor loss = sum(h);
+    const uint64_t before = cpu_allocator::stats().bytes_requested;
+    loss.backward();
+    return static_cast<double>(cpu_allocator::stats().bytes_requested - before);
+  };
+  const double b32 = backward_bytes(32), b128 = backward_bytes(128);
+  INFO("backward bytes: T=32 " << b32 << ", T=128 " << b128);
+  CHECK(b128 < 5.0 * b32);  // linear: ~4x; quadratic: ~16x
 }

@@ -5,7 +5,7 @@
 
 #include "core/random.h"
 #include "core/tensor.h"
-#include "kernels/common/philox.h"
+#include "core/philox.h"
 
 using namespace mrnn;
 

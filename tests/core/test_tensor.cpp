@@ -88,3 +88,19 @@ TEST_CASE("dtype conversion and copies", "[tensor]") {
   CHECK_FALSE(c.shares_storage(a));
   CHECK(c.to_vector<double>() == a.to_vector<double>());
 }
+
+// A zero-element tensor needs no memory, so a real cuda:0 tensor exists in every build, with or
+// without a GPU or the CUDA backend: the honest seam for the host-access check on a CPU machine.
+TEST_CASE("data<T>() on a non-CPU tensor names the op and the device instead of handing out its pointer",
+          "[tensor]") {
+  Tensor d = Tensor::empty({0, 3}, DType::F32, Device::cuda(0));
+  CHECK(d.device() == Device::cuda(0));
+  CHECK_THROWS_WITH(d.data<float>("my_op"), Contains("my_op: host access to f32[0, 3] cuda:0") &&
+                                                 Contains("copy it to the CPU first (.to(Device::cpu()))"));
+  CHECK_THROWS_WITH(d.data<float>(), Contains("host access to f32[0, 3] cuda:0"));
+  CHECK_THROWS_WITH(check_host_access("reader", d), Contains("reader: host access to f32[0, 3] cuda:0"));
+  Tensor c = Tensor::from_vector(std::vector<float>{1, 2, 3}, {1, 3});
+  CHECK(c.data<float>("my_op")[2] == 3.0f);
+  CHECK_NOTHROW(check_host_access("reader", c));
+  CHECK_THROWS_WITH(c.data<double>("my_op"), Contains("my_op: data<f64>() on a f32[1, 3] cpu tensor"));
+}

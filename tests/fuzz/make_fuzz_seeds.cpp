@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/autograd.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "models/training_checkpoints.h"
 #include "tests/fuzz/checkpoint_model.h"
 

@@ -14,7 +14,7 @@
 
 #include "core/autograd.h"
 #include "kernels/ops.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "layers/embedding.h"
 #include "layers/linear.h"
 #include "models/engine/trainer.h"

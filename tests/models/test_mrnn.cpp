@@ -9,7 +9,7 @@
 
 #include "core/autograd.h"
 #include "kernels/ops.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "models/caption_trainer.h"
 #include "models/decoding.h"
 #include "models/optim.h"

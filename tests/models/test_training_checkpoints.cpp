@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 #include "layers/linear.h"
 #include "models/training_checkpoints.h"
 

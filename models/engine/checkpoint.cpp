@@ -1,4 +1,4 @@
-#include "layers/checkpoint.h"
+#include "models/engine/checkpoint.h"
 
 #include <fmt/format.h>
 
