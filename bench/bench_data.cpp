@@ -15,9 +15,9 @@
 #include "data/image_loader.h"
 #include "data/karpathy.h"
 #include "data/shapes_world.h"
-#include "models/caption_batches.h"
-#include "models/mrnn.h"
-#include "models/optim.h"
+#include "models/mrnn/caption_batches.h"
+#include "models/mrnn/mrnn.h"
+#include "models/engine/optim.h"
 
 using namespace mrnn;
 namespace fs = std::filesystem;

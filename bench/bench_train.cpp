@@ -14,9 +14,9 @@
 
 #include "core/allocator.h"
 #include "kernels/ops.h"
-#include "models/decoding.h"
-#include "models/mrnn.h"
-#include "models/optim.h"
+#include "models/mrnn/decoding.h"
+#include "models/mrnn/mrnn.h"
+#include "models/engine/optim.h"
 #ifdef MRNN_WITH_CUDA
 #include "bench/bench_train_adam.h"
 #include "kernels/cuda/device.h"
@@ -151,7 +151,7 @@ const Device kGpu = Device::cuda(0);
 
 // Adam (PyTorch's defaults, betas 0.9 / 0.999, eps 1e-8) with gradient-norm clipping on the
 // device. The update is kernels/common/adam.h's adam_update, the per-element function
-// models/optim.cpp's Adam runs on the CPU, here in a kernel (bench/bench_train_adam.cu); the
+// models/engine/optim.cpp's Adam runs on the CPU, here in a kernel (bench/bench_train_adam.cu); the
 // step's constants are computed as Adam::step computes them. The global gradient norm is summed
 // with tensor ops and read back once per step (as clip_grad_norm does), and the clip factor is
 // applied inside the update rather than by rescaling the gradients first.

@@ -1,5 +1,5 @@
 // bench_train's device Adam step (see bench/bench_train_adam.h): one grid-stride kernel around
-// kernels/common/adam.h's adam_update, the function models/optim.cpp's loop runs.
+// kernels/common/adam.h's adam_update, the function models/engine/optim.cpp's loop runs.
 #include "bench/bench_train_adam.h"
 #include "kernels/cuda/common.cuh"
 

@@ -1,6 +1,6 @@
 // The optimizer step of bench_train's CUDA training benchmark: the library's per-element Adam
 // update (kernels/common/adam.h) as a kernel over a CUDA parameter. Why here and not in the
-// library: models/optim.cpp's optimizers work on host memory, and the benchmark needs an update on
+// library: models/engine/optim.cpp's optimizers work on host memory, and the benchmark needs an update on
 // the device that is the same formula, not a second version of it. Plain C++ header (no CUDA
 // types); the kernel is bench/bench_train_adam.cu, built only with the CUDA backend.
 #pragma once

@@ -14,11 +14,11 @@
 #include "eval/caption_eval.h"
 #include "eval/retrieval.h"
 #include "kernels/ops.h"
-#include "models/caption_trainer.h"
-#include "models/model_dir.h"
-#include "models/model_split.h"
-#include "models/report.h"
-#include "models/retrieval.h"
+#include "models/mrnn/caption_trainer.h"
+#include "models/mrnn/model_dir.h"
+#include "models/mrnn/model_split.h"
+#include "models/mrnn/report.h"
+#include "models/mrnn/retrieval.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;

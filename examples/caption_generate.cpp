@@ -9,10 +9,10 @@
 #include "data/raw_array.h"
 #include "data/karpathy.h"
 #include "kernels/ops.h"
-#include "models/caption_data.h"
-#include "models/decoding.h"
-#include "models/model_dir.h"
-#include "models/model_split.h"
+#include "models/mrnn/caption_data.h"
+#include "models/mrnn/decoding.h"
+#include "models/mrnn/model_dir.h"
+#include "models/mrnn/model_split.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;

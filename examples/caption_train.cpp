@@ -6,8 +6,8 @@
 
 #include "data/karpathy.h"
 #include "models/engine/checkpoint.h"
-#include "models/caption_trainer.h"
-#include "models/model_dir.h"
+#include "models/mrnn/caption_trainer.h"
+#include "models/mrnn/model_dir.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     ko.restval_into_train = true;
     ko.mode = parse_tokenizer_mode(tokenizer);
     // The JSON's "tokens" are words; a character-level model reads the raw text. The other programs
-    // do the same for a char model (models/model_split.h), so references and vocabulary agree.
+    // do the same for a char model (models/mrnn/model_split.h), so references and vocabulary agree.
     ko.retokenize = retokenize || ko.mode == TokenizerMode::character;
     ko.skip_bad = skip_bad;
     KarpathyDataset ds = load_karpathy(data, ko);

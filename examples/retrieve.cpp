@@ -7,10 +7,10 @@
 #include "core/autograd.h"
 #include "data/karpathy.h"
 #include "data/tokenizer.h"
-#include "models/caption_data.h"
-#include "models/model_dir.h"
-#include "models/model_split.h"
-#include "models/retrieval.h"
+#include "models/mrnn/caption_data.h"
+#include "models/mrnn/model_dir.h"
+#include "models/mrnn/model_split.h"
+#include "models/mrnn/retrieval.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;

@@ -1,6 +1,6 @@
 // A small VGG-style CNN image encoder trained from scratch: blocks of (conv3x3 + ReLU, maxpool 2)
 // then a linear layer to the image feature. Sized for small images (ShapesWorld 64x64); users
-// with big pretrained CNNs feed precomputed features instead (models/mrnn.h).
+// with big pretrained CNNs feed precomputed features instead (models/mrnn/mrnn.h).
 #pragma once
 #include <memory>
 #include <vector>

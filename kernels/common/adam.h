@@ -1,4 +1,4 @@
-// The per-element Adam / AdamW update on f32 weights, shared by models/optim.cpp's CPU loop and
+// The per-element Adam / AdamW update on f32 weights, shared by models/engine/optim.cpp's CPU loop and
 // the CUDA training benchmark's kernel (bench/bench_train_adam.cu). Why: one formula, so the
 // benchmark times the update the library's Adam makes rather than a second version of it.
 #pragma once

@@ -12,8 +12,8 @@
 #include "models/engine/checkpoint.h"
 #include "models/engine/json_fields.h"
 #include "models/engine/progress.h"
-#include "models/optim.h"
-#include "models/training_checkpoints.h"
+#include "models/engine/optim.h"
+#include "models/engine/training_checkpoints.h"
 
 namespace mrnn {
 

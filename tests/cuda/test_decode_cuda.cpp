@@ -12,7 +12,7 @@
 
 #include "core/autograd.h"
 #include "kernels/beam.h"
-#include "models/decoding.h"
+#include "models/mrnn/decoding.h"
 #include "tests/cuda/cuda_support.h"
 #include "tests/support/small_mrnn.h"
 

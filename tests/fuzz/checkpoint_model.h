@@ -3,8 +3,8 @@
 // parameters, so each execution is cheap.
 #pragma once
 #include "core/random.h"
-#include "models/mrnn.h"
-#include "models/optim.h"
+#include "models/mrnn/mrnn.h"
+#include "models/engine/optim.h"
 
 namespace mrnn::fuzz {
 

@@ -16,7 +16,7 @@
 #include "data/raw_array_tensor.h"
 #include "data/safetensors.h"
 #include "models/engine/checkpoint.h"
-#include "models/training_checkpoints.h"
+#include "models/engine/training_checkpoints.h"
 #include "tests/fuzz/checkpoint_model.h"
 
 namespace {

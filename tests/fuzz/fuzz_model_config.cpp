@@ -7,8 +7,8 @@
 #include <string>
 
 #include "core/random.h"
-#include "models/model_dir.h"
-#include "models/mrnn.h"
+#include "models/mrnn/model_dir.h"
+#include "models/mrnn/mrnn.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -9,7 +9,7 @@
 
 #include "core/autograd.h"
 #include "models/engine/checkpoint.h"
-#include "models/training_checkpoints.h"
+#include "models/engine/training_checkpoints.h"
 #include "tests/fuzz/checkpoint_model.h"
 
 namespace fs = std::filesystem;

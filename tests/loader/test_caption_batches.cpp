@@ -9,8 +9,8 @@
 #include "core/autograd.h"
 #include "kernels/ops.h"
 #include "loader_helpers.h"
-#include "models/caption_batches.h"
-#include "models/caption_trainer.h"
+#include "models/mrnn/caption_batches.h"
+#include "models/mrnn/caption_trainer.h"
 
 using namespace mrnn;
 using namespace loader_test;

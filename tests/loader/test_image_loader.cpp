@@ -10,7 +10,7 @@
 #include "data/batching.h"
 #include "data/image_loader.h"
 #include "loader_helpers.h"
-#include "models/caption_data.h"
+#include "models/mrnn/caption_data.h"
 
 using namespace mrnn;
 using namespace loader_test;

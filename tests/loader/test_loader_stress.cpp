@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "loader_helpers.h"
-#include "models/caption_batches.h"
+#include "models/mrnn/caption_batches.h"
 
 using namespace mrnn;
 using namespace loader_test;

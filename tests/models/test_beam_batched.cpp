@@ -12,7 +12,7 @@
 #include "core/autograd.h"
 #include "kernels/beam.h"
 #include "kernels/ops.h"
-#include "models/decoding.h"
+#include "models/mrnn/decoding.h"
 #include "tests/support/small_mrnn.h"
 
 using namespace mrnn;

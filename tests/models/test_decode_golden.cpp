@@ -1,7 +1,7 @@
 // The m-RNN decoders give exactly the captions they gave before the generic step decoder
 // (models/engine/step_decoder.h) replaced them: greedy, beam 3, beam 5 with length penalty and
 // trigram blocking, and two kinds of sampling, for small random ReLU, LSTM and GRU m-RNNs. The
-// expected values were recorded from models/decoding.cpp at commit 40a8e60 (before the refactor);
+// expected values were recorded from models/mrnn/decoding.cpp at commit 40a8e60 (before the refactor);
 // MRNN_RECORD_GOLDEN=1 prints the table again in the form below.
 #include <catch2/catch.hpp>
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/autograd.h"
-#include "models/decoding.h"
+#include "models/mrnn/decoding.h"
 #include "tests/support/small_mrnn.h"
 
 using namespace mrnn;

@@ -18,8 +18,8 @@
 #include "layers/embedding.h"
 #include "layers/linear.h"
 #include "models/engine/trainer.h"
-#include "models/mrnn.h"
-#include "models/training_checkpoints.h"
+#include "models/mrnn/mrnn.h"
+#include "models/engine/training_checkpoints.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;

@@ -1,7 +1,7 @@
-// models/model_split.h: programs read a dataset the way the model was trained on it.
+// models/mrnn/model_split.h: programs read a dataset the way the model was trained on it.
 #include <catch2/catch.hpp>
 
-#include "models/model_split.h"
+#include "models/mrnn/model_split.h"
 
 using namespace mrnn;
 

@@ -10,10 +10,10 @@
 #include "core/autograd.h"
 #include "kernels/ops.h"
 #include "models/engine/checkpoint.h"
-#include "models/caption_trainer.h"
-#include "models/decoding.h"
-#include "models/optim.h"
-#include "models/retrieval.h"
+#include "models/mrnn/caption_trainer.h"
+#include "models/mrnn/decoding.h"
+#include "models/engine/optim.h"
+#include "models/mrnn/retrieval.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;

@@ -16,11 +16,11 @@
 #include "core/allocator.h"
 #include "core/autograd.h"
 #include "kernels/ops.h"
-#include "models/caption_task.h"
-#include "models/caption_trainer.h"
-#include "models/model_dir.h"
-#include "models/optim.h"
-#include "models/training_checkpoints.h"
+#include "models/mrnn/caption_task.h"
+#include "models/mrnn/caption_trainer.h"
+#include "models/mrnn/model_dir.h"
+#include "models/engine/optim.h"
+#include "models/engine/training_checkpoints.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;

@@ -165,7 +165,7 @@ TEST_CASE("step decoder: the default reorder moves every state tensor", "[decode
   CHECK(s.tensors[0].to_vector<double>() == std::vector<double>{10, 11, 12});  // the input is unchanged
 }
 
-TEST_CASE("step decoder: beam search finds what greedy misses; greedy is the argmax path; beam 1 == greedy",
+TEST_CASE("step decoder: beam search finds what greedy misses, greedy is the argmax path, beam 1 equals greedy",
           "[decode][beam]") {
   const std::vector<Table> tables = {garden_path(), random_table(1), random_table(2), random_table(3)};
   ToyChain m(tables, {0, 1, 2, 3});

@@ -16,7 +16,7 @@
 #include "core/random.h"
 #include "models/engine/checkpoint.h"
 #include "layers/linear.h"
-#include "models/training_checkpoints.h"
+#include "models/engine/training_checkpoints.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;

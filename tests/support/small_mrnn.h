@@ -6,7 +6,7 @@
 
 #include "core/autograd.h"
 #include "kernels/ops.h"
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 namespace mrnn::testing {
 

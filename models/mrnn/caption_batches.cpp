@@ -1,4 +1,4 @@
-#include "models/caption_batches.h"
+#include "models/mrnn/caption_batches.h"
 
 #include <unordered_map>
 

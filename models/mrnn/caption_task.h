@@ -6,10 +6,10 @@
 #include <string>
 
 #include "data/vocab.h"
-#include "models/caption_batches.h"
-#include "models/caption_data.h"
+#include "models/mrnn/caption_batches.h"
+#include "models/mrnn/caption_data.h"
 #include "models/engine/task.h"
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 namespace mrnn {
 

@@ -1,4 +1,4 @@
-// Captioning training with the options caption_train exposes: the CaptionTask (models/caption_task.h)
+// Captioning training with the options caption_train exposes: the CaptionTask (models/mrnn/caption_task.h)
 // on the one Trainer (models/engine/trainer.h), which owns the optimizer, schedule, clipping, NaN
 // policy, checkpoints, exact resume, best model by CIDEr-D, JSON-lines log and progress line.
 #pragma once
@@ -6,9 +6,9 @@
 #include <string>
 
 #include "data/vocab.h"
-#include "models/caption_data.h"
+#include "models/mrnn/caption_data.h"
 #include "models/engine/trainer.h"
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 namespace mrnn {
 
@@ -36,7 +36,7 @@ struct TrainOptions {
   // ("skipped_steps" in the train events and TrainResult::skipped_steps).
   std::string nan_policy = "stop";
   int64_t stop_after_steps = 0;   // testing aid: return (as if killed) after this many steps of this run
-  // Batching (data/batching.h, models/caption_batches.h). bucket: length-bucketing window in
+  // Batching (data/batching.h, models/mrnn/caption_batches.h). bucket: length-bucketing window in
   // batches (0 = off: plain shuffled batches, as before bucketing existed).
   int64_t bucket = 0;
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)

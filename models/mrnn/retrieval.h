@@ -6,7 +6,7 @@
 #pragma once
 #include <vector>
 
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 namespace mrnn {
 

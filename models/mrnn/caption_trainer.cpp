@@ -1,13 +1,13 @@
-#include "models/caption_trainer.h"
+#include "models/mrnn/caption_trainer.h"
 
 #include <cmath>
 
 #include "core/autograd.h"
 #include "eval/caption_eval.h"
 #include "kernels/ops.h"
-#include "models/caption_batches.h"
-#include "models/caption_task.h"
-#include "models/decoding.h"
+#include "models/mrnn/caption_batches.h"
+#include "models/mrnn/caption_task.h"
+#include "models/mrnn/decoding.h"
 
 namespace mrnn {
 

@@ -11,7 +11,7 @@
 
 #include "data/batching.h"
 #include "data/image_loader.h"
-#include "models/caption_data.h"
+#include "models/mrnn/caption_data.h"
 
 namespace mrnn {
 

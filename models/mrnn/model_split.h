@@ -6,8 +6,8 @@
 #include <string>
 
 #include "data/karpathy.h"
-#include "models/caption_data.h"
-#include "models/model_dir.h"
+#include "models/mrnn/caption_data.h"
+#include "models/mrnn/model_dir.h"
 
 namespace mrnn {
 

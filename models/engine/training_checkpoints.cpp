@@ -1,4 +1,4 @@
-#include "models/training_checkpoints.h"
+#include "models/engine/training_checkpoints.h"
 
 #include <fcntl.h>
 #include <unistd.h>

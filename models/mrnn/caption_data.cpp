@@ -1,4 +1,4 @@
-#include "models/caption_data.h"
+#include "models/mrnn/caption_data.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -10,7 +10,7 @@
 
 #include "core/tensor.h"
 #include "layers/module.h"
-#include "models/optim.h"
+#include "models/engine/optim.h"
 
 namespace mrnn {
 
@@ -34,13 +34,13 @@ std::string train_state_json(const TrainState& s);
 // best = {"cider_d", best_cider} (none when it is -1) and task = the other top-level fields.
 TrainState parse_train_state(const std::string& text, const std::string& what);
 
-// Restores a checkpoint's contents (already verified by load_tensors): "model.*" tensors into
-// model (strict load_state_dict), "optim.*" into opt, "task.*" (prefix removed) into *task_tensors
-// when given, and returns metadata["mrnn_train_state"].
+// Restores a checkpoint's contents (already verified by load_tensors): tensors named "model.X"
+// into model (strict load_state_dict), "optim.X" into opt, "task.X" (as X) into task_tensors when
+// it is given, and returns metadata["mrnn_train_state"].
 // Requires nothing of the contents. Ensures, else throws Error naming `what` (the file) and the
-// problem: only model.*, optim.* and (with task_tensors) task.* tensors, all f32 except optim.step
-// (one i64 >= 0), each fitting the model and optimizer. (On an error the model may hold part of
-// the new weights.)
+// problem: only tensors with those prefixes ("task." only with task_tensors), all f32 except
+// "optim.step" (one i64 >= 0), each fitting the model and optimizer. (On an error the model may
+// hold part of the new weights.)
 TrainState restore_training_checkpoint(const std::map<std::string, Tensor>& tensors,
                                        const std::map<std::string, std::string>& metadata, Module& model,
                                        Optimizer& opt, const std::string& what,

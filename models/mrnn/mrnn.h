@@ -1,6 +1,6 @@
 // The m-RNN (Mao et al.): word embeddings -> recurrent layer -> multimodal layer (with the image)
 // -> softmax over the vocabulary, optionally with transposed weight sharing (TWS). One trained
-// model serves captioning (models/decoding.h) and both retrieval directions (models/retrieval.h).
+// model serves captioning (models/mrnn/decoding.h) and both retrieval directions (models/mrnn/retrieval.h).
 // Token ids are data/vocab.h's (kPadId 0, kUnkId 1, kBosId 2, kEosId 3).
 #pragma once
 #include <memory>
@@ -71,7 +71,7 @@ class Mrnn : public Module {
   // (inputs tokens[:, :-1], targets tokens[:, 1:]); *count gets the number of real targets.
   Tensor loss(const Tensor& tokens, const Tensor& image_features, int64_t* count = nullptr) const;
 
-  // ---- step-by-step (decoding, under NoGradGuard; models/decoding.h adapts it to StepModel) ----
+  // ---- step-by-step (decoding, under NoGradGuard; models/mrnn/decoding.h adapts it to StepModel) ----
   // Zeros {h} or {h, c} for `batch` rows on the model's device.
   DecoderState initial_state(int64_t batch) const;
   Tensor image_term(const Tensor& image_features) const;  // [B, M], once per image

@@ -1,4 +1,4 @@
-#include "models/report.h"
+#include "models/mrnn/report.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "models/model_split.h"
+#include "models/mrnn/model_split.h"
 
 #include "core/error.h"
 

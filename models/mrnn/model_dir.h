@@ -6,7 +6,7 @@
 
 #include "data/tokenizer.h"
 #include "data/vocab.h"
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 namespace mrnn {
 
@@ -24,7 +24,7 @@ void write_model_dir_meta(const std::string& dir, const MrnnConfig& config, cons
 MrnnConfig load_model_config(const std::string& dir, TokenizerMode* mode = nullptr);
 // Parses the text of a config.json named `path`. Requires nothing (the text is untrusted).
 // Ensures, else throws Error naming path and the field: MrnnConfig::from_json accepts it (which
-// includes the size bounds kMaxVocab, kMaxLayerSize, ... of models/mrnn.h); "tokenizer", when
+// includes the size bounds kMaxVocab, kMaxLayerSize, ... of models/mrnn/mrnn.h); "tokenizer", when
 // present, is "word" or "char" ("character" too; stored into *mode when given).
 MrnnConfig parse_model_config(const std::string& text, const std::string& path, TokenizerMode* mode = nullptr);
 // Checks that a model gets the inputs it was trained on. Requires: features = the .npy path given

@@ -1,4 +1,4 @@
-#include "models/optim.h"
+#include "models/engine/optim.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,9 @@ namespace mrnn {
 
 namespace {
 // Flat f32 views of a contiguous parameter and its gradient.
-float* fptr(const Tensor& t) { return t.data<float>(); }
+// Host pointers: a parameter on a GPU makes these throw naming the op (the optimizers run on the
+// host; there are no device optimizer kernels yet).
+float* fptr(const Tensor& t, const char* op) { return t.data<float>(op); }
 Tensor grad_of(const Tensor& p) {
   Tensor g = p.grad();
   return g.defined() ? g.contiguous() : g;
@@ -126,8 +128,8 @@ void SGD::step(double lr) {
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor g = grad_of(params_[k]);
     if (!g.defined()) continue;
-    float *w = fptr(params_[k]), *v = fptr(velocity_[k]);
-    const float *pg = fptr(g), mu = static_cast<float>(momentum_), wd = static_cast<float>(slots_[k].weight_decay),
+    float *w = fptr(params_[k], "SGD::step"), *v = fptr(velocity_[k], "SGD::step");
+    const float *pg = fptr(g, "SGD::step"), mu = static_cast<float>(momentum_), wd = static_cast<float>(slots_[k].weight_decay),
                 lrf = static_cast<float>(lr * slots_[k].lr_scale);
     const int64_t n = params_[k].numel(), begin = slots_[k].begin;
 #pragma omp parallel for simd schedule(static) if (n - begin > 65536)
@@ -175,8 +177,8 @@ void Adam::step(double lr) {
     const double glr = lr * slots_[k].lr_scale;
     const float step_size = static_cast<float>(glr / bc1), wd = static_cast<float>(slots_[k].weight_decay),
                 decay = static_cast<float>(1 - glr * slots_[k].weight_decay);
-    float *w = fptr(params_[k]), *m = fptr(m_[k]), *v = fptr(v_[k]);
-    const float* pg = fptr(g);
+    float *w = fptr(params_[k], "Adam::step"), *m = fptr(m_[k], "Adam::step"), *v = fptr(v_[k], "Adam::step");
+    const float* pg = fptr(g, "Adam::step");
     const int64_t n = params_[k].numel(), begin = slots_[k].begin;
     const bool dec = decoupled_;
 #pragma omp parallel for simd schedule(static) if (n - begin > 65536)
@@ -210,7 +212,7 @@ double sum_squares(const Tensor& grad) {
     return t;
   }
   Tensor g = grad.contiguous();
-  const float* p = g.data<float>();
+  const float* p = g.data<float>("clip_grad_norm / grads_finite");
   const int64_t n = g.numel();
   // Fixed blocks summed in order: the result (which sets the clip factor, hence the weights) is
   // the same for any thread count.
@@ -246,7 +248,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
         g.copy_(mul_scalar(g, scale));
         continue;
       }
-      float* pg = g.data<float>();
+      float* pg = g.data<float>("clip_grad_norm");
       const int64_t n = g.numel();
 #pragma omp parallel for simd schedule(static) if (n > 65536)
       for (int64_t i = 0; i < n; ++i) pg[i] *= scale;

@@ -1,4 +1,4 @@
-#include "models/model_dir.h"
+#include "models/mrnn/model_dir.h"
 
 #include <filesystem>
 #include <fstream>

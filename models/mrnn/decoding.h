@@ -6,7 +6,7 @@
 
 #include "core/random.h"
 #include "models/engine/step_decoder.h"
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 namespace mrnn {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "models/caption_data.h"
+#include "models/mrnn/caption_data.h"
 
 namespace mrnn {
 

@@ -1,4 +1,4 @@
-#include "models/mrnn.h"
+#include "models/mrnn/mrnn.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
-#include "models/caption_task.h"
+#include "models/mrnn/caption_task.h"
 
 #include <nlohmann/json.hpp>
 
-#include "models/caption_trainer.h"
+#include "models/mrnn/caption_trainer.h"
 #include "models/engine/json_fields.h"
 
 namespace mrnn {

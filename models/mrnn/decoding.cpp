@@ -1,4 +1,4 @@
-#include "models/decoding.h"
+#include "models/mrnn/decoding.h"
 
 #include <algorithm>
 

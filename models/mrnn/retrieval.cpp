@@ -1,4 +1,4 @@
-#include "models/retrieval.h"
+#include "models/mrnn/retrieval.h"
 
 #include <cmath>
 #include <numeric>
