@@ -197,8 +197,8 @@ Tensor Tensor::to(DType dt) const {
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
   const Device other = d.is_cpu() ? device() : d;
-  MRNN_CHECK(device_backend(other.kind).copy, "to({}): device copies need the CUDA backend, which this build does not "
-             "include (this build has no CUDA backend)", d.str());
+  MRNN_CHECK(device_backend(other.kind).copy, "to({}): copies to or from {} need the CUDA backend, which this build "
+             "does not include (configure with -DMRNN_CUDA=ON)", d.str(), other.str());
   Tensor out = empty(shape(), dtype(), d);
   copy_elements(detach(), out);  // kernels/cuda: pinned staging for large host<->device copies
   if (needs_grad({this})) {
