@@ -1,5 +1,5 @@
 // Per-element math of the fused N-input layer (kernels/fused.h: fuse), shared by the CPU epilogues
-// (kernels/cpu/multimodal.cpp) and the CUDA ones (kernels/cuda/multimodal.cu), so the CPU tests
+// (kernels/cpu/fuse.cpp) and the CUDA ones (kernels/cuda/fuse.cu), so the CPU tests
 // check the formulas the GPU runs. Each activation is a functor with f(pre) and dy(y, g), the
 // gradient with respect to the pre-activation from the saved output y (no pre-activation kept).
 #pragma once

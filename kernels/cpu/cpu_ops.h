@@ -77,7 +77,7 @@ void max_pool2d_backward(const Tensor& g, const Tensor& argmax, const Tensor& gx
 void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
 void avg_pool2d_backward(const Tensor& g, int64_t k, int64_t s, int64_t p, const Tensor& gx);
 
-// The fused N-input layer's epilogues (kernels/cpu/multimodal.cpp; math in kernels/common/fuse.h).
+// The fused N-input layer's epilogues (kernels/cpu/fuse.cpp; math in kernels/common/fuse.h).
 // All tensors contiguous, one float dtype, rows = B * steps. Forward, in place: out [rows, M]
 // (holding the sum of the per-step projections) := act((out[r] + seq_term[r / steps]) + bias),
 // where seq_term [B, M] (the per-sequence projections) and bias [M] may each be undefined.
@@ -87,15 +87,6 @@ void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t s
                            const Tensor& out);
 void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
                             const Tensor& dseq, const Tensor& dbias);
-// The m-RNN instance (scaled tanh, image term and bias required).
-// Forward, in place: out [rows, M] (holding w Vw^T + r Vr^T) := multimodal_act(out[r],
-// image_term[r / steps], bias) with image_term [B, M] = img Vi^T and bias [M].
-void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out);
-// Backward from the saved output y [rows, M] and upstream g [rows, M]: dpre := multimodal_dpre(y, g),
-// dimage [B, M] := per-image sum of dpre over its steps, dbias [M] := sum of dimage over images
-// (fixed order: time ascending, then images ascending).
-void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
-                                  const Tensor& dimage, const Tensor& dbias);
 
 // ---- the fused recurrent cells (kernels/cpu/rnn_cells.cpp; math in kernels/common/rnn_cells.h) ----
 // Matrices are [B, G] with unit column stride and any row stride (one time step of a [B, T, G]

@@ -110,7 +110,7 @@ void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& 
 void pool2d_backward(bool max, const Tensor& x, const Tensor& y, const Tensor& g, int64_t k, int64_t s, int64_t p,
                      const Tensor& gx);
 
-// ---------------- the fused multimodal layer's epilogues (kernels/cuda/multimodal.cu) ----------------
+// ---------------- the fused multimodal layer's epilogues (kernels/cuda/fuse.cu) ----------------
 // The CPU functions' contracts (contiguous, rows = B * steps). Forward: one kernel (threads over
 // columns, grid-stride over rows).
 // Backward: one kernel writing dpre and the per-image sums over time (a fixed tree order per
@@ -121,9 +121,6 @@ void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t s
                            const Tensor& out);
 void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
                             const Tensor& dseq, const Tensor& dbias);
-void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out);
-void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
-                                  const Tensor& dimage, const Tensor& dbias);
 
 // ---------------- the fused recurrent cells (kernels/cuda/rnn_cells.cu) ----------------
 // The CPU functions' contracts (kernels/cpu/cpu_ops.h): one launch each, no host synchronization.

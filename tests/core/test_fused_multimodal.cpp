@@ -88,12 +88,13 @@ TEST_CASE("multimodal: one element by hand", "[fused][multimodal]") {
 
 TEST_CASE("multimodal epilogues on the CPU: hand-computed values, image rows, fixed sums", "[fused][multimodal]") {
   // B = 2 images, T = 2 steps, M = 3. Expected values: Python, the formulas of
-  // kernels/common/multimodal.h (1.7159 tanh(2/3 (text + image + bias)); g * 1.7159 * 2/3 * (1 - (y/1.7159)^2)).
+  // kernels/common/fuse.h for the scaled tanh (1.7159 tanh(2/3 (text + image + bias)); g * 1.7159 * 2/3 *
+  // (1 - (y/1.7159)^2)).
   Tensor out = Tensor::from_vector(
       std::vector<double>{0.1, -0.2, 0.3, 0.4, 0.5, -0.6, -0.7, 0.8, 0.9, 1.0, -1.1, 1.2}, {4, 3});
   Tensor image = Tensor::from_vector(std::vector<double>{0.5, -0.25, 0.125, -1.0, 2.0, -0.5}, {2, 3});
   Tensor bias = Tensor::from_vector(std::vector<double>{0.01, -0.02, 0.03});
-  cpu::multimodal_forward_epilogue(image, bias, 2, out);
+  cpu::fuse_forward_epilogue(image, bias, 2, FuseActivation::ScaledTanh, out);
   const std::vector<double> y = {0.6617174872123837,  -0.5207181855428689, 0.5050924929595154,
                                  0.9296341676706257,  0.2610619144505447,  -0.49462396510884793,
                                  -1.3896651096793498, 1.6336378584857811,  0.47884580815039984,
@@ -103,7 +104,7 @@ TEST_CASE("multimodal epilogues on the CPU: hand-computed values, image rows, fi
   Tensor g = Tensor::from_vector(std::vector<double>{1, -2, 0.5, 0.25, 3, -1, 2, 1, -0.5, -1.5, 0.75, 1}, {4, 3});
   Tensor dpre = Tensor::empty({4, 3}, DType::F64), dimage = Tensor::empty({2, 3}, DType::F64),
          dbias = Tensor::empty({3}, DType::F64);
-  cpu::multimodal_backward_epilogue(out, g, 2, dpre, dimage, dbias);
+  cpu::fuse_backward_epilogue(out, g, 2, FuseActivation::ScaledTanh, dpre, dimage, dbias);
   check_values(dpre,
                {0.973810741541787, -2.0771726256347045, 0.5224069746791657, 0.20204102067907442, 3.352362593185403,
                 -1.0488800602754633, 0.787259314210137, 0.10705369672746684, -0.5274238013125843,
@@ -118,9 +119,9 @@ TEST_CASE("multimodal epilogues on the CPU: hand-computed values, image rows, fi
   // f32 runs the vectorized row loops: the same values within f32 rounding.
   Tensor out32 = Tensor::from_vector(
       std::vector<float>{0.1f, -0.2f, 0.3f, 0.4f, 0.5f, -0.6f, -0.7f, 0.8f, 0.9f, 1.0f, -1.1f, 1.2f}, {4, 3});
-  cpu::multimodal_forward_epilogue(image.to(DType::F32), bias.to(DType::F32), 2, out32);
+  cpu::fuse_forward_epilogue(image.to(DType::F32), bias.to(DType::F32), 2, FuseActivation::ScaledTanh, out32);
   check_values(out32, y, 2e-6);
-  CHECK_THROWS_WITH(cpu::multimodal_forward_epilogue(image, bias, 3, out), Catch::Contains("does not match"));
+  CHECK_THROWS_WITH(cpu::fuse_forward_epilogue(image, bias, 3, FuseActivation::ScaledTanh, out), Catch::Contains("does not match"));
 }
 
 TEST_CASE("multimodal matches the unfused composition, with and without time, f64 and f32",

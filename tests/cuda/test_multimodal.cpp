@@ -1,4 +1,4 @@
-// CUDA vs CPU parity of the fused multimodal layer (kernels/ops_fused.cpp, kernels/cuda/multimodal.cu)
+// CUDA vs CPU parity of the fused multimodal layer (kernels/ops_fused.cpp, kernels/cuda/fuse.cu)
 // beyond the op-table rows: forward and all seven gradients on random inputs, with time ([B, T, M],
 // T above and below the backward kernel's 8 threads over time) and without ([B, M]), M not a
 // multiple of the 32-column tile, f32 and f64; bit-identical gradients over two runs (the bias

@@ -139,14 +139,4 @@ void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, Fus
   MRNN_CUDA_CHECK_LAUNCH("fuse_backward_kernel", l.stream);
 }
 
-void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out) {
-  MRNN_CHECK(image_term.defined() && bias.defined(), "cuda::multimodal_forward_epilogue: needs the image term and bias");
-  fuse_forward_epilogue(image_term, bias, steps, FuseActivation::ScaledTanh, out);
-}
-
-void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
-                                  const Tensor& dimage, const Tensor& dbias) {
-  fuse_backward_epilogue(y, g, steps, FuseActivation::ScaledTanh, dpre, dimage, dbias);
-}
-
 }  // namespace mrnn::cuda

@@ -150,17 +150,4 @@ void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, Fus
   });
 }
 
-void multimodal_forward_epilogue(const Tensor& image_term, const Tensor& bias, int64_t steps, const Tensor& out) {
-  MRNN_CHECK(image_term.defined() && bias.defined() && steps > 0 && image_term.size(0) * steps == out.size(0) &&
-                 image_term.size(1) == out.size(1) && bias.numel() == out.size(1),
-             "multimodal_forward_epilogue: out {} does not match image term {} x {} steps and bias {}", out.desc(),
-             image_term.desc(), steps, bias.desc());
-  fuse_forward_epilogue(image_term, bias, steps, FuseActivation::ScaledTanh, out);
-}
-
-void multimodal_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, const Tensor& dpre,
-                                  const Tensor& dimage, const Tensor& dbias) {
-  fuse_backward_epilogue(y, g, steps, FuseActivation::ScaledTanh, dpre, dimage, dbias);
-}
-
 }  // namespace mrnn::cpu
