@@ -9,6 +9,7 @@
 
 #include "kernels/common/fuse.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/dispatch.h"
 #include "kernels/cpu/simd.h"
 
 namespace mrnn::cpu {
@@ -77,18 +78,13 @@ void backward_row_f32(const float* y, const float* g, float* dpre, float* acc, i
   else backward_row_f32_identity(y, g, dpre, acc, m);
 }
 
-void check_epilogue_args(const char* op, const Tensor& first, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts)
-    MRNN_CHECK(!t->defined() || (t->is_contiguous() && t->dtype() == first.dtype()),
-               "{}: expected contiguous tensors of one dtype, got {}", op, t->desc());
-}
 
 }  // namespace
 
 void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t steps, FuseActivation act,
                            const Tensor& out) {
   const char* op = "fuse_forward_epilogue";
-  check_epilogue_args(op, out, {&out, &seq_term, &bias});
+  require_contiguous_like(op, out, {&out, &seq_term, &bias});
   const int64_t rows = out.size(0), m = out.size(1);
   MRNN_CHECK(steps > 0 && rows % steps == 0 &&
                  (!seq_term.defined() || (seq_term.size(0) * steps == rows && seq_term.size(1) == m)) &&
@@ -116,7 +112,7 @@ void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t s
 void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
                             const Tensor& dseq, const Tensor& dbias) {
   const char* op = "fuse_backward_epilogue";
-  check_epilogue_args(op, y, {&y, &g, &dpre, &dseq, &dbias});
+  require_contiguous_like(op, y, {&y, &g, &dpre, &dseq, &dbias});
   const int64_t rows = y.size(0), m = y.size(1), b = rows / std::max<int64_t>(steps, 1);
   MRNN_CHECK(steps > 0 && b * steps == rows && g.shape() == y.shape() && dpre.shape() == y.shape() &&
                  dseq.size(0) == b && dseq.size(1) == m && dbias.numel() == m,

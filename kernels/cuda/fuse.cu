@@ -8,6 +8,7 @@
 #include "kernels/common/fuse.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/dispatch.h"
 
 namespace mrnn::cuda {
 
@@ -68,13 +69,6 @@ __global__ void fuse_backward_kernel(const T* __restrict__ y, const T* __restric
     for (unsigned k = 0; k < images; ++k) s += __ldcg(dimage + static_cast<int64_t>(k) * m + col);
     dbias[col] = s;
   }
-}
-
-// Every defined tensor of ts contiguous with first's dtype (undefined ones are optional terms).
-void require_contiguous_like(const char* op, const Tensor& first, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts)
-    MRNN_CHECK(!t->defined() || (t->is_contiguous() && t->dtype() == first.dtype()),
-               "{}: expected contiguous tensors of one dtype, got {}", op, t->desc());
 }
 
 }  // namespace
