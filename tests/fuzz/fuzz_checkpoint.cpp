@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "data/raw_array_tensor.h"
 #include "data/safetensors.h"
 #include "models/engine/checkpoint.h"
@@ -69,7 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return 0;
     }
     const mrnn::TrainState s = mrnn::restore_training_checkpoint(tensors, meta, target.model, target.opt, "fuzz");
-    if (s.step < 0 || s.epoch < 0 || s.pos < 0 || (s.has_options && s.batch < 1)) std::abort();
+    if (s.step < 0 || s.epoch < 0 || s.pos < 0) std::abort();
+    // What the Trainer hands to the task's parsers is a JSON object (or, options, nothing).
+    if (!nlohmann::json::parse(s.task, nullptr, false).is_object()) std::abort();
+    if (!s.options.empty() && !nlohmann::json::parse(s.options, nullptr, false).is_object()) std::abort();
   } catch (const mrnn::Error&) {
     return 0;
   }
