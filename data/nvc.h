@@ -48,9 +48,9 @@ struct NvcOptions {
 // first appearance, counting only images read), an image's image_id (its position in the file),
 // a sentence's image_id (its image's) and sentence_id (-1). A present optional field must have
 // the right type; a present "concepts" list must name every image's concept.
-// Ensures: concepts unique (and non-empty when the list is given); each image's concept is listed, its split is train,
-// val or test, image ids and present sentence ids unique, each sentence's image_id is its
-// image's, token lists non-empty (after retokenizing). Violations throw mrnn::Error naming the
+// Ensures: concepts unique (and non-empty when the list is given); each image's concept is
+// listed, its split is train, val or test, image ids and present sentence ids unique, each
+// sentence's image_id is its image's, token lists non-empty (after retokenizing). Violations throw mrnn::Error naming the
 // file, the JSON path ("images[3].train_val_test_split") and what was expected, or are skipped and
 // counted with skip_bad. Missing file, invalid JSON, or a bad "version"/"concepts"/"images" always
 // throws.
