@@ -41,8 +41,8 @@ CocoCaptions parse_coco_captions(std::string_view json_text, const std::string& 
       const Json& js = jsonio::object(images[i], at);
       CocoImage img;
       img.id = jsonio::integer(jsonio::member(js, "id", at), at.key("id"));
-      img.file_name = jsonio::nonblank_string(jsonio::member(js, "file_name", at),
-                                              at.key("file_name"), "file_name");
+      if (const Json* f = jsonio::find(js, "file_name"))
+        img.file_name = jsonio::nonblank_string(*f, at.key("file_name"), "file_name");
       jsonio::optional_size(js, "width", at, img.width);
       jsonio::optional_size(js, "height", at, img.height);
       const auto [it, inserted] = image_index.emplace(img.id, i);
@@ -62,17 +62,20 @@ CocoCaptions parse_coco_captions(std::string_view json_text, const std::string& 
     try {
       const Json& js = jsonio::object(anns[i], at);
       CocoCaption c;
-      c.id = jsonio::integer(jsonio::member(js, "id", at), at.key("id"));
+      const Json* id = jsonio::find(js, "id");
+      if (id) c.id = jsonio::integer(*id, at.key("id"));
       c.image_id = jsonio::integer(jsonio::member(js, "image_id", at), at.key("image_id"));
       c.caption = jsonio::nonblank_string(jsonio::member(js, "caption", at), at.key("caption"),
                                           "caption");
       if (!image_index.count(c.image_id))
         jsonio::fail(at.key("image_id"),
                      fmt::format("expected the id of an entry of \"images\", found {}", c.image_id));
-      const auto [it, inserted] = ann_index.emplace(c.id, i);
-      if (!inserted)
-        jsonio::fail(at.key("id"), fmt::format("duplicate annotation id {} (also annotations[{}])",
-                                               c.id, it->second));
+      if (id) {
+        const auto [it, inserted] = ann_index.emplace(c.id, i);
+        if (!inserted)
+          jsonio::fail(at.key("id"), fmt::format("duplicate annotation id {} (also annotations[{}])",
+                                                 c.id, it->second));
+      }
       out.annotations.push_back(std::move(c));
     } catch (const Error& e) {
       if (!options.skip_bad) throw;

@@ -13,13 +13,13 @@ namespace mrnn {
 
 struct CocoImage {
   int64_t id = -1;
-  std::string file_name;
+  std::string file_name;  // "" when the file omits it
   int64_t width = 0;   // 0 when the file omits it
   int64_t height = 0;  // 0 when the file omits it
 };
 
 struct CocoCaption {
-  int64_t id = -1;
+  int64_t id = -1;  // -1 when the file omits it
   int64_t image_id = -1;
   std::string caption;
 };
@@ -38,13 +38,16 @@ struct CocoReadOptions {
   bool skip_bad = false;  // drop bad images/annotations instead of throwing
 };
 
-// Reads a COCO captions annotation file: {"images": [{"id", "file_name", "width"?, "height"?,
-// ...}], "annotations": [{"id", "image_id", "caption"}, ...], ...}; other fields are ignored.
-// Ensures: image ids unique; annotation ids unique; every annotation's image_id is an image's id;
-// captions are not blank. Violations (and wrong types, missing fields) throw mrnn::Error naming
-// the file, the JSON path ("annotations[7].caption") and what was expected, or are skipped and
-// counted with skip_bad. A missing file, invalid JSON, or a root without the "images" and
-// "annotations" arrays always throws.
+// Reads a COCO captions annotation file: {"images": [{"id", "file_name"?, "width"?, "height"?,
+// ...}], "annotations": [{"id"?, "image_id", "caption"}, ...], ...}; other fields are ignored.
+// Required: images[].id, annotations[].image_id and .caption (what scoring needs, as in
+// pycocoevalcap). Optional: file_name (""), width and height (0), an annotation's id (-1); a
+// present optional field must have the right type (a file_name not blank, sizes >= 0).
+// Ensures: image ids unique; present annotation ids unique; every annotation's image_id is an
+// image's id; captions are not blank. Violations (and wrong types, missing fields) throw
+// mrnn::Error naming the file, the JSON path ("annotations[7].caption") and what was expected, or
+// are skipped and counted with skip_bad. A missing file, invalid JSON, or a root without the
+// "images" and "annotations" arrays always throws.
 CocoCaptions load_coco_captions(const std::string& path, const CocoReadOptions& options = {});
 CocoCaptions parse_coco_captions(std::string_view json_text, const std::string& name,
                                  const CocoReadOptions& options = {});

@@ -60,10 +60,16 @@ KarpathyDataset parse_karpathy(std::string_view json_text, const std::string& na
                                              "filename");
       if (const Json* fp = jsonio::find(js, "filepath")) img.filepath = jsonio::string(*fp, at.key("filepath"));
       img.split = read_split(jsonio::member(js, "split", at), at.key("split"));
-      img.imgid = jsonio::integer(jsonio::member(js, "imgid", at), at.key("imgid"));
+      // imgid is the image's position in the file in every Karpathy release, so that is its default.
+      img.imgid = static_cast<int64_t>(i);
+      if (const Json* v = jsonio::find(js, "imgid")) {
+        img.imgid = jsonio::integer(*v, at.key("imgid"));
+        if (img.imgid < 0) jsonio::fail(at.key("imgid"), fmt::format("expected an id >= 0, found {}", img.imgid));
+      }
       if (const Json* c = jsonio::find(js, "cocoid")) img.cocoid = jsonio::integer(*c, at.key("cocoid"));
       if (imgids.count(img.imgid))
-        jsonio::fail(at.key("imgid"), fmt::format("duplicate imgid {}", img.imgid));
+        jsonio::fail(at.key("imgid"), fmt::format("duplicate imgid {}{}", img.imgid,
+                                                  jsonio::find(js, "imgid") ? "" : " (absent: its position in the file)"));
 
       const jsonio::SentenceFormat format{"imgid", "sentid", options.retokenize, options.mode, options.skip_bad};
       img.sentences = jsonio::read_image_sentences(js, at, img.imgid, format, sentids, skip);

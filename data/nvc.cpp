@@ -29,8 +29,11 @@ NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
   NvcDataset out;
   if (const Json* v = jsonio::find(doc, "version")) out.version = jsonio::string(*v, root.key("version"));
   const Where concepts_at = root.key("concepts");
-  out.concepts = jsonio::string_array(jsonio::member(doc, "concepts", root), concepts_at);
-  if (out.concepts.empty()) jsonio::fail(concepts_at, "expected at least one concept, found none");
+  const Json* concepts = jsonio::find(doc, "concepts");  // absent: the images' concepts
+  if (concepts) {
+    out.concepts = jsonio::string_array(*concepts, concepts_at);
+    if (out.concepts.empty()) jsonio::fail(concepts_at, "expected at least one concept, found none");
+  }
   std::unordered_set<std::string> concept_set;
   for (std::size_t k = 0; k < out.concepts.size(); ++k) {
     if (out.concepts[k].find_first_not_of(" \t\r\n") == std::string::npos)
@@ -48,13 +51,17 @@ NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
     try {
       const Json& js = jsonio::object(images[i], at);
       NvcImage img;
-      img.image_id = jsonio::integer(jsonio::member(js, "image_id", at), at.key("image_id"));
+      const Json* id = jsonio::find(js, "image_id");  // absent: the position in the file
+      img.image_id = id ? jsonio::integer(*id, at.key("image_id")) : static_cast<int64_t>(i);
       if (image_ids.count(img.image_id))
-        jsonio::fail(at.key("image_id"), fmt::format("duplicate image_id {}", img.image_id));
+        jsonio::fail(at.key("image_id"), fmt::format("duplicate image_id {}{}", img.image_id,
+                                                     id ? "" : " (absent: its position in the file)"));
       img.concept_name = jsonio::string(jsonio::member(js, "concept", at), at.key("concept"));
-      if (!concept_set.count(img.concept_name))
+      if (concepts && !concept_set.count(img.concept_name))
         jsonio::fail(at.key("concept"), "unknown concept \"" + img.concept_name +
                                             "\": expected one of the \"concepts\" list");
+      if (!concepts && img.concept_name.find_first_not_of(" \t\r\n") == std::string::npos)
+        jsonio::fail(at.key("concept"), "empty concept name");
       const Where split_at = at.key("train_val_test_split");
       const std::string split = jsonio::string(jsonio::member(js, "train_val_test_split", at), split_at);
       if (split != "train" && split != "val" && split != "test")
@@ -66,6 +73,7 @@ NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
                                           options.skip_bad};
       img.sentences = jsonio::read_image_sentences(js, at, img.image_id, format, sentence_ids, skip);
       image_ids.insert(img.image_id);
+      if (!concepts && concept_set.insert(img.concept_name).second) out.concepts.push_back(img.concept_name);
       const bool wanted = options.splits.empty() ||
                           std::find(options.splits.begin(), options.splits.end(), img.split) !=
                               options.splits.end();

@@ -15,7 +15,7 @@
 namespace mrnn {
 
 struct NvcImage {
-  int64_t image_id = -1;
+  int64_t image_id = -1;     // "image_id"; when absent, the position in the file
   std::string concept_name;  // "quidditch", "t-rex", ...: one of NvcDataset::concepts
   Split split = Split::train;  // train, val or test
   std::string image_name;      // "quidditch_00000" (the file is <root>/<concept>/<name>.jpg)
@@ -40,14 +40,20 @@ struct NvcOptions {
   bool skip_bad = false;      // drop bad sentences/images instead of throwing
 };
 
-// Reads {"version": str, "concepts": [str], "images": [{"image_id", "concept",
+// Reads {"version"?: str, "concepts"?: [str], "images": [{"image_id"?, "concept",
 // "train_val_test_split": "train"|"val"|"test", "image_name", "sentences": [{"tokens", "raw",
-// "sentence_id", "image_id"}]}]}.
-// Ensures: concepts non-empty and unique; each image's concept is listed, its split is train,
-// val or test, image ids and sentence ids unique, each sentence's image_id is its image's, token
-// lists non-empty (after retokenizing). Violations throw mrnn::Error naming the file, the JSON
-// path ("images[3].train_val_test_split") and what was expected, or are skipped and counted with
-// skip_bad. Missing file, invalid JSON, or a bad "version"/"concepts"/"images" always throws.
+// "sentence_id"?, "image_id"?}]}]}.
+// Required: each image's concept, split, image_name (it locates the file) and sentences with
+// tokens and raw. Optional: "version" (""), "concepts" (default: the images' concepts in order of
+// first appearance, counting only images read), an image's image_id (its position in the file),
+// a sentence's image_id (its image's) and sentence_id (-1). A present optional field must have
+// the right type; a present "concepts" list must name every image's concept.
+// Ensures: concepts unique (and non-empty when the list is given); each image's concept is
+// listed, its split is train, val or test, image ids and present sentence ids unique, each
+// sentence's image_id is its image's, token lists non-empty (after retokenizing). Violations throw mrnn::Error naming the
+// file, the JSON path ("images[3].train_val_test_split") and what was expected, or are skipped and
+// counted with skip_bad. Missing file, invalid JSON, or a bad "version"/"concepts"/"images" always
+// throws.
 NvcDataset load_nvc(const std::string& path, const NvcOptions& options = {});
 NvcDataset parse_nvc(std::string_view json_text, const std::string& name,
                      const NvcOptions& options = {});

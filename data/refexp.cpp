@@ -41,12 +41,22 @@ std::vector<RegionCandidate> read_candidates(const Json& value, const Where& at)
   return out;
 }
 
-// Checks that the entry's own id field equals the integer its key spells.
+// The entry's id: its own id field when present (which must equal the integer its key spells),
+// else the integer the key spells (the field repeats the key, so it is optional).
 int64_t keyed_id(const Json& entry, const std::string& key, const char* id_field, const Where& at) {
-  const int64_t id = jsonio::integer(jsonio::member(entry, id_field, at), at.key(id_field));
-  if (key != std::to_string(id))
-    jsonio::fail(at.key(id_field), fmt::format("expected {} (the entry's key), found {}", key, id));
-  return id;
+  if (const Json* v = jsonio::find(entry, id_field)) {
+    const int64_t id = jsonio::integer(*v, at.key(id_field));
+    if (key != std::to_string(id))
+      jsonio::fail(at.key(id_field), fmt::format("expected {} (the entry's key), found {}", key, id));
+    return id;
+  }
+  const bool digits = !key.empty() && key.size() <= 18 &&
+                      key.find_first_not_of("0123456789") == std::string::npos &&
+                      (key == "0" || key[0] != '0');
+  if (!digits)
+    jsonio::fail(at, fmt::format("expected the key to be an integer id (there is no \"{}\" field), "
+                                 "found \"{}\"", id_field, key));
+  return std::stoll(key);
 }
 
 // Runs read(key, value, where) over an object's members, sorted by id afterwards by the caller.
@@ -86,7 +96,9 @@ RefexpDataset parse_refexp(std::string_view json_text, const std::string& name,
                  [&](const std::string& key, const Json& js, const Where& at) {
     Refexp r;
     r.refexp_id = keyed_id(js, key, "refexp_id", at);
-    r.raw = jsonio::string(jsonio::member(js, "raw", at), at.key("raw"));
+    // raw is only needed to retokenize; otherwise it is optional ("").
+    if (const Json* raw = options.retokenize ? &jsonio::member(js, "raw", at) : jsonio::find(js, "raw"))
+      r.raw = jsonio::string(*raw, at.key("raw"));
     r.tokens = jsonio::string_array(jsonio::member(js, "tokens", at), at.key("tokens"));
     for (std::size_t k = 0; k < r.tokens.size(); ++k)
       if (r.tokens[k].empty()) jsonio::fail(at.key("tokens").index(k), "empty token");
@@ -103,8 +115,8 @@ RefexpDataset parse_refexp(std::string_view json_text, const std::string& name,
                  [&](const std::string& key, const Json& js, const Where& at) {
     RefexpImage img;
     img.image_id = keyed_id(js, key, "image_id", at);
-    img.file_name = jsonio::nonblank_string(jsonio::member(js, "file_name", at),
-                                            at.key("file_name"), "file_name");
+    if (const Json* f = jsonio::find(js, "file_name"))
+      img.file_name = jsonio::nonblank_string(*f, at.key("file_name"), "file_name");
     jsonio::optional_size(js, "width", at, img.width);
     jsonio::optional_size(js, "height", at, img.height);
     if (const Json* rc = jsonio::find(js, "region_candidates"))

@@ -23,7 +23,7 @@ struct RegionCandidate {
 
 struct RefexpImage {
   int64_t image_id = -1;
-  std::string file_name;
+  std::string file_name;                          // "" when absent
   int64_t width = 0, height = 0;                  // 0 when absent
   std::vector<RegionCandidate> region_candidates;  // the proposals to choose among
 };
@@ -39,7 +39,7 @@ struct RefexpAnnotation {
 
 struct Refexp {
   int64_t refexp_id = -1;
-  std::string raw;
+  std::string raw;                  // "" when absent
   std::vector<std::string> tokens;  // never empty
 };
 
@@ -57,13 +57,18 @@ struct RefexpOptions {
   bool skip_bad = false;    // drop bad images/annotations/expressions instead of throwing
 };
 
-// Reads {"images": {"<id>": {"image_id", "file_name", "width"?, "height"?,
+// Reads {"images": {"<id>": {"image_id"?, "file_name"?, "width"?, "height"?,
 // "region_candidates"?: [{"bounding_box": [x,y,w,h], "predicted_object_name"?}], ...}},
-//  "annotations": {"<id>": {"annotation_id", "image_id", "bbox": [x,y,w,h], "refexp_ids": [..],
+//  "annotations": {"<id>": {"annotation_id"?, "image_id", "bbox": [x,y,w,h], "refexp_ids": [..],
 //                           "category_id"?, "region_candidates"?, ...}},
-//  "refexps": {"<id>": {"refexp_id", "raw", "tokens": [..], ...}}}; other fields are ignored.
-// Ensures: each entry's id equals its key; boxes have 4 numbers with width, height >= 0;
-// annotations point to a known image and to known expressions, and no expression belongs to two
+//  "refexps": {"<id>": {"refexp_id"?, "raw"?, "tokens": [..], ...}}}; other fields are ignored.
+// Required: what links the three tables and what the models read (an annotation's image_id, bbox
+// and refexp_ids; an expression's tokens, and its raw when retokenizing). Optional: an entry's
+// own id (it repeats the key, which then must be an integer), file_name (""), width/height (0),
+// category_id (-1), region_candidates (none), predicted_object_name (""), raw (""). A present
+// optional field must have the right type and range.
+// Ensures: each entry's id equals its key (a present id field must equal it); boxes have 4
+// numbers with width, height >= 0; annotations point to a known image and to known expressions, and no expression belongs to two
 // annotations; expressions have at least one token. Violations throw mrnn::Error naming the file,
 // the JSON path (e.g. "annotations.1234.bbox") and what was expected, or are skipped and counted
 // with skip_bad (an annotation is skipped when its image is unknown; an unknown refexp id is

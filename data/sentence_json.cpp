@@ -15,11 +15,19 @@ Sentence read_sentence(const Json& value, const Where& at, int64_t image_id, con
   s.tokens = string_array(member(js, "tokens", at), at.key("tokens"));
   for (std::size_t k = 0; k < s.tokens.size(); ++k)
     if (s.tokens[k].empty()) fail(at.key("tokens").index(k), "empty token");
-  s.image_id = integer(member(js, f.image_id_key, at), at.key(f.image_id_key));
-  s.sentence_id = integer(member(js, f.sentence_id_key, at), at.key(f.sentence_id_key));
-  if (s.image_id != image_id)
-    fail(at.key(f.image_id_key),
-         fmt::format("expected the image's {} {}, found {}", f.image_id_key, image_id, s.image_id));
+  // Both ids are redundant (the sentence sits inside its image); when present they are checked.
+  s.image_id = image_id;
+  if (const Json* v = find(js, f.image_id_key)) {
+    const int64_t id = integer(*v, at.key(f.image_id_key));
+    if (id != image_id)
+      fail(at.key(f.image_id_key),
+           fmt::format("expected the image's {} {}, found {}", f.image_id_key, image_id, id));
+  }
+  if (const Json* v = find(js, f.sentence_id_key)) {
+    s.sentence_id = integer(*v, at.key(f.sentence_id_key));
+    if (s.sentence_id < 0)
+      fail(at.key(f.sentence_id_key), fmt::format("expected an id >= 0, found {}", s.sentence_id));
+  }
   if (f.retokenize) s.tokens = tokenize(s.raw, f.mode);
   if (s.tokens.empty()) fail(at.key(f.retokenize ? "raw" : "tokens"), "empty caption: expected at least one token");
   return s;
@@ -38,7 +46,7 @@ std::vector<Sentence> read_image_sentences(const Json& image, const Where& at, i
     const Where sat = sents_at.index(j);
     try {
       Sentence s = read_sentence(sents[j], sat, image_id, format);
-      if (seen_ids.count(s.sentence_id) || !local_ids.insert(s.sentence_id).second)
+      if (s.sentence_id >= 0 && (seen_ids.count(s.sentence_id) || !local_ids.insert(s.sentence_id).second))
         fail(sat.key(format.sentence_id_key), fmt::format("duplicate {} {}", format.sentence_id_key, s.sentence_id));
       out.push_back(std::move(s));
     } catch (const Error& e) {

@@ -23,9 +23,11 @@ struct SentenceFormat {
 };
 
 // Reads image[sentences] at `at` (the image object's path) for the image with id `image_id`.
-// Ensures: every returned sentence has a raw string, a non-empty token list, the image's id and a
-// sentence id not in `seen_ids` nor repeated within the image; those ids are then added to
-// `seen_ids`. Throws mrnn::Error naming the file and JSON path when a sentence is bad (or, with
+// Each sentence requires "raw" and "tokens"; its image id and sentence id are optional (the
+// sentence sits inside its image, and nothing downstream needs a sentence id).
+// Ensures: every returned sentence has a raw string, a non-empty token list, image_id ==
+// `image_id` (a present image id must equal it) and either sentence_id -1 (absent) or an id >= 0
+// not in `seen_ids` nor repeated within the image; those ids are then added to `seen_ids`. Throws mrnn::Error naming the file and JSON path when a sentence is bad (or, with
 // skip_bad, counts it in `skip` and drops it), and when no valid sentence is left.
 std::vector<Sentence> read_image_sentences(const Json& image, const Where& at, int64_t image_id,
                                            const SentenceFormat& format, std::unordered_set<int64_t>& seen_ids,

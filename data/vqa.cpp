@@ -77,9 +77,9 @@ VqaAnnotations parse_vqa_annotations(std::string_view json_text, const std::stri
       VqaAnnotation a;
       a.question_id = jsonio::integer(jsonio::member(js, "question_id", at), at.key("question_id"));
       a.image_id = jsonio::integer(jsonio::member(js, "image_id", at), at.key("image_id"));
-      a.question_type = jsonio::string(jsonio::member(js, "question_type", at), at.key("question_type"));
-      a.answer_type = jsonio::nonblank_string(jsonio::member(js, "answer_type", at),
-                                              at.key("answer_type"), "answer_type");
+      a.question_type = optional_string(js, "question_type", at);
+      if (const Json* t = jsonio::find(js, "answer_type"))
+        a.answer_type = jsonio::nonblank_string(*t, at.key("answer_type"), "answer_type");
       a.multiple_choice_answer =
           jsonio::nonblank_string(jsonio::member(js, "multiple_choice_answer", at),
                                   at.key("multiple_choice_answer"), "answer");
@@ -91,13 +91,16 @@ VqaAnnotations parse_vqa_annotations(std::string_view json_text, const std::stri
         const Json& aj = jsonio::object(ans[k], a_at);
         VqaAnswer v;
         v.answer = jsonio::string(jsonio::member(aj, "answer", a_at), a_at.key("answer"));
-        v.answer_confidence = jsonio::string(jsonio::member(aj, "answer_confidence", a_at),
-                                             a_at.key("answer_confidence"));
-        if (v.answer_confidence != "yes" && v.answer_confidence != "maybe" &&
-            v.answer_confidence != "no")
-          jsonio::fail(a_at.key("answer_confidence"),
-                       "expected \"yes\", \"maybe\" or \"no\", found \"" + v.answer_confidence + "\"");
-        v.answer_id = jsonio::integer(jsonio::member(aj, "answer_id", a_at), a_at.key("answer_id"));
+        if (const Json* c = jsonio::find(aj, "answer_confidence")) {
+          v.answer_confidence = jsonio::string(*c, a_at.key("answer_confidence"));
+          if (v.answer_confidence != "yes" && v.answer_confidence != "maybe" &&
+              v.answer_confidence != "no")
+            jsonio::fail(a_at.key("answer_confidence"),
+                         "expected \"yes\", \"maybe\" or \"no\", found \"" + v.answer_confidence + "\"");
+        }
+        // The VQA files number the answers 1..10, so an absent answer_id is the 1-based position.
+        v.answer_id = static_cast<int64_t>(k) + 1;
+        if (const Json* id = jsonio::find(aj, "answer_id")) v.answer_id = jsonio::integer(*id, a_at.key("answer_id"));
         a.answers.push_back(std::move(v));
       }
       const auto [it, inserted] = seen.emplace(a.question_id, i);

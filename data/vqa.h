@@ -25,15 +25,15 @@ struct VqaQuestions {
 
 struct VqaAnswer {
   std::string answer;             // may be empty (an annotator left it blank)
-  std::string answer_confidence;  // "yes", "maybe" or "no"
-  int64_t answer_id = -1;
+  std::string answer_confidence;  // "yes", "maybe" or "no"; "" when absent
+  int64_t answer_id = -1;         // when absent, the 1-based position in "answers"
 };
 
 struct VqaAnnotation {
   int64_t question_id = -1;
   int64_t image_id = -1;
-  std::string question_type;           // e.g. "what is the"
-  std::string answer_type;             // "yes/no", "number" or "other"
+  std::string question_type;           // e.g. "what is the"; "" when absent
+  std::string answer_type;             // "yes/no", "number" or "other"; "" when absent
   std::string multiple_choice_answer;  // the most common answer; never blank
   std::vector<VqaAnswer> answers;      // 10 in VQA v1/v2; at least 1
 };
@@ -50,7 +50,8 @@ struct VqaReadOptions {
 };
 
 // Reads {"questions": [{"image_id", "question", "question_id"}, ...], "task_type"?,
-// "data_type"?, "data_subtype"?, ...}. Ensures question ids unique and questions not blank;
+// "data_type"?, "data_subtype"?, ...}: every question field is required (the ids join questions
+// to annotations and images); the top-level strings default to "". Ensures question ids unique and questions not blank;
 // violations, wrong types and missing fields throw mrnn::Error naming the file, the JSON path
 // ("questions[4].question") and what was expected, or are skipped and counted with skip_bad.
 // Missing file, invalid JSON or no "questions" array always throws.
@@ -58,10 +59,14 @@ VqaQuestions load_vqa_questions(const std::string& path, const VqaReadOptions& o
 VqaQuestions parse_vqa_questions(std::string_view json_text, const std::string& name,
                                  const VqaReadOptions& options = {});
 
-// Reads {"annotations": [{"question_id", "image_id", "question_type", "answer_type",
-// "multiple_choice_answer", "answers": [{"answer", "answer_confidence", "answer_id"}, ...]}],
-// ...}. Ensures question ids unique, at least one answer, confidences among yes/maybe/no,
-// multiple_choice_answer not blank. Errors as for questions.
+// Reads {"annotations": [{"question_id", "image_id", "question_type"?, "answer_type"?,
+// "multiple_choice_answer", "answers": [{"answer", "answer_confidence"?, "answer_id"?}, ...]}],
+// ...}. Required: the ids (they join questions to answers), the answers (they feed the VQA
+// accuracy) and multiple_choice_answer (the training target). Optional: question_type and
+// answer_type (""; only per-type breakdowns use them), answer_confidence (""), answer_id (the
+// 1-based position). A present optional field is checked (answer_type not blank, confidence
+// among yes/maybe/no). Ensures question ids unique, at least one answer, multiple_choice_answer
+// not blank. Errors as for questions.
 VqaAnnotations load_vqa_annotations(const std::string& path, const VqaReadOptions& options = {});
 VqaAnnotations parse_vqa_annotations(std::string_view json_text, const std::string& name,
                                      const VqaReadOptions& options = {});

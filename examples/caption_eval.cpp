@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   std::string model_dir, data, images, features, split_name = "test", out_json, report_dir, meteor_jar;
   int64_t beam = 3, max_images = 0, prior_images = 100, retrieval_images = 100;
   bool blind = false;
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model directory written by caption_train")->required();
   app.add_option("--data", data, "Karpathy-format dataset JSON")->required()->check(CLI::ExistingFile);
   app.add_option("--images", images, "image folder");

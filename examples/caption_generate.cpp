@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   DecodeOptions opt;
   uint64_t seed = 1;
   int64_t max_images = 0;
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model directory written by caption_train")->required();
   app.add_option("files", files, "image files to caption")->check(CLI::ExistingFile);
   app.add_option("--data", data, "or: a Karpathy-format dataset JSON (captions every image of --split)");

@@ -20,9 +20,10 @@ int main(int argc, char** argv) {
   std::string data, images, features, out, tokenizer = "word";
   TrainOptions t;
   MrnnConfig c;
-  int64_t min_count = 1, max_train = 0, max_val = 0, max_words = 20;
+  int64_t min_count = 5, max_train = 0, max_val = 0, max_words = 20;
   bool retokenize = false, no_tws = false, quiet = false, skip_bad = false, stream_images = false;
   double preload_limit_gb = 2;
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--data", data, "Karpathy-format dataset JSON (dataset_coco.json, dataset_flickr8k.json, ...)")
       ->required()->check(CLI::ExistingFile);
   app.add_option("--images", images, "folder holding the images (filepath/filename inside)");
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   app.add_option("--tokenizer", tokenizer, "word | char (Chinese/Japanese; char always re-tokenizes the raw captions, one token per character)")
       ->check(CLI::IsMember({"word", "char"}));
   app.add_flag("--retokenize", retokenize, "tokenize the raw captions instead of using the JSON's tokens");
-  app.add_option("--min-count", min_count, "words seen fewer times become <unk>")->check(cli::positive_int);
+  app.add_option("--min-count", min_count, "words seen fewer times become <unk> (as the m-RNN anchors do); a tiny dataset may then map most of its words to <unk>: pass --min-count 1 to keep every word")->check(cli::positive_int);
   app.add_option("--max-train-images", max_train, "use only the first N training images (0 = all)")
       ->check(cli::nonnegative_int);
   app.add_option("--max-val-images", max_val, "use only the first N validation images (0 = all)")

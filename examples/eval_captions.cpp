@@ -30,6 +30,7 @@ std::string joined(const std::vector<std::string>& toks) {
 int main(int argc, char** argv) {
   CLI::App app{"Score captions (COCO results JSON) against references, exactly as coco-caption does."};
   std::string refs_path, results_path, out, meteor_jar, tokenizer = "word", split;
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--refs", refs_path, "Karpathy split JSON or COCO captions annotations JSON")
       ->required()->check(CLI::ExistingFile);
   app.add_option("--results", results_path, "COCO results JSON: [{\"image_id\": int, \"caption\": str}, ...]")

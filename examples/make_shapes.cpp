@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Generate the ShapesWorld dataset: PNG images of coloured shapes with captions (Karpathy JSON),\n"
                "referring expressions (Google Refexp JSON), questions (VQA v2 JSON) and a novel-concept\n"
                "file (NVC JSON). Same options -> byte-identical files."};
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--out,-o", out, "output folder (created if missing)")->required();
   app.add_option("--seed", o.seed, "random seed")->capture_default_str();
   app.add_option("--train", o.n_train, "number of training images")

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Image retrieval from a sentence (--text) or sentence retrieval from an image (--image)."};
   std::string model_dir, data, images, features, split_name = "test", text, image;
   int64_t top_k = 5, max_images = 0, prior_images = 100;
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model directory written by caption_train")->required();
   app.add_option("--data", data, "Karpathy-format dataset JSON (the gallery)")->required()->check(CLI::ExistingFile);
   app.add_option("--images", images, "image folder");

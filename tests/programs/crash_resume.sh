@@ -23,7 +23,8 @@ ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 steps=100
 train_args=(--data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images"
   --max-steps "$steps" --batch 16 --val-every 2 --val-images 3 --seed 11 --dropout 0.25
-  --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --image-dim 32 --image-size 16 --quiet)
+  --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --image-dim 32 --image-size 16 --quiet
+  --min-count 1)  # the vocabulary (and the run length) it was written for
 
 start=$(date +%s)
 "$bin/caption_train" "${train_args[@]}" --out "$work/ref" >"$work/ref.out" 2>&1 ||
