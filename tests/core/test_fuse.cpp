@@ -12,18 +12,12 @@
 #include "kernels/ops.h"
 #include "layers/fusing.h"
 #include "layers/multimodal.h"
+#include "support/compare.h"
 
 using namespace mrnn;
+using mrnn::testing::max_abs_diff;
 
 namespace {
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_vector<double>(), y = b.to_vector<double>();
-  REQUIRE(x.size() == y.size());
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
 
 Tensor act_of(FuseActivation g, const Tensor& x) {
   switch (g) {

@@ -12,18 +12,12 @@
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/fused.h"
 #include "kernels/ops.h"
+#include "support/compare.h"
 
 using namespace mrnn;
+using mrnn::testing::max_abs_diff;
 
 namespace {
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
 
 double max_abs(const Tensor& a) {
   double m = 0;

@@ -12,24 +12,16 @@
 
 #include "kernels/fused.h"
 #include "kernels/ops.h"
+#include "support/compare.h"
 
 using namespace mrnn;
+using mrnn::testing::max_abs_diff;
 
 namespace {
 
 Tensor vec(std::vector<double> v) {
   const int64_t n = static_cast<int64_t>(v.size());
   return Tensor::from_vector(v, {1, n});
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.defined());
-  REQUIRE(b.defined());
-  REQUIRE(a.shape() == b.shape());
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
 }
 
 // The compositions of separate ops (what layers/rnn.cpp, lstm.cpp and gru.cpp computed).
