@@ -1,8 +1,6 @@
 // Shared helpers for the op front-ends in kernels/ops_*.cpp: the backend check and the one-line
 // device dispatch to kernels/cpu or kernels/cuda.
 #pragma once
-#include <initializer_list>
-
 #include "core/tensor.h"
 
 #ifdef MRNN_WITH_CUDA
@@ -18,14 +16,6 @@ inline void require_backend(const char* op, const Tensor& t) {
   if (t.device().is_cuda()) return;
 #endif
   MRNN_CHECK(t.device().is_cpu(), "{}: no kernel for {} in this build", op, t.desc());
-}
-
-// Throws naming op unless every defined tensor of ts is contiguous with first's dtype (the
-// epilogue kernels index raw rows; undefined tensors are optional terms).
-inline void require_contiguous_like(const char* op, const Tensor& first, std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts)
-    MRNN_CHECK(!t->defined() || (t->is_contiguous() && t->dtype() == first.dtype()),
-               "{}: expected contiguous tensors of one dtype, got {}", op, t->desc());
 }
 
 }  // namespace mrnn

@@ -9,7 +9,7 @@
 
 #include "kernels/common/fuse.h"
 #include "kernels/cpu/cpu_ops.h"
-#include "kernels/dispatch.h"
+#include "kernels/fuse_epilogue_args.h"
 #include "kernels/cpu/simd.h"
 
 namespace mrnn::cpu {
@@ -84,13 +84,8 @@ void backward_row_f32(const float* y, const float* g, float* dpre, float* acc, i
 void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t steps, FuseActivation act,
                            const Tensor& out) {
   const char* op = "fuse_forward_epilogue";
-  require_contiguous_like(op, out, {&out, &seq_term, &bias});
+  check_fuse_forward_args(op, seq_term, bias, steps, out);
   const int64_t rows = out.size(0), m = out.size(1);
-  MRNN_CHECK(steps > 0 && rows % steps == 0 &&
-                 (!seq_term.defined() || (seq_term.size(0) * steps == rows && seq_term.size(1) == m)) &&
-                 (!bias.defined() || bias.numel() == m),
-             "{}: out {} does not match the per-sequence term {} x {} steps and bias {}", op, out.desc(),
-             seq_term.defined() ? seq_term.desc() : "(none)", steps, bias.defined() ? bias.desc() : "(none)");
   dispatch_float(out.dtype(), "fuse", [&](auto z) {
     using T = decltype(z);
     T* po = ptr<T>(out);
@@ -112,12 +107,8 @@ void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t s
 void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, FuseActivation act, const Tensor& dpre,
                             const Tensor& dseq, const Tensor& dbias) {
   const char* op = "fuse_backward_epilogue";
-  require_contiguous_like(op, y, {&y, &g, &dpre, &dseq, &dbias});
-  const int64_t rows = y.size(0), m = y.size(1), b = rows / std::max<int64_t>(steps, 1);
-  MRNN_CHECK(steps > 0 && b * steps == rows && g.shape() == y.shape() && dpre.shape() == y.shape() &&
-                 dseq.size(0) == b && dseq.size(1) == m && dbias.numel() == m,
-             "{}: bad shapes y {}, g {}, dpre {}, dseq {}, dbias {} for {} steps", op, y.desc(), g.desc(), dpre.desc(),
-             dseq.desc(), dbias.desc(), steps);
+  check_fuse_backward_args(op, y, g, steps, dpre, dseq, dbias);
+  const int64_t rows = y.size(0), m = y.size(1), b = rows / steps;
   dispatch_float(y.dtype(), "fuse backward", [&](auto z) {
     using T = decltype(z);
     const T *py = ptr<T>(y), *pg = ptr<T>(g);

@@ -8,7 +8,7 @@
 #include "kernels/common/fuse.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
-#include "kernels/dispatch.h"
+#include "kernels/fuse_epilogue_args.h"
 
 namespace mrnn::cuda {
 
@@ -77,13 +77,8 @@ void fuse_forward_epilogue(const Tensor& seq_term, const Tensor& bias, int64_t s
                            const Tensor& out) {
   const char* op = "cuda::fuse_forward_epilogue";
   common_device(op, {&seq_term, &bias, &out});
-  require_contiguous_like(op, out, {&seq_term, &bias, &out});
+  check_fuse_forward_args(op, seq_term, bias, steps, out);
   const int64_t rows = out.size(0), m = out.size(1);
-  MRNN_CHECK(steps > 0 && rows % steps == 0 &&
-                 (!seq_term.defined() || (seq_term.size(0) * steps == rows && seq_term.size(1) == m)) &&
-                 (!bias.defined() || bias.numel() == m),
-             "{}: out {} does not match the per-sequence term {} x {} steps and bias {}", op, out.desc(),
-             seq_term.defined() ? seq_term.desc() : "(none)", steps, bias.defined() ? bias.desc() : "(none)");
   if (rows == 0 || m == 0) return;
   Launch l(out);
   const dim3 grid(grid_dim((m + kThreads - 1) / kThreads, op), static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
@@ -103,12 +98,8 @@ void fuse_backward_epilogue(const Tensor& y, const Tensor& g, int64_t steps, Fus
                             const Tensor& dimage, const Tensor& dbias) {
   const char* op = "cuda::fuse_backward_epilogue";
   common_device(op, {&y, &g, &dpre, &dimage, &dbias});
-  require_contiguous_like(op, y, {&y, &g, &dpre, &dimage, &dbias});
-  const int64_t rows = y.size(0), m = y.size(1), b = rows / std::max<int64_t>(steps, 1);
-  MRNN_CHECK(steps > 0 && b * steps == rows && g.shape() == y.shape() && dpre.shape() == y.shape() &&
-                 dimage.size(0) == b && dimage.size(1) == m && dbias.numel() == m,
-             "{}: bad shapes y {}, g {}, dpre {}, dseq {}, dbias {} for {} steps", op, y.desc(), g.desc(),
-             dpre.desc(), dimage.desc(), dbias.desc(), steps);
+  check_fuse_backward_args(op, y, g, steps, dpre, dimage, dbias);
+  const int64_t rows = y.size(0), m = y.size(1), b = rows / steps;
   if (m == 0) return;
   Launch l(y);
   if (b == 0) {
