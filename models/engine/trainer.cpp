@@ -10,7 +10,6 @@
 
 #include "core/autograd.h"
 #include "models/engine/checkpoint.h"
-#include "models/engine/json_fields.h"
 #include "models/engine/progress.h"
 #include "models/engine/optim.h"
 #include "models/engine/training_checkpoints.h"
@@ -111,16 +110,6 @@ std::string nonfinite_grad_names(const NamedParams& named) {
 bool better(Goal goal, double value, double best) { return goal == Goal::Maximize ? value > best : value < best; }
 
 }  // namespace
-
-void Task::check_order(const std::string& saved, const std::string& what) const {
-  if (saved.empty()) return;
-  const nlohmann::json a = json_fields::object(saved, "training state field 'options'", what);
-  const nlohmann::json b = nlohmann::json::parse(order_json());
-  for (auto it = a.begin(); it != a.end(); ++it)
-    if (b.contains(it.key()))
-      MRNN_CHECK(b[it.key()] == it.value(), "--resume: {} was written with {} = {}, but this run has {}; resume with "
-                 "the same value", what, it.key(), it.value().dump(), b[it.key()].dump());
-}
 
 FitResult fit(Task& task, const TrainerOptions& o) {
   MRNN_CHECK(!o.out_dir.empty(), "train: an output folder is required");
