@@ -6,5 +6,8 @@ if(MRNN_SANITIZE)
   endforeach()
   add_compile_options(${_flags} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(${_flags})
+  # A sanitized libmrnn needs the sanitizer runtime loaded first by whatever links it: the flags
+  # are part of its link interface (the exported target and mrnn.pc carry them to consumers).
+  set(MRNN_SANITIZE_LINK_FLAGS ${_flags})
   message(STATUS "mrnn: sanitizers ${MRNN_SANITIZE}")
 endif()

@@ -26,6 +26,7 @@ using namespace mrnn;
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a trained m-RNN (from caption_train) on a split of a Karpathy-format dataset."};
   std::string model_dir, data, images, features, split_name = "test", out_json, report_dir, meteor_jar;
+  std::string device = "cpu";
   int64_t beam = 3, max_images = 0, prior_images = 100, retrieval_images = 100;
   bool blind = false;
   app.option_defaults()->always_capture_default();  // --help shows every default
@@ -45,9 +46,15 @@ int main(int argc, char** argv) {
   app.add_option("--meteor-jar", meteor_jar, "official METEOR 1.5 jar (METEOR is skipped without it)");
   app.add_option("--out", out_json, "write all metrics to this JSON file")->check(cli::output_file);
   app.add_option("--report", report_dir, "write report.html (with images, captions, retrieval, loss curve) here");
+  cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
+    // refuse a GPU here, before any work, rather than fail at the first host read.
+    if (parse_device(device) != Device::cpu())
+      throw Error("--device " + device + ": caption_eval runs on the CPU only in this version (retrieval scoring and the metrics read tensors on the "
+                  "host; docs/cuda.md says what runs on a GPU): use --device cpu");
     ModelDir md = load_model_dir(model_dir);
     Mrnn& model = *md.model;
     if (md.config.image_input == "features" && features.empty())

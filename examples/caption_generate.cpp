@@ -43,9 +43,13 @@ int main(int argc, char** argv) {
   app.add_option("--top-k", opt.top_k, "sample among the k most likely words (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--seed", seed, "sampling seed");
   app.add_option("--results", results, "write a COCO results JSON here")->check(cli::output_file);
+  std::string device = "cpu";
+  cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
   try {
     ModelDir md = load_model_dir(model_dir);
+    const Device dev = parse_device(device);
+    md.model->to(dev);  // decoding runs on the model's device (models/mrnn/decoding.h)
     if (files.empty() == data.empty()) throw Error("give image files or --data (not both)");
     Tensor input;
     std::vector<std::string> names;
@@ -73,7 +77,7 @@ int main(int argc, char** argv) {
     nlohmann::json out = nlohmann::json::array();
     for (int64_t at = 0; at < input.size(0); at += 128) {
       const int64_t b = std::min<int64_t>(128, input.size(0) - at);
-      Tensor feats = md.model->encode_images(narrow(input, 0, at, b));
+      Tensor feats = md.model->encode_images(narrow(input, 0, at, b).to(dev));
       std::vector<Caption> caps = method == "beam"     ? beam_search_captions(*md.model, feats, opt)
                                   : method == "greedy" ? greedy_captions(*md.model, feats, opt)
                                                        : sample_captions(*md.model, feats, opt, gen);

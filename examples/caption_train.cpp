@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
                "--keep-checkpoints) and OUT/log.jsonl."};
   std::string data, images, features, out, tokenizer = "word";
   TrainOptions t;
+  std::string device = "cpu";
   MrnnConfig c;
   int64_t min_count = 5, max_train = 0, max_val = 0, max_words = 20;
   bool retokenize = false, no_tws = false, quiet = false, skip_bad = false, stream_images = false;
@@ -88,9 +89,15 @@ int main(int argc, char** argv) {
   app.add_option("--bucket", t.bucket,
                  "length bucketing: sort captions by length within windows of K batches, then shuffle the batches "
                  "(0 = off)")->check(cli::nonnegative_int);
+  cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
+    // refuse a GPU here, before any work, rather than fail at the first host read.
+    if (parse_device(device) != Device::cpu())
+      throw Error("--device " + device + ": caption_train runs on the CPU only in this version (the optimizers read tensors on the "
+                  "host; docs/cuda.md says what runs on a GPU): use --device cpu");
     if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR or --features FILE.npy");
     t.out_dir = out;
     t.progress = !quiet;

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include "core/device.h"
+
 namespace mrnn::cli {
 
 // True when all of s is a base-10 integer that fits a long long.
@@ -73,5 +75,21 @@ inline const CLI::Validator output_file = CLI::Validator(
       return {};
     },
     "FILE");
+
+// --device cpu|cuda|cuda:N on a program, default "cpu". Checked when parsed: a spelling that is no
+// device, a build without CUDA and a missing GPU each fail before any work, naming the device.
+inline CLI::Option* add_device_option(CLI::App& app, std::string& device) {
+  return app.add_option("--device", device, "where the model runs: cpu, cuda or cuda:N")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            try {
+              require_device(parse_device(s));
+            } catch (const std::exception& e) {
+              return e.what();
+            }
+            return {};
+          },
+          "DEVICE"));
+}
 
 }  // namespace mrnn::cli

@@ -18,6 +18,7 @@ using namespace mrnn;
 int main(int argc, char** argv) {
   CLI::App app{"Image retrieval from a sentence (--text) or sentence retrieval from an image (--image)."};
   std::string model_dir, data, images, features, split_name = "test", text, image;
+  std::string device = "cpu";
   int64_t top_k = 5, max_images = 0, prior_images = 100;
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model directory written by caption_train")->required();
@@ -31,8 +32,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-images", max_images, "gallery: first N images of the split (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--prior-images", prior_images, "first N train images, used to estimate P(sentence) (0 = all)")
       ->check(cli::nonnegative_int);
+  cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
   try {
+    // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
+    // refuse a GPU here, before any work, rather than fail at the first host read.
+    if (parse_device(device) != Device::cpu())
+      throw Error("--device " + device + ": retrieve runs on the CPU only in this version (retrieval scoring read tensors on the "
+                  "host; docs/cuda.md says what runs on a GPU): use --device cpu");
     if (text.empty() == image.empty()) throw Error("give exactly one of --text or --image");
     ModelDir md = load_model_dir(model_dir);
     KarpathyDataset ds = load_karpathy(data, dataset_options_for(md));

@@ -1,5 +1,6 @@
 // A program outside the mrnn tree: proves the installed headers and mrnn::mrnn are usable.
 #include <core/tensor.h>
+#include <core/version.h>
 #include <kernels/ops.h>
 #include <cstdio>
 #include <vector>
@@ -8,6 +9,6 @@ int main() {
   mrnn::Tensor a = mrnn::Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2});
   mrnn::Tensor c = mrnn::matmul(a, a);  // [[7, 10], [15, 22]]
   float v = c.to_vector<float>()[3];
-  std::printf("mrnn %s consumer: c[1][1] = %g\n", MRNN_VERSION, v);
+  std::printf("mrnn %s consumer: c[1][1] = %g\n", mrnn::version(), v);
   return v == 22.f ? 0 : 1;
 }

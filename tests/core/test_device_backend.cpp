@@ -63,3 +63,25 @@ TEST_CASE("accumulate_into and sum_of, on any layout, equal add() bit for bit", 
   Tensor f = Tensor::zeros({2}), d = Tensor::zeros({2}, DType::F64);
   CHECK_THROWS_WITH(accumulate_into(f, d), Contains("accumulate") && Contains("differ"));
 }
+
+TEST_CASE("parse_device reads cpu, cuda and cuda:N and names anything else", "[backend]") {
+  CHECK(parse_device("cpu") == Device::cpu());
+  CHECK(parse_device("cuda") == Device::cuda(0));
+  CHECK(parse_device("cuda:0") == Device::cuda(0));
+  CHECK(parse_device("cuda:3") == Device::cuda(3));
+  for (const char* bad : {"gpu", "", "CPU", "cuda:", "cuda:-1", "cuda:+1", "cuda:x", "cuda:1x", "cuda:99999999999"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse_device(bad), Catch::Contains("device '" + std::string(bad) + "' is not one of: cpu, cuda"));
+  }
+}
+
+TEST_CASE("require_device accepts the CPU and refuses a GPU that is not there, naming it", "[backend]") {
+  CHECK_NOTHROW(require_device(Device::cpu()));
+  // No machine has this many GPUs: without CUDA the build says so, with CUDA the backend counts.
+  CHECK_THROWS_WITH(require_device(Device::cuda(60000)), Catch::Contains("cuda:60000 requested but"));
+  try {
+    require_device(Device::cuda(0));  // fine where a GPU is present
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("cuda:0 requested but"));
+  }
+}

@@ -72,6 +72,18 @@ check "NaN learning rate" "--lr: 'nan' is not a finite number" out1 "${train[@]}
 check "probability out of range" "--dropout: 1.5 is not in \[0, 1\)" out1 "${train[@]}" --out out1 --dropout 1.5
 check "unknown choice" "--optimizer: rmsprop not in" out1 "${train[@]}" --out out1 --optimizer rmsprop
 check "unknown split (caption_generate)" "--split: bogus not in" - "$bin/caption_generate" --model model --data $data --images shapes/images --split bogus
+check "unknown device (--device gpu)" "--device: device 'gpu' is not one of: cpu, cuda, cuda:N" - \
+  "$bin/caption_generate" --model model --device gpu $img
+if ! nvidia-smi -L >/dev/null 2>&1; then  # no GPU here: every program refuses cuda before any work
+  check "--device cuda without a GPU (caption_generate)" "cuda:0 requested but" - \
+    "$bin/caption_generate" --model model --device cuda $img
+  for p in caption_eval retrieve; do
+    check "--device cuda without a GPU ($p)" "cuda:0 requested but" - \
+      "$bin/$p" --model model --data $data --images shapes/images --device cuda
+  done
+  check "--device cuda without a GPU (caption_train)" "cuda:1 requested but" out-dev \
+    "$bin/caption_train" --data $data --images shapes/images --out out-dev --device cuda:1
+fi
 check "unknown split (eval_captions)" "--split: bogus not in" - "$bin/eval_captions" --refs $data --results $data --split bogus
 check "both --images and --features" "exactly one of --images" out1 "$bin/caption_train" --data $data --images shapes/images --features feats.npy --out out1
 check "both --text and --image" "exactly one of --text or --image" - "$bin/retrieve" --model model --data $data --images shapes/images --text "a circle" --image $img

@@ -38,6 +38,9 @@ for k in perplexity bleu4 cider_d image_retrieval sentence_retrieval sentence_re
   grep -q "\"$k\"" "$work/metrics.json" || fail "metrics.json lacks $k"
 done
 grep -q "<svg" "$work/report/report.html" || fail "report has no loss curve"
+for k in ">Greedy<" ">Sentence retrieval<" ">Validation CIDEr-D<" "class=card"; do
+  grep -q "$k" "$work/report/report.html" || fail "report lacks $k"
+done
 "$bin/retrieve" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --text "a red circle" --top-k 3 | grep -q png || fail "retrieve --text"
 
