@@ -22,41 +22,12 @@
 #include "models/mrnn/model_split.h"
 #include "models/mrnn/report.h"
 #include "models/mrnn/retrieval.h"
+#include "models/mrnn/scene_checks.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;
 
 namespace {
-
-// The scene file of dataset X.json is X_scenes.json beside it (ShapesWorld writes one), or --scenes.
-std::string scene_file_for(const std::string& data, const std::string& given) {
-  if (!given.empty()) return given;
-  const std::filesystem::path p(data);
-  const std::filesystem::path guess = p.parent_path() / (p.stem().string() + "_scenes.json");
-  return std::filesystem::exists(guess) ? guess.string() : "";
-}
-
-// Checks each image's caption against its scene. Throws naming the image a scene file lacks.
-std::vector<CaptionCheck> check_split(const SceneFile& scenes, const std::string& scenes_path,
-                                      const CaptionSplit& split, const std::vector<std::string>& captions,
-                                      SceneCheckSummary& summary) {
-  std::vector<CaptionCheck> out;
-  for (size_t i = 0; i < captions.size(); ++i) {
-    const std::string& name = split.file_names.at(i);
-    const SceneImage* scene = scenes.find(name);
-    if (!scene) scene = scenes.find(std::filesystem::path(name).filename().string());
-    if (!scene) throw Error(scenes_path + ": images: no scene for image '" + name + "' of the evaluated split");
-    std::vector<std::string> words;
-    for (size_t a = 0, b; a < captions[i].size(); a = b + 1) {
-      b = captions[i].find(' ', a);
-      if (b == std::string::npos) b = captions[i].size();
-      if (b > a) words.push_back(captions[i].substr(a, b - a));
-    }
-    out.push_back(check_caption(words, *scene, scenes.vocabulary));
-    add(summary, out.back());
-  }
-  return out;
-}
 
 nlohmann::ordered_json summary_json(const SceneCheckSummary& s) {
   nlohmann::ordered_json precision;
@@ -91,10 +62,11 @@ int main(int argc, char** argv) {
   app.add_option("--length-penalty", length_penalty, "beam search ranks log P / (words + 1)^alpha; alpha = this "
                  "(0 = raw log P, as TF-mRNN; chosen on val, docs/tasks.md)")->check(CLI::Range(0.0, 5.0));
   app.add_option("--sweep-beams", sweep_beams, "instead of the full evaluation, decode the split with each of these beam "
-                 "sizes x each --sweep-penalties and print/write one row per setting (choose decoding on val)")
-      ->check(cli::positive_int);
+                 "sizes x each --sweep-penalties and print/write one row per setting (choose decoding on val); "
+                 "comma-separated")
+      ->delimiter(',')->check(cli::positive_int);
   app.add_option("--sweep-penalties", sweep_penalties, "length penalties tried by --sweep-beams (beam 1 = greedy "
-                 "is run once)")->check(CLI::Range(0.0, 5.0));
+                 "is run once); comma-separated")->delimiter(',')->check(CLI::Range(0.0, 5.0));
   app.add_option("--max-images", max_images, "evaluate only the first N images (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--prior-images", prior_images, "first N train images, used to estimate P(sentence) for "
                  "normalised sentence retrieval (0 = all)")->check(cli::nonnegative_int);
@@ -157,7 +129,7 @@ int main(int argc, char** argv) {
           row["mean_words"] = mean_words(s);
           if (!scenes_path.empty()) {
             SceneCheckSummary sc;
-            check_split(scenes, scenes_path, split, s.captions, sc);
+            check_split_captions(scenes, scenes_path, split, s.captions, &sc);
             row["scene_correct"] = sc.correct_percent();
           }
           std::fprintf(stderr, "beam %lld  alpha %.2f  CIDEr-D %.4f  BLEU-4 %.4f  words %.2f\n", static_cast<long long>(b),
@@ -188,8 +160,8 @@ int main(int argc, char** argv) {
     std::vector<CaptionCheck> greedy_checks, beam_checks;
     if (!scenes_path.empty()) {
       SceneCheckSummary sg, sb;
-      greedy_checks = check_split(scenes, scenes_path, split, greedy.captions, sg);
-      beam_checks = check_split(scenes, scenes_path, split, beamed.captions, sb);
+      greedy_checks = check_split_captions(scenes, scenes_path, split, greedy.captions, &sg);
+      beam_checks = check_split_captions(scenes, scenes_path, split, beamed.captions, &sb);
       m["greedy"]["scene_correct"] = sg.correct_percent();
       m["beam"]["scene_correct"] = sb.correct_percent();
       m["scene_check"] = {{"file", scenes_path}, {"greedy", summary_json(sg)}, {"beam", summary_json(sb)}};
@@ -248,7 +220,7 @@ int main(int argc, char** argv) {
       m["blind_greedy"] = caption_metrics(b);
       if (!scenes_path.empty()) {
         SceneCheckSummary sz;
-        check_split(scenes, scenes_path, split, b.captions, sz);
+        check_split_captions(scenes, scenes_path, split, b.captions, &sz);
         m["blind_greedy"]["scene_correct"] = sz.correct_percent();
         m["scene_check"]["blind_greedy"] = summary_json(sz);
       }

@@ -8,6 +8,7 @@
 #include "models/engine/checkpoint.h"
 #include "models/mrnn/caption_trainer.h"
 #include "models/mrnn/model_dir.h"
+#include "models/mrnn/scene_checks.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
                "Writes OUT/config.json, OUT/vocab.txt, OUT/model.safetensors (best val CIDEr-D),\n"
                "OUT/checkpoint.safetensors (latest, for --resume), OUT/checkpoint-<step>.safetensors (the last\n"
                "--keep-checkpoints) and OUT/log.jsonl."};
-  std::string data, images, features, out, tokenizer = "word";
+  std::string data, images, features, out, tokenizer = "word", scenes_opt;
   TrainOptions t;
   std::string device = "cpu";
   MrnnConfig c;
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--data", data, "Karpathy-format dataset JSON (dataset_coco.json, dataset_flickr8k.json, ...)")
       ->required()->check(CLI::ExistingFile);
+  app.add_option("--scenes", scenes_opt, "scene file to check validation captions against (data/scene_file.h; "
+                 "logged as scene_correct); default: X_scenes.json beside the dataset X.json, when it exists")
+      ->check(CLI::ExistingFile);
   app.add_option("--images", images, "folder holding the images (filepath/filename inside)");
   app.add_option("--features", features, ".npy [images in the JSON, D] image features instead of images");
   app.add_option("--out", out, "output model directory")->required();
@@ -73,6 +77,9 @@ int main(int argc, char** argv) {
   app.add_option("--multimodal", c.multimodal, "multimodal layer size")->check(cli::positive_int);
   app.add_option("--image-size", c.image_size, "CNN input size (images are resized and centre-cropped)")
       ->check(cli::positive_int);
+  app.add_option("--cnn-channels", c.cnn_channels, "channels of each CNN block (3x3 conv, ReLU, 2x2 pool); one "
+                 "number per block, at most 8 blocks")
+      ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
   app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer")
       ->check(cli::probability_below_one);
@@ -161,6 +168,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "m-RNN: %lld parameters, vocabulary %d, %zu train / %zu val captions\n",
                  static_cast<long long>(model.parameter_count()), vocab.size(), train.captions.size(),
                  val.captions.size());
+    const std::string scenes_path = scene_file_for(data, scenes_opt);
+    SceneFile scenes;
+    if (!scenes_path.empty()) {
+      scenes = load_scene_file(scenes_path);
+      t.scenes = &scenes;
+      t.scenes_name = scenes_path;
+      std::fprintf(stderr, "validation checks captions against the scenes of %s\n", scenes_path.c_str());
+    }
     TrainResult r = train_captioner(model, vocab, train, val, t);
     if (train.streamed)
       std::fprintf(stderr, "image loader: training waited %.2f s for decoding; %lld unreadable images skipped\n",

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/mrnn/scene_checks.h"
 #include "models/mrnn/caption_trainer.h"
 #include "models/engine/json_fields.h"
 
@@ -55,10 +56,16 @@ Tensor CaptionTask::loss(Batch& batch) {
 std::vector<Metric> CaptionTask::validate() {
   const double ppl = split_perplexity(model_, val_);
   const CaptionEvalSummary s = evaluate_split(model_, vocab_, val_, opt_.val_images, 1);
-  return {{"perplexity", "perplexity", ppl},
-          {"bleu4", "BLEU-4", s.bleu[3]},
-          {"cider_d", "CIDEr-D", s.cider_d},
-          {"rouge_l", "ROUGE-L", s.rouge_l}};
+  std::vector<Metric> out = {{"perplexity", "perplexity", ppl},
+                             {"bleu4", "BLEU-4", s.bleu[3]},
+                             {"cider_d", "CIDEr-D", s.cider_d},
+                             {"rouge_l", "ROUGE-L", s.rouge_l}};
+  if (opt_.scenes) {
+    SceneCheckSummary sc;
+    check_split_captions(*opt_.scenes, opt_.scenes_name, val_, s.captions, &sc);
+    out.push_back({"scene_correct", "scene-correct %", sc.correct_percent()});
+  }
+  return out;
 }
 
 std::string CaptionTask::state_json() const {

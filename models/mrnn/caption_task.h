@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "data/scene_file.h"
 #include "data/vocab.h"
 #include "models/mrnn/caption_batches.h"
 #include "models/mrnn/caption_data.h"
@@ -21,6 +22,10 @@ struct CaptionTaskOptions {
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
   int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead
   bool skip_bad_images = false;   // streamed train split: drop unreadable images' captions
+  // When set (outlives the task): validation also reports scene_correct, the % of the greedy val
+  // captions whose every claim holds (data/scene_check.h); scenes_name names it in errors.
+  const SceneFile* scenes = nullptr;
+  std::string scenes_name;
 };
 
 class CaptionTask : public Task {
@@ -35,7 +40,8 @@ class CaptionTask : public Task {
   int64_t batches_per_epoch() const override;
   std::unique_ptr<Batch> next_batch(int64_t epoch, int64_t pos) override;
   Tensor loss(Batch& batch) override;
-  // perplexity (val captions), bleu4, cider_d and rouge_l (greedy captions of val_images images).
+  // perplexity (val captions), bleu4, cider_d and rouge_l (greedy captions of val_images images),
+  // and scene_correct when options.scenes is set.
   std::vector<Metric> validate() override;
   BestBy best_by() const override { return {"cider_d", Goal::Maximize}; }
   std::string rate_unit() const override { return "words"; }

@@ -83,6 +83,8 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   c.loader_threads = o.loader_threads;
   c.prefetch_batches = o.prefetch_batches;
   c.skip_bad_images = o.skip_bad_images;
+  c.scenes = o.scenes;
+  c.scenes_name = o.scenes_name;
   CaptionTask task(model, vocab, train, val, c);
   TrainerOptions t;
   t.out_dir = o.out_dir;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "data/scene_file.h"
 #include "data/vocab.h"
 #include "models/mrnn/caption_data.h"
 #include "models/engine/step_decoder.h"
@@ -43,6 +44,8 @@ struct TrainOptions {
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
   int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead
   bool skip_bad_images = false;   // streamed train split: drop unreadable images' captions instead of failing
+  const SceneFile* scenes = nullptr;  // when set: validation also reports scene_correct (caption_task.h)
+  std::string scenes_name;
   std::vector<ParamGroupSpec> groups;  // parameter groups (models/engine/trainer.h); empty = one group
   // Called after each backward pass, before the finite check and the update, with the step number
   // (0-based) and the model's named parameters (gradients in .grad()): to inspect or edit gradients,
