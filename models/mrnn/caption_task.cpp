@@ -64,6 +64,7 @@ std::vector<Metric> CaptionTask::validate() {
     SceneCheckSummary sc;
     check_split_captions(*opt_.scenes, opt_.scenes_name, val_, s.captions, &sc);
     out.push_back({"scene_correct", "scene-correct %", sc.correct_percent()});
+    out.push_back({"scene_object_precision", "true object claims %", sc.precision_percent(ClaimKind::object)});
   }
   return out;
 }

@@ -41,7 +41,7 @@ class CaptionTask : public Task {
   std::unique_ptr<Batch> next_batch(int64_t epoch, int64_t pos) override;
   Tensor loss(Batch& batch) override;
   // perplexity (val captions), bleu4, cider_d and rouge_l (greedy captions of val_images images),
-  // and scene_correct when options.scenes is set.
+  // and scene_correct / scene_object_precision when options.scenes is set.
   std::vector<Metric> validate() override;
   BestBy best_by() const override { return {"cider_d", Goal::Maximize}; }
   std::string rate_unit() const override { return "words"; }
