@@ -25,19 +25,19 @@ std::string esc(const std::string& s) { return xml_escape(s); }
 const char* kStyle =
     "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px auto;max-width:1220px;padding:0 16px;color:#222;"
     "line-height:1.35}"
-    "h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #eee;"
+    "h1{font-size:26px;margin:0 0 4px}h3{font-size:15px;margin:16px 0 6px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #eee;"
     "padding-bottom:4px}.sub{color:#555;margin:0 0 12px}"
     "table.m{border-collapse:collapse;font-size:15px;margin:6px 0}"
-    "table.m th,table.m td{padding:5px 14px;border-bottom:1px solid #ddd;text-align:right}"
+    "table.m th,table.m td{padding:5px 12px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}"
     "table.m th:first-child,table.m td:first-child{text-align:left}"
     "table.m thead th{border-bottom:2px solid #444;vertical-align:bottom}"
     "table.m tr.rand td{color:#777;font-style:italic}td.best{font-weight:bold}"
     ".note{color:#666;font-size:13px;margin:4px 0 0;max-width:900px}"
-    ".row{display:flex;flex-wrap:wrap;gap:20px;align-items:flex-start}"
+    ".row{display:flex;flex-wrap:wrap;gap:20px;align-items:flex-start}.half{flex:1 1 540px;min-width:0}"
     ".plot{border:1px solid #ddd}"
-    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:12px}"
-    ".card{border:1px solid #ddd;border-radius:4px;padding:8px;font-size:13px;background:#fcfcfc}"
-    ".card .pic{text-align:center;margin-bottom:4px}.cap{margin:3px 0}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:10px}"
+    ".card{display:flex;gap:10px;border:1px solid #ddd;border-radius:4px;padding:7px;font-size:13px;"
+    "background:#fcfcfc}.card .pic{flex:none}.card .txt{flex:1;min-width:0}.cap{margin:0 0 3px}"
     ".lab{display:inline-block;min-width:46px;color:#555;font-size:12px}"
     ".ref{color:#777;font-size:12px;margin:2px 0 0}"
     ".bad{color:#c00;text-decoration:underline wavy #c00;text-decoration-skip-ink:none;text-underline-offset:3px}"
@@ -109,16 +109,34 @@ std::string metrics_section(const json& m) {
   struct Column { const char* key; std::string header; };
   std::vector<Column> cols;
   double k = 0;
-  if (object_at(m, "greedy")) cols.push_back({"greedy", "greedy"});
+  if (object_at(m, "greedy")) cols.push_back({"greedy", "Greedy"});
   if (const json* b = object_at(m, "beam"))
-    cols.push_back({"beam", number_at(b, "beam_size", k) ? fmt::format("beam search (k = {:g})", k) : "beam search"});
-  if (object_at(m, "blind_greedy")) cols.push_back({"blind_greedy", "blind (no image), greedy"});
+    cols.push_back({"beam", number_at(b, "beam_size", k) ? fmt::format("Beam (k = {:g})", k) : "Beam"});
+  if (object_at(m, "blind_greedy")) cols.push_back({"blind_greedy", "Blind greedy"});
   std::string o = "<h2>Captioning</h2>";
   if (cols.empty()) return o + "<p class=note>(the metrics have no decoder results)</p>";
-  struct Row { const char* key; const char* label; int decimals; bool optional; };
-  const Row rows[] = {{"bleu1", "BLEU-1", 3, false}, {"bleu2", "BLEU-2", 3, false}, {"bleu3", "BLEU-3", 3, false},
-                      {"bleu4", "BLEU-4", 3, false}, {"rouge_l", "ROUGE-L", 3, false}, {"cider_d", "CIDEr-D", 3, false},
-                      {"meteor", "METEOR", 3, true},  {"scene_correct", "scene-correct %", 1, true}};
+  // A row's value for a decoder: metrics[decoder][key], or for the scene rows
+  // metrics.scene_check[decoder][...] (claims of a kind only where the decoder made some).
+  struct Row { const char* key; const char* label; int decimals; bool optional; const char* claim_kind; };
+  const Row rows[] = {{"bleu1", "BLEU-1", 3, false, nullptr},     {"bleu2", "BLEU-2", 3, false, nullptr},
+                      {"bleu3", "BLEU-3", 3, false, nullptr},     {"bleu4", "BLEU-4", 3, false, nullptr},
+                      {"rouge_l", "ROUGE-L", 3, false, nullptr},  {"cider_d", "CIDEr-D", 3, false, nullptr},
+                      {"meteor", "METEOR", 3, true, nullptr},     {"scene_correct", "scene-correct %", 1, true, nullptr},
+                      {"parsed_percent", "understood by the checker %", 1, true, ""},
+                      {"object", "true object claims %", 1, true, "object"},
+                      {"count", "true count claims %", 1, true, "count"},
+                      {"relation", "true relation claims %", 1, true, "relation"},
+                      {"location", "true location claims %", 1, true, "location"}};
+  const json* scene = object_at(m, "scene_check");
+  auto value = [&](const Row& r, const char* col, double& v) {
+    if (!r.claim_kind) return number_at(object_at(m, col), r.key, v);
+    const json* s = scene ? object_at(*scene, col) : nullptr;
+    if (!*r.claim_kind) return number_at(s, r.key, v);
+    const json* claims = s ? object_at(*s, "claims") : nullptr;
+    const json* kind = claims ? object_at(*claims, r.claim_kind) : nullptr;
+    double n = 0;
+    return number_at(kind, "claims", n) && n > 0 && number_at(kind, "precision", v);
+  };
   o += "<table class=m id=metrics><thead><tr><th>metric</th>";
   for (const Column& c : cols) o += "<th>" + esc(c.header) + "</th>";
   o += "</tr></thead><tbody>";
@@ -126,7 +144,7 @@ std::string metrics_section(const json& m) {
     std::vector<double> v(cols.size());
     std::vector<bool> has(cols.size());
     bool any = false;
-    for (size_t c = 0; c < cols.size(); ++c) any |= has[c] = number_at(object_at(m, cols[c].key), r.key, v[c]);
+    for (size_t c = 0; c < cols.size(); ++c) any |= has[c] = value(r, cols[c].key, v[c]);
     if (!any && r.optional) continue;
     int best = -1;  // bold the best decoder of the row when there is a comparison to make
     for (size_t c = 0; c < cols.size(); ++c)
@@ -140,8 +158,11 @@ std::string metrics_section(const json& m) {
     o += "</tr>";
   }
   o += "</tbody></table><p class=note>BLEU, ROUGE-L and METEOR lie in [0, 1], CIDEr-D in [0, 10] (higher is "
-       "better; the best decoder of each row in bold). Blind: the same model with its image input zeroed, a "
-       "language-only baseline.";
+       "better; the best decoder of each row in bold). Blind greedy: the same model with its image input zeroed, "
+       "a language-only baseline.";
+  if (scene)
+    o += " Scene rows: each caption's claims checked against the image's annotated scene (data/scene_check.h); "
+         "a caption is scene-correct when the checker understands it and every claim holds.";
   if (auto it = m.find("meteor"); it != m.end() && it->is_string()) o += " METEOR: " + esc(it->get<std::string>()) + ".";
   return o + "</p>";
 }
@@ -179,9 +200,12 @@ std::string retrieval_section(const json& m, const CaptionSplit& sp, int64_t fal
   double n = 0, s = 0;
   if (!number_at(&m, "retrieval_images", n)) n = static_cast<double>(fallback_n);
   number_at(&m, "retrieval_sentences", s);
-  std::string o = "<h2>Retrieval</h2><table class=m id=retrieval><thead><tr><th>";
-  o += n > 0 ? fmt::format("over {:g} images", n) + (s > 0 ? fmt::format(" and {:g} sentences", s) : "") : "";
-  o += "</th><th>R@1</th><th>R@5</th><th>R@10</th><th>Med r</th></tr></thead><tbody>";
+  std::string o = "<h2>Retrieval</h2>";
+  if (n > 0)
+    o += fmt::format("<p class=note style=\"margin:0\">over the first {:g} images{}</p>", n,
+                     s > 0 ? fmt::format(" and their {:g} sentences", s) : "");
+  o += "<table class=m id=retrieval><thead><tr><th>direction</th><th>R@1</th><th>R@5</th><th>R@10</th><th>Med r</th>"
+       "</tr></thead><tbody>";
   for (const Row& r : rows) {
     const json* j = object_at(m, r.key);
     if (!j) continue;
@@ -254,7 +278,7 @@ std::string curves_section(const std::string& log_path) {
   LinePlot lp;
   lp.title = "Training loss";
   lp.x_label = "step";
-  lp.y_label = "cross-entropy loss (nats / word)";
+  lp.y_label = "loss: mean NLL per word (nats)";
   Points raw = by_step(loss);
   if (raw.size() >= 40) {  // a long run: the raw curve faint, a moving average on top
     lp.series.push_back({"training loss", "#9ecae1", raw, true, false, 1.0});
@@ -370,11 +394,11 @@ std::string grid_section(const ReportInputs& in) {
     return fmt::format("<div class=cap><span class=lab>{}</span> {}</div>", label, caption_html(caps[i], c));
   };
   for (int64_t i = 0; i < n; ++i) {
-    o += "<div class=card><div class=pic>" + image_tag(in.images_dir, sp.file_names[i], 128) + "</div>";
+    o += "<div class=card><div class=pic>" + image_tag(in.images_dir, sp.file_names[i], 96) + "</div><div class=txt>";
     o += line("greedy", in.greedy, in.greedy_checks, i) + line("beam", in.beam, in.beam_checks, i);
     const auto& refs = sp.references.at(i);
     for (size_t r = 0; r < std::min<size_t>(2, refs.size()); ++r) o += "<div class=ref>ref: " + esc(refs[r]) + "</div>";
-    o += "</div>";
+    o += "</div></div>";
   }
   return o + "</div>";
 }
@@ -394,9 +418,11 @@ std::string examples_section(const ReportInputs& in) {
     return k < static_cast<int64_t>(refs.size()) ? refs[k] : std::string("(sentence ") + std::to_string(s) + ")";
   };
   const int64_t top = std::min<int64_t>(5, N);
-  std::string o = "<h2>Retrieval examples</h2><h3>Image retrieval: a sentence, and the 5 images ranked first</h3>"
-                  "<table class=ex id=image-examples><tr><th>query sentence</th><th>top 5 images (green frame = the "
-                  "sentence's own image)</th><th>rank of its image</th></tr>";
+  std::string o = fmt::format(
+      "<h2>Retrieval examples</h2><h3>Image retrieval</h3><p class=note>A sentence, and the 5 of {} images "
+      "ranked first by log P(S | I).</p>"
+      "<table class=ex id=image-examples><tr><th>query sentence</th><th>top 5 images (green frame = the "
+      "sentence's own image)</th><th>rank of its image (of {})</th></tr>", N, N);
   for (int64_t q = 0; q < std::min<int64_t>(4, S); ++q) {
     const int64_t s = q * std::max<int64_t>(S / 4, 1), truth = sp.caption_image[s];
     std::vector<int64_t> order(N);
@@ -411,10 +437,12 @@ std::string examples_section(const ReportInputs& in) {
                        image_tag(in.images_dir, sp.file_names[order[k]], 64), k + 1);
     o += fmt::format("</td><td style=\"text-align:center\">{}</td></tr>", rank);
   }
-  o += "</table><h3>Sentence retrieval (normalised by P(S)): an image, and the 5 sentences ranked first</h3>"
-       "<table class=ex id=sentence-examples><tr><th>query image</th><th>top 5 sentences (green ✓ = one of the "
-       "image's own)</th><th>best rank of its own</th></tr>";
-  const auto& ns = in.normalised_scores.size() == in.scores.size() ? in.normalised_scores : in.scores;
+  const bool normed = in.normalised_scores.size() == in.scores.size();
+  const auto& ns = normed ? in.normalised_scores : in.scores;
+  o += fmt::format("</table><h3>Sentence retrieval</h3><p class=note>An image, and the 5 of {} sentences ranked first "
+                   "by {}.</p><table class=ex id=sentence-examples><tr><th>query image</th><th>top 5 sentences "
+                   "(green ✓ = one of the image's own)</th><th>best rank of its own (of {})</th></tr>",
+                   S, normed ? "log P(S | I) − log P(S)" : "log P(S | I)", S);
   for (int64_t q = 0; q < std::min<int64_t>(4, N); ++q) {
     const int64_t i = q * std::max<int64_t>(N / 4, 1);
     std::vector<int64_t> order(S);
@@ -456,8 +484,10 @@ std::string report_html(const ReportInputs& in) {
   h += kStyle;
   h += "</style></head><body><h1>m-RNN evaluation report</h1>";
   h += caption_line(m);
-  h += metrics_section(m);
+  // The two tables side by side when the page is wide enough.
+  h += "<div class=row><section class=half>" + metrics_section(m) + "</section><section class=half>";
   h += retrieval_section(m, sp, in.retrieval_images > 0 ? std::min(in.retrieval_images, sp.num_images()) : 0);
+  h += "</section></div>";
   h += curves_section(in.log_jsonl);
   h += grid_section(in);
   h += examples_section(in);

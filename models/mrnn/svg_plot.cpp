@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstddef>
 #include <limits>
 
 #include <fmt/format.h>
@@ -87,6 +88,28 @@ uint32_t clip_id(const LinePlot& p) {
   return h;
 }
 
+// How many of the drawn points, and of samples along the drawn lines, fall in a pixel box.
+template <class FX, class FY>
+size_t points_inside(const LinePlot& p, FX X, FY Y, double x0, double y0, double x1, double y1) {
+  size_t n = 0;
+  auto count = [&](double px, double py) { n += px >= x0 && px <= x1 && py >= y0 && py <= y1; };
+  for (const PlotSeries& s : p.series) {
+    bool have_prev = false;
+    double qx = 0, qy = 0;
+    for (auto [x, y] : s.points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      const double px = X(x), py = Y(y);
+      if (s.line && have_prev)
+        for (int k = 1; k < 16; ++k) count(qx + (px - qx) * k / 16, qy + (py - qy) * k / 16);
+      count(px, py);
+      have_prev = true;
+      qx = px;
+      qy = py;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string render_svg(const LinePlot& p) {
@@ -160,14 +183,21 @@ std::string render_svg(const LinePlot& p) {
                            "</title></circle>", X(x), Y(y), xml_escape(s.color), xml_escape(s.name), x, y);
   }
   o += "</g>";
-  // Legend, top right inside the plot area.
+  // Legend, in the corner of the plot area that the data crosses least.
   int shown = 0;
   for (const PlotSeries& s : p.series) shown += !s.name.empty();
   if (shown > 0) {
     size_t longest = 0;
     for (const PlotSeries& s : p.series) longest = std::max(longest, s.name.size());
     const double lw = 34 + 6.8 * longest, lh = 8 + 18 * shown;
-    const double lx = left + pw - lw - 8, ly = top + 8;
+    double lx = left + pw - lw - 8, ly = top + 8;
+    size_t fewest = SIZE_MAX;
+    for (int corner = 0; corner < 4; ++corner) {  // top right, top left, bottom right, bottom left
+      const double cx = corner % 2 == 0 ? left + pw - lw - 8 : left + 8;
+      const double cy = corner < 2 ? top + 8 : top + ph - lh - 8;
+      const size_t n = points_inside(p, X, Y, cx - 4, cy - 4, cx + lw + 4, cy + lh + 4);
+      if (n < fewest) fewest = n, lx = cx, ly = cy;
+    }
     o += fmt::format("<g class=\"legend\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
                      "fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>", lx, ly, lw, lh);
     int k = 0;

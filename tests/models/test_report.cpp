@@ -43,6 +43,9 @@ const char* kMetrics = R"J({
   "beam": {"bleu1": 0.83, "bleu2": 0.64, "bleu3": 0.45, "bleu4": 0.33, "rouge_l": 0.57, "cider_d": 0.7341,
            "beam_size": 3},
   "blind_greedy": {"bleu1": 0.5, "bleu2": 0.3, "bleu3": 0.2, "bleu4": 0.1, "rouge_l": 0.3, "cider_d": 0.1011},
+  "scene_check": {"greedy": {"captions": 20, "parsed_percent": 95.0, "correct_percent": 87.5,
+                             "claims": {"object": {"claims": 30, "precision": 90.0}, "count": {"claims": 0, "precision": 0.0},
+                                        "relation": {"claims": 10, "precision": 60.0}}}},
   "meteor": "not computed (no --meteor-jar given)",
   "retrieval_images": 20, "retrieval_sentences": 40,
   "image_retrieval": {"r1": 40.0, "r5": 75.0, "r10": 90.0, "med_r": 2, "mean_r": 3.1},
@@ -140,8 +143,8 @@ TEST_CASE("report: metrics table with a column per decoder and a row per metric"
   const std::string h = read(fx.dir / "out" / "report.html");
   REQUIRE(!h.empty());
   CHECK_THAT(h, Contains("<meta charset=utf-8>"));
-  CHECK_THAT(h, Contains("<table class=m id=metrics><thead><tr><th>metric</th><th>greedy</th><th>beam search "
-                         "(k = 3)</th><th>blind (no image), greedy</th></tr>"));
+  CHECK_THAT(h, Contains("<table class=m id=metrics><thead><tr><th>metric</th><th>Greedy</th><th>Beam "
+                         "(k = 3)</th><th>Blind greedy</th></tr>"));
   // The CIDEr-D row: one value per decoder, the best one in bold.
   CHECK_THAT(h, Contains("<tr data-key=\"cider_d\"><td>CIDEr-D</td><td>0.512</td><td class=best>0.734</td>"
                          "<td>0.101</td></tr>"));
@@ -149,6 +152,12 @@ TEST_CASE("report: metrics table with a column per decoder and a row per metric"
   // Scene-correct only in greedy: shown, with dashes where absent; METEOR absent from every column: no row.
   CHECK_THAT(h, Contains("<tr data-key=\"scene_correct\"><td>scene-correct %</td><td>87.5</td><td>—</td><td>—</td>"));
   CHECK(h.find("data-key=\"meteor\"") == std::string::npos);
+  // The scene checker's rows: understood %, and true claims of each kind the captions made.
+  CHECK_THAT(h, Contains("<td>understood by the checker %</td><td>95.0</td><td>—</td><td>—</td>"));
+  CHECK_THAT(h, Contains("<td>true object claims %</td><td>90.0</td>"));
+  CHECK_THAT(h, Contains("<td>true relation claims %</td><td>60.0</td>"));
+  CHECK(h.find("true count claims") == std::string::npos);  // no count claims were made
+  CHECK(h.find("true location claims") == std::string::npos);
   CHECK_THAT(h, Contains("METEOR: not computed (no --meteor-jar given)"));
   // The caption line, and the raw JSON kept but collapsed.
   CHECK_THAT(h, Contains("test split · 20 images · 40 reference sentences · perplexity 4.57 · beam size 3"));
@@ -188,7 +197,7 @@ TEST_CASE("report: loss and validation CIDEr-D curves are SVGs with labelled axe
   CHECK_THAT(h, Contains("Training loss") && Contains("Validation CIDEr-D"));
   CHECK(count(h, "class=\"xlabel\" ") == 2);
   CHECK(count(h, ">step</text>") == 2);
-  CHECK_THAT(h, Contains(">cross-entropy loss (nats / word)</text>") && Contains(">CIDEr-D (validation images)</text>"));
+  CHECK_THAT(h, Contains(">loss: mean NLL per word (nats)</text>") && Contains(">CIDEr-D (validation images)</text>"));
   CHECK_THAT(h, Contains("class=\"legend\"") && Contains(">best checkpoint</text>"));
   // The malformed lines were skipped: 4 training points, 2 validation points.
   const size_t loss = h.find("<polyline", h.find("id=loss-plot"));
