@@ -23,7 +23,7 @@ using json = nlohmann::ordered_json;  // keeps caption_eval's key order in the r
 std::string esc(const std::string& s) { return xml_escape(s); }
 
 const char* kStyle =
-    "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px auto;max-width:1220px;padding:0 16px;color:#222;"
+    "body{font-family:'DejaVu Sans',Arial,'Noto Sans CJK SC','WenQuanYi Micro Hei','Microsoft YaHei',sans-serif;margin:24px auto;max-width:1220px;padding:0 16px;color:#222;"
     "line-height:1.35}"
     "h1{font-size:26px;margin:0 0 4px}h3{font-size:15px;margin:16px 0 6px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #eee;"
     "padding-bottom:4px}.sub{color:#555;margin:0 0 12px}"
@@ -41,7 +41,7 @@ const char* kStyle =
     ".lab{display:inline-block;min-width:46px;color:#555;font-size:12px}"
     ".ref{color:#777;font-size:12px;margin:2px 0 0}"
     ".bad{color:#c00;text-decoration:underline wavy #c00;text-decoration-skip-ink:none;text-underline-offset:3px}"
-    ".badge{display:inline-block;font-size:11px;font-weight:bold;border-radius:8px;padding:0 6px;margin-left:4px}"
+    ".badge{display:inline-block;font-size:11px;font-weight:bold;border-radius:8px;padding:0 6px;white-space:nowrap}"
     ".ok{background:#dff3e4;color:#17692f}.no{background:#fbe0e0;color:#a00}.unk{background:#eee;color:#666}"
     ".thumb{display:inline-block;margin:0 6px 0 0;text-align:center;font-size:11px;color:#666;vertical-align:top}"
     ".thumb img,.thumb .missing{border:3px solid transparent}.thumb.hit img,.thumb.hit .missing{border-color:#2a7}"
@@ -337,7 +337,7 @@ bool check_correct(const CaptionCheck& c) {  // as CaptionCheck::correct() docum
          std::all_of(c.claims.begin(), c.claims.end(), [](const Claim& k) { return k.holds; });
 }
 
-// The caption's words, each run covered by false claims in a red span naming them; then a badge.
+// The caption's words, each run covered by false claims in a red span naming them.
 std::string caption_html(const std::string& text, const CaptionCheck* check) {
   if (!check) return esc(text);
   const std::vector<std::string> w = words_of(text);
@@ -364,15 +364,17 @@ std::string caption_html(const std::string& text, const CaptionCheck* check) {
     }
     i = j;
   }
-  if (!check->parsed)
-    o += " <span class=\"badge unk\" title=\"outside the scene checker's language\">not understood</span>";
-  else if (check->claims.empty())
-    o += " <span class=\"badge unk\" title=\"the sentence makes no claim the checker knows\">no claims</span>";
-  else if (check_correct(*check))
-    o += " <span class=\"badge ok\" title=\"every claim holds in the scene\">✓</span>";
-  else
-    o += " <span class=\"badge no\" title=\"a claim is false in the scene\">✗</span>";
   return o;
+}
+
+// The verdict on a caption, shown before it ("" without a check).
+std::string badge_html(const CaptionCheck* check) {
+  if (!check) return "";
+  if (!check->parsed) return "<span class=\"badge unk\" title=\"outside the scene checker's language\">not understood</span> ";
+  if (check->claims.empty())
+    return "<span class=\"badge unk\" title=\"the sentence makes no claim the checker knows\">no claims</span> ";
+  if (check_correct(*check)) return "<span class=\"badge ok\" title=\"every claim holds in the scene\">✓</span> ";
+  return "<span class=\"badge no\" title=\"a claim is false in the scene\">✗</span> ";
 }
 
 std::string grid_section(const ReportInputs& in) {
@@ -391,7 +393,8 @@ std::string grid_section(const ReportInputs& in) {
                   int64_t i) {
     if (i >= static_cast<int64_t>(caps.size())) return std::string();
     const CaptionCheck* c = i < static_cast<int64_t>(chk.size()) ? &chk[i] : nullptr;
-    return fmt::format("<div class=cap><span class=lab>{}</span> {}</div>", label, caption_html(caps[i], c));
+    return fmt::format("<div class=cap><span class=lab>{}</span> {}{}</div>", label, badge_html(c),
+                       caption_html(caps[i], c));
   };
   for (int64_t i = 0; i < n; ++i) {
     o += "<div class=card><div class=pic>" + image_tag(in.images_dir, sp.file_names[i], 96) + "</div><div class=txt>";
