@@ -6,7 +6,7 @@
 // measured directly.
 //
 // The language understood is the attribute–object–relation language of a scene file's vocabulary:
-//   sentence := [prefix] item {("and" | ",") item}
+//   sentence := [prefix] item {["and" | ","] item}
 //   prefix   := "there is" | "there are" | "an image with" | "a picture of" | "only"
 //   item     := np [["is" | "are"] (relation np | location)]
 //   np       := det [size] [colour] noun          det := a | an | one..four | no | only one

@@ -1,5 +1,5 @@
 // The scene file: what each image of a dataset contains (objects with shape, colour and size words
-// and a pixel box), plus the words that name them. ShapesWorld writes one (shapes_scenes.json) beside
+// and a pixel box), plus the words that name them. ShapesWorld writes one (dataset_shapes_scenes.json) beside
 // its Karpathy file; any dataset with object annotations can be converted to it.
 // Why: with the scenes known, a caption can be checked claim by claim (data/scene_check.h), not
 // only scored against reference sentences.

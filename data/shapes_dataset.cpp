@@ -221,6 +221,41 @@ json nvc_file(const ShapesWorldOptions& o, const std::vector<const ShapesImage*>
   return {{"dataset", "shapes_nvc"}, {"novel_words", words}, {"concepts", concepts}, {"images", images}};
 }
 
+// The scene file (data/scene_file.h): every image's objects with their words and boxes, and the
+// location bands location_of uses, so captions can be checked claim by claim.
+json scene_file(const std::vector<const ShapesImage*>& images) {
+  json shapes_words = json::object(), colors = json::array(), sizes = json::array();
+  for (int s = 0; s < shapes::kNumShapes; ++s) {
+    const auto shape = static_cast<shapes::Shape>(s);
+    shapes_words[shapes::name(shape)] = shapes::plural(shape);
+  }
+  for (int c = 0; c < shapes::kNumColors; ++c) colors.push_back(shapes::name(static_cast<shapes::Color>(c)));
+  for (int z = 0; z < shapes::kNumSizes; ++z) sizes.push_back(shapes::name(static_cast<shapes::Size>(z)));
+  json list = json::array();
+  for (const ShapesImage* im : images) {
+    json objects = json::array();
+    for (const shapes::Object& o : im->scene.objects)
+      objects.push_back({{"shape", shapes::name(o.shape)},
+                         {"color", shapes::name(o.color)},
+                         {"size", shapes::name(o.size)},
+                         {"bbox", {o.box.x, o.box.y, o.box.w, o.box.h}}});
+    list.push_back({{"file_name", im->filename},
+                    {"image_id", im->image_id},
+                    {"split", split_name(im->split)},
+                    {"width", im->scene.width},
+                    {"height", im->scene.height},
+                    {"objects", std::move(objects)}});
+  }
+  return json{{"vocabulary", {{"shapes", shapes_words}, {"colors", colors}, {"sizes", sizes}}},
+              {"locations",
+               {{"left", shapes::kLocationBands.left},
+                {"right", shapes::kLocationBands.right},
+                {"top", shapes::kLocationBands.top},
+                {"bottom", shapes::kLocationBands.bottom},
+                {"middle", shapes::kLocationBands.middle}}},
+              {"images", std::move(list)}};
+}
+
 }  // namespace
 
 const char* split_name(ShapesSplit s) {
@@ -338,6 +373,7 @@ ShapesWorldSummary generate_shapes_world(const ShapesWorldOptions& o, const std:
       if (im->split != ShapesSplit::novel) list.push_back(karpathy_image(*im, split_name(im->split)));
     return json{{"images", std::move(list)}, {"dataset", "shapes"}};
   });
+  jobs.emplace_back("dataset_shapes_scenes.json", [&] { return scene_file(all); });
   jobs.emplace_back("dataset_shapes_nvc.json",
                     [&] { return nvc_file(o, by_split[static_cast<int>(ShapesSplit::novel)]); });
   for (ShapesSplit s : kSplits) {

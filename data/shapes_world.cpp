@@ -71,11 +71,12 @@ bool holds(Relation r, const Box& a, const Box& b) {
 Location location_of(const Box& box, int width, int height) {
   Location l;
   double fx = box.cx() / width, fy = box.cy() / height;
-  l.left = fx < 0.35;
-  l.right = fx > 0.65;
-  l.top = fy < 0.35;
-  l.bottom = fy > 0.65;
-  l.middle = std::fabs(fx - 0.5) < 0.1 && std::fabs(fy - 0.5) < 0.1;
+  const LocationBands& b = kLocationBands;
+  l.left = fx < b.left;
+  l.right = fx > b.right;
+  l.top = fy < b.top;
+  l.bottom = fy > b.bottom;
+  l.middle = std::fabs(fx - 0.5) < b.middle && std::fabs(fy - 0.5) < b.middle;
   return l;
 }
 

@@ -112,6 +112,11 @@ struct Location {
   bool left = false, right = false, top = false, bottom = false, middle = false;
 };
 Location location_of(const Box& box, int width, int height);
+// The bands above as fractions of the image (written to the scene file for caption checking).
+struct LocationBands {
+  double left = 0.35, right = 0.65, top = 0.35, bottom = 0.65, middle = 0.1;
+};
+inline constexpr LocationBands kLocationBands{};
 
 // ---- descriptions (the meaning behind referring expressions) --------------------------------
 // A description names some attributes of an object and optionally a relative position: "the red

@@ -4,12 +4,15 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
 #include "data/karpathy.h"
+#include "data/scene_check.h"
+#include "data/scene_file.h"
 #include "data/raw_array.h"
 #include "eval/caption_eval.h"
 #include "eval/retrieval.h"
@@ -23,11 +26,60 @@
 
 using namespace mrnn;
 
+namespace {
+
+// The scene file of dataset X.json is X_scenes.json beside it (ShapesWorld writes one), or --scenes.
+std::string scene_file_for(const std::string& data, const std::string& given) {
+  if (!given.empty()) return given;
+  const std::filesystem::path p(data);
+  const std::filesystem::path guess = p.parent_path() / (p.stem().string() + "_scenes.json");
+  return std::filesystem::exists(guess) ? guess.string() : "";
+}
+
+// Checks each image's caption against its scene. Throws naming the image a scene file lacks.
+std::vector<CaptionCheck> check_split(const SceneFile& scenes, const std::string& scenes_path,
+                                      const CaptionSplit& split, const std::vector<std::string>& captions,
+                                      SceneCheckSummary& summary) {
+  std::vector<CaptionCheck> out;
+  for (size_t i = 0; i < captions.size(); ++i) {
+    const std::string& name = split.file_names.at(i);
+    const SceneImage* scene = scenes.find(name);
+    if (!scene) scene = scenes.find(std::filesystem::path(name).filename().string());
+    if (!scene) throw Error(scenes_path + ": images: no scene for image '" + name + "' of the evaluated split");
+    std::vector<std::string> words;
+    for (size_t a = 0, b; a < captions[i].size(); a = b + 1) {
+      b = captions[i].find(' ', a);
+      if (b == std::string::npos) b = captions[i].size();
+      if (b > a) words.push_back(captions[i].substr(a, b - a));
+    }
+    out.push_back(check_caption(words, *scene, scenes.vocabulary));
+    add(summary, out.back());
+  }
+  return out;
+}
+
+nlohmann::ordered_json summary_json(const SceneCheckSummary& s) {
+  nlohmann::ordered_json precision;
+  for (int k = 0; k < kNumClaimKinds; ++k) {
+    const auto kind = static_cast<ClaimKind>(k);
+    precision[claim_kind_name(kind)] = {{"claims", s.claims[k]}, {"precision", s.precision_percent(kind)}};
+  }
+  return {{"captions", s.captions},
+          {"parsed_percent", s.captions ? 100.0 * s.parsed / s.captions : 0.0},
+          {"correct_percent", s.correct_percent()},
+          {"claims", precision}};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a trained m-RNN (from caption_train) on a split of a Karpathy-format dataset."};
   std::string model_dir, data, images, features, split_name = "test", out_json, report_dir, meteor_jar;
-  std::string device = "cpu";
+  std::string device = "cpu", scenes_opt;
   int64_t beam = 3, max_images = 0, prior_images = 100, retrieval_images = 100;
+  double length_penalty = 0.0;
+  std::vector<int64_t> sweep_beams;
+  std::vector<double> sweep_penalties = {0.0, 0.5, 1.0};
   bool blind = false;
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model directory written by caption_train")->required();
@@ -36,6 +88,13 @@ int main(int argc, char** argv) {
   app.add_option("--features", features, ".npy image features (when the model was trained on features)");
   app.add_option("--split", split_name, "train | val | test")->check(CLI::IsMember({"train", "val", "test"}));
   app.add_option("--beam", beam, "beam size for the beam-search captions")->check(cli::positive_int);
+  app.add_option("--length-penalty", length_penalty, "beam search ranks log P / (words + 1)^alpha; alpha = this "
+                 "(0 = raw log P, as TF-mRNN; chosen on val, docs/tasks.md)")->check(CLI::Range(0.0, 5.0));
+  app.add_option("--sweep-beams", sweep_beams, "instead of the full evaluation, decode the split with each of these beam "
+                 "sizes x each --sweep-penalties and print/write one row per setting (choose decoding on val)")
+      ->check(cli::positive_int);
+  app.add_option("--sweep-penalties", sweep_penalties, "length penalties tried by --sweep-beams (beam 1 = greedy "
+                 "is run once)")->check(CLI::Range(0.0, 5.0));
   app.add_option("--max-images", max_images, "evaluate only the first N images (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--prior-images", prior_images, "first N train images, used to estimate P(sentence) for "
                  "normalised sentence retrieval (0 = all)")->check(cli::nonnegative_int);
@@ -44,6 +103,8 @@ int main(int argc, char** argv) {
       ->check(cli::nonnegative_int);
   app.add_flag("--blind", blind, "also evaluate the model with its image input zeroed (a language-only baseline)");
   app.add_option("--meteor-jar", meteor_jar, "official METEOR 1.5 jar (METEOR is skipped without it)");
+  app.add_option("--scenes", scenes_opt, "scene file (data/scene_file.h) to check every caption's claims against; "
+                 "default: X_scenes.json beside the dataset X.json, when it exists")->check(CLI::ExistingFile);
   app.add_option("--out", out_json, "write all metrics to this JSON file")->check(cli::output_file);
   app.add_option("--report", report_dir, "write report.html (with images, captions, retrieval, loss curve) here");
   cli::add_device_option(app, device);
@@ -61,6 +122,8 @@ int main(int argc, char** argv) {
       throw Error(model_dir + " was trained on image features: pass --features");
     if (md.config.image_input == "cnn" && images.empty()) throw Error(model_dir + " needs images: pass --images");
     KarpathyDataset ds = load_karpathy(data, dataset_options_for(md));
+    const std::string scenes_path = scene_file_for(data, scenes_opt);
+    const SceneFile scenes = scenes_path.empty() ? SceneFile{} : load_scene_file(scenes_path);
     const SplitSource source{data, images, features};
     CaptionSplit split = load_split_for_model(md, model_dir, ds, parse_split(split_name), source, max_images);
     NoGradGuard ng;
@@ -75,11 +138,62 @@ int main(int argc, char** argv) {
       return nlohmann::ordered_json{{"bleu1", s.bleu[0]}, {"bleu2", s.bleu[1]}, {"bleu3", s.bleu[2]},
                                     {"bleu4", s.bleu[3]}, {"rouge_l", s.rouge_l}, {"cider_d", s.cider_d}};
     };
+    auto mean_words = [](const CaptionEvalSummary& s) {
+      double words = 0;
+      for (const std::string& c : s.captions) words += c.empty() ? 0 : 1 + std::count(c.begin(), c.end(), ' ');
+      return s.captions.empty() ? 0.0 : words / s.captions.size();
+    };
+    if (!sweep_beams.empty()) {  // one row per decoding setting, nothing else
+      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+      for (int64_t b : sweep_beams) {
+        for (double alpha : b == 1 ? std::vector<double>{0.0} : sweep_penalties) {
+          DecodeOptions opt;
+          opt.beam_size = b;
+          opt.length_penalty = alpha;
+          const CaptionEvalSummary s = evaluate_split(model, md.vocab, split, 0, opt);
+          nlohmann::ordered_json row = caption_metrics(s);
+          row["beam_size"] = b;
+          row["length_penalty"] = alpha;
+          row["mean_words"] = mean_words(s);
+          if (!scenes_path.empty()) {
+            SceneCheckSummary sc;
+            check_split(scenes, scenes_path, split, s.captions, sc);
+            row["scene_correct"] = sc.correct_percent();
+          }
+          std::fprintf(stderr, "beam %lld  alpha %.2f  CIDEr-D %.4f  BLEU-4 %.4f  words %.2f\n", static_cast<long long>(b),
+                       alpha, s.cider_d, s.bleu[3], mean_words(s));
+          rows.push_back(row);
+        }
+      }
+      m["sweep"] = rows;
+      const std::string text = m.dump(2);
+      std::printf("%s\n", text.c_str());
+      if (!out_json.empty()) {
+        const std::string file = text + "\n";
+        write_file_atomic(out_json, {{file.data(), file.size()}});
+      }
+      return 0;
+    }
     CaptionEvalSummary greedy = evaluate_split(model, md.vocab, split, 0, 1);
-    CaptionEvalSummary beamed = evaluate_split(model, md.vocab, split, 0, beam);
+    DecodeOptions beam_opt;
+    beam_opt.beam_size = beam;
+    beam_opt.length_penalty = length_penalty;
+    CaptionEvalSummary beamed = evaluate_split(model, md.vocab, split, 0, beam_opt);
     m["greedy"] = caption_metrics(greedy);
+    m["greedy"]["mean_words"] = mean_words(greedy);
     m["beam"] = caption_metrics(beamed);
+    m["beam"]["mean_words"] = mean_words(beamed);
     m["beam"]["beam_size"] = beam;
+    m["beam"]["length_penalty"] = length_penalty;
+    std::vector<CaptionCheck> greedy_checks, beam_checks;
+    if (!scenes_path.empty()) {
+      SceneCheckSummary sg, sb;
+      greedy_checks = check_split(scenes, scenes_path, split, greedy.captions, sg);
+      beam_checks = check_split(scenes, scenes_path, split, beamed.captions, sb);
+      m["greedy"]["scene_correct"] = sg.correct_percent();
+      m["beam"]["scene_correct"] = sb.correct_percent();
+      m["scene_check"] = {{"file", scenes_path}, {"greedy", summary_json(sg)}, {"beam", summary_json(sb)}};
+    }
     if (!meteor_jar.empty()) {
       eval::CaptionMap refs, res;
       for (int64_t i = 0; i < split.num_images(); ++i) {
@@ -130,7 +244,14 @@ int main(int argc, char** argv) {
     if (blind) {
       CaptionSplit zero = split;
       zero.images = Tensor::zeros(split.images.shape());
-      m["blind_greedy"] = caption_metrics(evaluate_split(model, md.vocab, zero, 0, 1));
+      CaptionEvalSummary b = evaluate_split(model, md.vocab, zero, 0, 1);
+      m["blind_greedy"] = caption_metrics(b);
+      if (!scenes_path.empty()) {
+        SceneCheckSummary sz;
+        check_split(scenes, scenes_path, split, b.captions, sz);
+        m["blind_greedy"]["scene_correct"] = sz.correct_percent();
+        m["scene_check"]["blind_greedy"] = summary_json(sz);
+      }
     }
 
     const std::string text = m.dump(2);

@@ -41,12 +41,18 @@ double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t ba
 
 CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t max_images,
                                   int64_t beam_size) {
-  NoGradGuard ng;
-  const int64_t n = max_images > 0 ? std::min(max_images, split.num_images()) : split.num_images();
-  CaptionEvalSummary out;
-  eval::CaptionMap refs, res;
   DecodeOptions opt;
   opt.beam_size = beam_size;
+  return evaluate_split(model, vocab, split, max_images, opt);
+}
+
+CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t max_images,
+                                  const DecodeOptions& opt) {
+  NoGradGuard ng;
+  const int64_t n = max_images > 0 ? std::min(max_images, split.num_images()) : split.num_images();
+  const int64_t beam_size = opt.beam_size;
+  CaptionEvalSummary out;
+  eval::CaptionMap refs, res;
   for (int64_t at = 0; at < n; at += 128) {
     const int64_t b = std::min<int64_t>(128, n - at);
     Tensor feats = model.encode_images(narrow(split.images, 0, at, b));

@@ -7,6 +7,7 @@
 
 #include "data/vocab.h"
 #include "models/mrnn/caption_data.h"
+#include "models/engine/step_decoder.h"
 #include "models/engine/trainer.h"
 #include "models/mrnn/mrnn.h"
 
@@ -73,6 +74,10 @@ struct CaptionEvalSummary {
 };
 CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split,
                                   int64_t max_images, int64_t beam_size);
+// The same with every decoding setting given (beam size, length penalty, trigram blocking, max
+// length): greedy when opt.beam_size == 1 and no penalty is set.
+CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split,
+                                  int64_t max_images, const DecodeOptions& opt);
 // Perplexity of the split's captions (exp of the mean NLL per predicted token incl. <eos>).
 double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t batch_size = 128);
 

@@ -115,7 +115,7 @@ TEST_CASE("generate_shapes_world is deterministic: same options give byte-identi
   CHECK(sa.questions == 26 * 5);
   CHECK(sa.refexps > 26);
   CHECK(sa.vocabulary_size == static_cast<int>(shapes::shapes_vocabulary().size()));
-  CHECK(sa.files.size() == 15);
+  CHECK(sa.files.size() == 16);
   for (const std::string& f : sa.files) CHECK(fa.count(f) == 1);
   // A split's images do not depend on the other splits' sizes.
   ShapesWorldOptions o2 = small_options();
