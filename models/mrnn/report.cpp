@@ -146,10 +146,15 @@ std::string metrics_section(const json& m) {
     bool any = false;
     for (size_t c = 0; c < cols.size(); ++c) any |= has[c] = value(r, cols[c].key, v[c]);
     if (!any && r.optional) continue;
-    int best = -1;  // bold the best decoder of the row when there is a comparison to make
+    int best = -1;  // bold the best decoder of the row: compared with another, and not tied as shown
     for (size_t c = 0; c < cols.size(); ++c)
       if (has[c] && (best < 0 || v[c] > v[best])) best = static_cast<int>(c);
-    const int present = static_cast<int>(std::count(has.begin(), has.end(), true));
+    int present = 0;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      present += has[c];
+      if (has[c] && static_cast<int>(c) != best && fmt_num(v[c], r.decimals) == fmt_num(v[best], r.decimals))
+        present = -1000;  // a tie: nothing in bold
+    }
     o += fmt::format("<tr data-key=\"{}\"><td>{}</td>", r.key, r.label);
     for (size_t c = 0; c < cols.size(); ++c)
       o += !has[c] ? "<td>—</td>"

@@ -38,7 +38,7 @@ CaptionSplit report_split() {
 
 const char* kMetrics = R"J({
   "split": "test", "images": 20, "sentences": 40, "perplexity": 4.5678,
-  "greedy": {"bleu1": 0.81, "bleu2": 0.62, "bleu3": 0.43, "bleu4": 0.31, "rouge_l": 0.55, "cider_d": 0.5123,
+  "greedy": {"bleu1": 0.81, "bleu2": 0.62, "bleu3": 0.43, "bleu4": 0.31, "rouge_l": 0.5701, "cider_d": 0.5123,
              "scene_correct": 87.5},
   "beam": {"bleu1": 0.83, "bleu2": 0.64, "bleu3": 0.45, "bleu4": 0.33, "rouge_l": 0.57, "cider_d": 0.7341,
            "beam_size": 3},
@@ -148,6 +148,8 @@ TEST_CASE("report: metrics table with a column per decoder and a row per metric"
   // The CIDEr-D row: one value per decoder, the best one in bold.
   CHECK_THAT(h, Contains("<tr data-key=\"cider_d\"><td>CIDEr-D</td><td>0.512</td><td class=best>0.734</td>"
                          "<td>0.101</td></tr>"));
+  // A tie as shown is not bolded.
+  CHECK_THAT(h, Contains("<tr data-key=\"rouge_l\"><td>ROUGE-L</td><td>0.570</td><td>0.570</td><td>0.300</td></tr>"));
   for (const char* row : {"BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L"}) CHECK_THAT(h, Contains(row));
   // Scene-correct only in greedy: shown, with dashes where absent; METEOR absent from every column: no row.
   CHECK_THAT(h, Contains("<tr data-key=\"scene_correct\"><td>scene-correct %</td><td>87.5</td><td>—</td><td>—</td>"));
