@@ -160,13 +160,15 @@ std::string render_svg(const LinePlot& p) {
   // Axis titles.
   o += fmt::format("<text class=\"xlabel\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", left + pw / 2,
                    H - 10, xml_escape(p.x_label));
-  o += fmt::format("<text class=\"ylabel\" transform=\"translate(16 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
+  o += fmt::format("<text class=\"ylabel\" transform=\"translate(16 {:.1f}) rotate(-90)\" "
+                   "text-anchor=\"middle\">{}</text>",
                    top + ph / 2, xml_escape(p.y_label));
   if (!any)
     o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#888\">no data</text>",
                      left + pw / 2, top + ph / 2);
   // The series, clipped to the plot area.
-  o += fmt::format("<clipPath id=\"c{0}\"><rect x=\"{1:.1f}\" y=\"{2:.1f}\" width=\"{3:.1f}\" height=\"{4:.1f}\"/></clipPath>"
+  o += fmt::format("<clipPath id=\"c{0}\"><rect x=\"{1:.1f}\" y=\"{2:.1f}\" width=\"{3:.1f}\" height=\"{4:.1f}\"/>"
+                   "</clipPath>"
                    "<g clip-path=\"url(#c{0})\">",
                    clip_id(p), left - 4, top - 4, pw + 8, ph + 8);
   for (const PlotSeries& s : p.series) {
@@ -205,7 +207,8 @@ std::string render_svg(const LinePlot& p) {
       if (s.name.empty()) continue;
       const double y = ly + 14 + 18 * k++;
       if (s.line)
-        o += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2.5\"/>",
+        o += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+                         "stroke-width=\"2.5\"/>",
                          lx + 6, y - 4, lx + 26, y - 4, xml_escape(s.color));
       if (s.markers)
         o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>", lx + 16, y - 4,
