@@ -34,7 +34,8 @@ grep -q '"event":"resume"' "$work/model/log.jsonl" || fail "resume not logged"
 grep -q cider_d "$work/scores.json" || fail "eval_captions wrote no CIDEr-D"
 "$bin/caption_eval" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --split test --prior-images 10 --out "$work/metrics.json" --report "$work/report" >/dev/null 2>&1
-for k in perplexity bleu4 cider_d image_retrieval sentence_retrieval sentence_retrieval_unnormalized with_tws; do
+for k in perplexity bleu4 cider_d image_retrieval sentence_retrieval sentence_retrieval_unnormalized with_tws \
+         scene_check scene_correct parsed_percent mean_words; do
   grep -q "\"$k\"" "$work/metrics.json" || fail "metrics.json lacks $k"
 done
 grep -q "<svg" "$work/report/report.html" || fail "report has no loss curve"
@@ -52,6 +53,17 @@ expect_error() {  # expect_error PATTERN COMMAND...
   ((rc != 0)) || fail "expected failure: $*"
   grep -q -- "$pat" <<<"$out" || fail "message for '$*' lacks '$pat': $out"
 }
+grep -q '"scene_correct"' "$work/model/log.jsonl" || fail "validation did not check captions against the scene file"
+"$bin/caption_eval" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --split val --sweep-beams 1,2 --sweep-penalties 0,1 --out "$work/sweep.json" >/dev/null 2>&1 || fail "caption_eval --sweep-beams"
+[[ $(grep -c '"length_penalty"' "$work/sweep.json") == 3 ]] || fail "the sweep has not 3 rows (greedy once, beam 2 twice)"
+echo '{"vocabulary": {"shapes": {"circle": "circles"}}, "images": [{"file_name": "x.png", "width": 4, "height": 4, "objects": []}]}' \
+  >"$work/scenes_other.json"
+expect_error "scenes_other.json: images: no scene for image" "$bin/caption_eval" --model "$work/model" \
+  --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" --scenes "$work/scenes_other.json"
+echo '{"vocabulary": {"shapes": {}}, "images": []}' >"$work/scenes_bad.json"
+expect_error "scenes_bad.json: vocabulary.shapes: expected at least one shape word" "$bin/caption_eval" --model "$work/model" \
+  --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" --scenes "$work/scenes_bad.json"
 expect_error "config.json" "$bin/caption_eval" --model "$work/nope" --data "$work/shapes/dataset_shapes.json" --images x
 echo '{"images": 3}' >"$work/bad.json"
 expect_error "bad.json" "$bin/caption_train" --data "$work/bad.json" --images x --out "$work/m2" --quiet
