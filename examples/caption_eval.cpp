@@ -60,13 +60,13 @@ int main(int argc, char** argv) {
   app.add_option("--split", split_name, "train | val | test")->check(CLI::IsMember({"train", "val", "test"}));
   app.add_option("--beam", beam, "beam size for the beam-search captions")->check(cli::positive_int);
   app.add_option("--length-penalty", length_penalty, "beam search ranks log P / (words + 1)^alpha; alpha = this "
-                 "(0 = raw log P, as TF-mRNN; chosen on val, docs/tasks.md)")->check(CLI::Range(0.0, 5.0));
+                 "(0 = raw log P, as TF-mRNN; < 0 favours shorter captions; chosen on val, docs/tasks.md)")->check(CLI::Range(-5.0, 5.0));
   app.add_option("--sweep-beams", sweep_beams, "instead of the full evaluation, decode the split with each of these beam "
                  "sizes x each --sweep-penalties and print/write one row per setting (choose decoding on val); "
                  "comma-separated")
       ->delimiter(',')->check(cli::positive_int);
   app.add_option("--sweep-penalties", sweep_penalties, "length penalties tried by --sweep-beams (beam 1 = greedy "
-                 "is run once); comma-separated")->delimiter(',')->check(CLI::Range(0.0, 5.0));
+                 "is run once); comma-separated")->delimiter(',')->check(CLI::Range(-5.0, 5.0));
   app.add_option("--max-images", max_images, "evaluate only the first N images (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--prior-images", prior_images, "first N train images, used to estimate P(sentence) for "
                  "normalised sentence retrieval (0 = all)")->check(cli::nonnegative_int);
@@ -240,6 +240,8 @@ int main(int argc, char** argv) {
       r.split = &split;
       r.greedy = greedy.captions;
       r.beam = beamed.captions;
+      r.greedy_checks = std::move(greedy_checks);
+      r.beam_checks = std::move(beam_checks);
       r.scores = scores;
       r.retrieval_images = R;
       r.normalised_scores = norm;

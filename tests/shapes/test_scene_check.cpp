@@ -74,7 +74,7 @@ CaptionCheck check(const std::string& caption) { return check_caption(split_word
 
 }  // namespace
 
-TEST_CASE("scene check: every ShapesWorld caption is understood and true; one false word makes it false") {
+TEST_CASE("scene check: every ShapesWorld caption is understood and true, and one false word makes it false") {
   ScratchDir dir("gen");
   ShapesWorldOptions o;
   o.seed = 4;
@@ -184,7 +184,7 @@ TEST_CASE("scene check: the summary counts captions, parses and claims per kind"
   CHECK(s.precision_percent(ClaimKind::location) == 0.0);
 }
 
-TEST_CASE("scene file: the minimal file reads; bad fields are refused naming the field") {
+TEST_CASE("scene file: the minimal file reads, and bad fields are refused naming the field") {
   ScratchDir dir("file");
   const std::string minimal = write(dir.path / "min.json", R"({"vocabulary": {"shapes": {"cat": "cats"}},
     "images": [{"file_name": "a.jpg", "width": 10, "height": 8, "objects": [{"shape": "cat", "bbox": [1, 2, 3, 4]}]},

@@ -96,7 +96,7 @@ TEST_CASE("generate_shapes_world is deterministic: same options give byte-identi
   o.threads = 2;
   generate_shapes_world(o, b.path.string());
   auto fa = snapshot(a.path), fb = snapshot(b.path);
-  CHECK(fa.size() == 26 + 15);  // images + 15 JSON files
+  CHECK(fa.size() == 26 + 16);  // images + 16 JSON files
   REQUIRE(fa.size() == fb.size());
   for (const auto& [name, bytes] : fa) {
     INFO(name);
