@@ -203,7 +203,7 @@ TEST_CASE("nvcs: centring changes only the new words' logits, and is saved and r
   }
 }
 
-TEST_CASE("nvcs: config.json without centralize_from loads as before; bad values are rejected", "[nvcs]") {
+TEST_CASE("nvcs: config.json without centralize_from loads as before, bad values are rejected", "[nvcs]") {
   MrnnConfig c = small_config(true, 20);
   CHECK(c.to_json().find("centralize_from") == std::string::npos);
   CHECK(MrnnConfig::from_json(c.to_json(), "config.json").centralize_from == 0);
