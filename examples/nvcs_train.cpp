@@ -4,6 +4,7 @@
 //   nvcs_train --model runs/base --data shapes/dataset_shapes_nvc.json --images shapes/images \
 //              --base-data shapes/dataset_shapes.json --out runs/nvcs --examples 10
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
                "(the new words, their bias, nearest old words, timing) and OUT/log.jsonl."};
   std::string base, data, images, features, base_data, base_images, base_features, out, device = "cpu";
   bool no_tws_base = false, no_fixed_bias = false, no_centralize = false, quiet = false;
-  int64_t examples = 0, center_images = 500, neighbours = 5;
+  int64_t examples = 0, center_images = 500, neighbours = 5, base_mix = -1;
   TrainOptions t;
   t.epochs = 20;
   t.batch_size = 50;
@@ -45,8 +46,11 @@ int main(int argc, char** argv) {
   app.add_option("--base-data", base_data, "the base model's Karpathy-format dataset: its train split gives the centring mean (needed unless --no-centralize)");
   app.add_option("--base-images", base_images, "images of --base-data (default: --images)");
   app.add_option("--base-features", base_features, ".npy features of --base-data");
-  app.add_option("--center-images", center_images, "base train images whose captions give the centring mean (0 = all)")
+  app.add_option("--center-images", center_images, "base train images (the first; at least --base-mix of them) whose captions give the centring mean (0 = all)")
       ->check(cli::nonnegative_int);
+  app.add_option("--base-mix", base_mix, "base train images (the first of --base-data) whose captions join the novel "
+                 "ones in training, so the new words also learn where they do not belong (-1: as many as the novel "
+                 "training images; 0: novel captions only)")->check(cli::int_at_least(-1, "INT >= -1"));
   app.add_option("--out", out, "output model folder")->required();
   app.add_flag("--no-tws-base", no_tws_base, "the base model is untied (no TWS): new rows in the embedding and the output matrix");
   app.add_flag("--no-fixed-bias", no_fixed_bias, "train the new words' bias (BPF fixes it at the mean of the old words' biases)");
@@ -72,8 +76,9 @@ int main(int argc, char** argv) {
       throw Error("--device " + device + ": nvcs_train runs on the CPU only in this version (the optimizers read "
                   "tensors on the host; docs/cuda.md says what runs on a GPU): use --device cpu");
     if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR or --features FILE.npy");
-    if (!no_centralize && base_data.empty())
-      throw Error("centralizing needs the base training data: give --base-data KARPATHY.json (or --no-centralize)");
+    if ((!no_centralize || base_mix != 0) && base_data.empty())
+      throw Error("centralizing and --base-mix need the base training data: give --base-data KARPATHY.json (or "
+                  "--no-centralize --base-mix 0)");
     if (base_images.empty() && base_features.empty()) base_images = images;
     ModelDir md = load_model_dir(base);
     Mrnn& model = *md.model;
@@ -97,21 +102,28 @@ int main(int argc, char** argv) {
     }
     const SplitSource novel_src{data, images, features};
     CaptionSplit train = load_split_for_model(md, base, nd.images, Split::train, novel_src, 0);
-    if (!no_centralize) {
+    const int64_t novel_images = train.num_images();
+    if (base_mix < 0) base_mix = novel_images;
+    if (!no_centralize || base_mix > 0) {
       KarpathyDataset bd = load_karpathy(base_data, dataset_options_for(md));
       const SplitSource base_src{base_data, base_images, base_features};
-      const CaptionSplit bs = load_split_for_model(md, base, bd, Split::train, base_src, center_images);
-      model.centralize(output_input_mean(model, bs, 0), nw.old_vocab);
-      std::fprintf(stderr, "centring mean from %zu captions of %lld base train images\n", bs.captions.size(),
-                   static_cast<long long>(bs.num_images()));
+      const int64_t want = center_images == 0 ? 0 : std::max(center_images, base_mix);
+      const CaptionSplit bs = load_split_for_model(md, base, bd, Split::train, base_src, want);
+      if (!no_centralize) {
+        model.centralize(output_input_mean(model, bs, 0), nw.old_vocab);
+        std::fprintf(stderr, "centring mean from %zu captions of %lld base train images\n", bs.captions.size(),
+                     static_cast<long long>(bs.num_images()));
+      }
+      if (base_mix > 0) train = join_splits(train, bs, base_mix);
     }
     t.out_dir = out;
     t.progress = !quiet;
     t.groups = novel_param_groups(model, nw.old_vocab, !no_fixed_bias);
     t.val_every = int64_t{1} << 40;  // validate once, after the last step: model.safetensors = the last weights
     write_model_dir_meta(out, model.config(), md.vocab, md.tokenizer);
-    std::fprintf(stderr, "NVCS: %zu new words after %lld base words; %lld training images, %zu captions\n",
-                 nw.words.size(), static_cast<long long>(nw.old_vocab), static_cast<long long>(train.num_images()),
+    std::fprintf(stderr, "NVCS: %zu new words after %lld base words; %lld novel + %lld base training images, %zu "
+                 "captions\n", nw.words.size(), static_cast<long long>(nw.old_vocab),
+                 static_cast<long long>(novel_images), static_cast<long long>(train.num_images() - novel_images),
                  train.captions.size());
     model.train();
     const auto t0 = std::chrono::steady_clock::now();
@@ -128,7 +140,8 @@ int main(int argc, char** argv) {
     j["examples"] = examples;
     j["old_vocab"] = nw.old_vocab;
     j["new_bias"] = nw.new_bias;
-    j["train_images"] = train.num_images();
+    j["train_images"] = novel_images;
+    j["base_mix_images"] = train.num_images() - novel_images;
     j["train_captions"] = train.captions.size();
     j["steps"] = r.steps;
     j["train_seconds"] = seconds;

@@ -157,3 +157,33 @@ std::vector<Neighbour> nearest_words(const Mrnn& model, const Vocab& vocab, int3
 }
 
 }  // namespace mrnn
+
+namespace mrnn {
+
+CaptionSplit join_splits(const CaptionSplit& a, const CaptionSplit& b, int64_t n_b) {
+  MRNN_CHECK(!a.streamed && !b.streamed && a.images.defined() && b.images.defined(),
+             "NVCS: joining splits needs their images in memory");
+  n_b = std::max<int64_t>(0, std::min(n_b, b.num_images()));
+  CaptionSplit s = a;
+  if (n_b == 0) return s;
+  MRNN_CHECK(a.images.dim() == b.images.dim(), "NVCS: cannot join images {} and {}", a.images.desc(), b.images.desc());
+  for (int64_t d = 1; d < a.images.dim(); ++d)
+    MRNN_CHECK(a.images.size(d) == b.images.size(d), "NVCS: cannot join images {} and {}", a.images.desc(),
+               b.images.desc());
+  const int64_t off = a.num_images();
+  s.images = concat({a.images, narrow(b.images, 0, 0, n_b)}, 0).contiguous();
+  for (int64_t i = 0; i < n_b; ++i) {
+    s.file_names.push_back(b.file_names[i]);
+    s.image_ids.push_back(b.image_ids[i]);
+    s.references.push_back(b.references[i]);
+    if (static_cast<int64_t>(b.image_paths.size()) > i) s.image_paths.push_back(b.image_paths[i]);
+  }
+  for (size_t c = 0; c < b.captions.size(); ++c)
+    if (b.caption_image[c] < n_b) {
+      s.captions.push_back(b.captions[c]);
+      s.caption_image.push_back(b.caption_image[c] + off);
+    }
+  return s;
+}
+
+}  // namespace mrnn

@@ -58,3 +58,14 @@ std::vector<Neighbour> nearest_words(const Mrnn& model, const Vocab& vocab, int3
                                      int64_t k);
 
 }  // namespace mrnn
+
+namespace mrnn {
+
+// The training set of a, followed by the first n_b images of b with all their captions (n_b is
+// clamped to b's images). Why: NVCS may mix base captions into the novel ones, so that the new
+// words also learn where they do not belong (only the new rows train either way). Requires: both
+// splits in memory with images of the same shape. Ensures: caption_image indexes the joined
+// images; references, file names and ids follow them.
+CaptionSplit join_splits(const CaptionSplit& a, const CaptionSplit& b, int64_t n_b);
+
+}  // namespace mrnn

@@ -306,3 +306,20 @@ TEST_CASE("nvcs: nearest words by cosine of the embedding rows, best first", "[n
   CHECK(nn[1].word == "blue");
   CHECK(nn[1].cosine == Approx(1.0 / std::sqrt(2.0)));
 }
+
+TEST_CASE("nvcs: joining the novel split with the first base images keeps captions on their images", "[nvcs]") {
+  Vocab vocab = base_vocab();
+  const CaptionSplit a = split_of(vocab, {{"a", "red"}, {"red"}, {"blue"}, {"a", "blue"}}, 1);
+  const CaptionSplit b = split_of(vocab, {{"circle"}, {"square"}, {"left"}, {"right"}, {"a"}, {"red"}}, 2);
+  const CaptionSplit j = join_splits(a, b, 2);
+  REQUIRE(j.num_images() == 4);
+  CHECK(j.images.size(0) == 4);
+  REQUIRE(j.captions.size() == 8);
+  CHECK(j.caption_image == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3});
+  CHECK(j.captions[5] == b.captions[1]);
+  CHECK(j.references[3] == b.references[1]);
+  const std::vector<float> ji = j.images.to_vector<float>(), bi = b.images.to_vector<float>();
+  CHECK(std::vector<float>(ji.begin() + 12, ji.end()) == std::vector<float>(bi.begin(), bi.begin() + 12));
+  CHECK(join_splits(a, b, 0).num_images() == 2);
+  CHECK(join_splits(a, b, 99).num_images() == 5);
+}

@@ -45,8 +45,9 @@ for w in star stars hexagon hexagons; do
   grep -q "^$w -> " "$work/bpf.out" || fail "no nearest words printed for $w"
 done
 grep -q '"neighbours"' "$work/bpf/nvcs.json" || fail "nvcs.json lacks neighbours"
+grep -q '"base_mix_images": 8' "$work/bpf/nvcs.json" || fail "--base-mix -1 did not mix as many base images as novel ones"
 # The ablations: bias trained, no centring (no base data needed), untied base.
-"$bin/nvcs_train" --model "$work/base" "${nvc[@]}" --out "$work/nobpf" --no-fixed-bias --no-centralize --examples 4 \
+"$bin/nvcs_train" --model "$work/base" "${nvc[@]}" --out "$work/nobpf" --no-fixed-bias --no-centralize --base-mix 0 --examples 4 \
   --epochs 2 --quiet >/dev/null
 ! grep -q '"centralize_from"' "$work/nobpf/config.json" || fail "--no-centralize wrote centralize_from"
 "$bin/nvcs_train" --model "$work/untied" --no-tws-base "${nvc[@]}" "${base[@]}" --out "$work/untied_bpf" --examples 4 \
