@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 
 namespace mrnn {
@@ -22,6 +23,7 @@ std::string MrnnConfig::to_json() const {
   j["cnn_channels"] = cnn_channels;
   j["image_dim"] = image_dim;
   j["dropout"] = dropout;
+  if (centralize_from > 0) j["centralize_from"] = centralize_from;
   return j.dump(2) + "\n";
 }
 
@@ -83,6 +85,12 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
                "{}: field 'dropout' must be a number in [0, 1)", what);
     c.dropout = j["dropout"].get<double>();
   }
+  if (j.contains("centralize_from")) {
+    c.centralize_from = int_in(j["centralize_from"], "centralize_from", 0, kMaxVocab);
+    MRNN_CHECK(c.centralize_from == 0 || (c.centralize_from > kEosId && c.centralize_from < c.vocab),
+               "{}: field 'centralize_from' is {}, expected 0 (off) or a word id in ({}, vocab = {})", what,
+               c.centralize_from, kEosId, c.vocab);
+  }
   return c;
 }
 
@@ -111,6 +119,41 @@ Mrnn::Mrnn(const MrnnConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.
   }
   if (cfg.image_input == "cnn")
     cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen));
+  if (cfg.centralize_from > 0) {
+    MRNN_CHECK(cfg.centralize_from > kEosId && cfg.centralize_from < cfg.vocab,
+               "Mrnn: centralize_from = {} is not a word id in ({}, {})", cfg.centralize_from, kEosId, cfg.vocab);
+    center_ = register_buffer("nvcs_center", Tensor::zeros({output_input_dim()}));
+  }
+}
+
+void Mrnn::centralize(const Tensor& mean, int64_t from) {
+  MRNN_CHECK(from > kEosId && from < cfg_.vocab, "centralize: first novel word {} is not a word id in ({}, {})", from,
+             kEosId, cfg_.vocab);
+  MRNN_CHECK(mean.dim() == 1 && mean.size(0) == output_input_dim() && mean.dtype() == DType::F32,
+             "centralize: expected an f32 mean [{}], got {}", output_input_dim(), mean.desc());
+  NoGradGuard ng;
+  if (!center_.defined()) center_ = register_buffer("nvcs_center", Tensor::zeros({output_input_dim()}, DType::F32, device()));
+  center_.copy_(mean.to(center_.device()));
+  cfg_.centralize_from = from;
+}
+
+const Tensor& Mrnn::output_weight() const { return tied_ ? embed_->weight : plain_->weight; }
+
+Tensor Mrnn::output_input(const Tensor& m) const { return tied_ ? tied_->hidden(m) : m; }
+
+Tensor Mrnn::output_bias() const {
+  const Tensor& b = tied_ ? tied_->bias : plain_->bias;
+  if (!center_.defined()) return b;
+  const int64_t from = cfg_.centralize_from, n = b.size(0) - from, d = center_.size(0);
+  // (x - mean) . u_w + b_w = x . u_w + (b_w - mean . u_w): the old words' entries subtract an exact 0.
+  Tensor shift = reshape(linear(reshape(center_, {1, d}), narrow(output_weight(), 0, from, n), Tensor()), {n});
+  return b - concat({Tensor::zeros({from}, b.dtype(), b.device()), shift}, 0);
+}
+
+Tensor Mrnn::multimodal(const Tensor& ids, const Tensor& image_features) const {
+  Tensor w, r;
+  language(ids, &w, &r);
+  return dropout(mm_->forward(w, r, image_features), cfg_.dropout, is_training(), dropout_gen_);
 }
 
 Tensor Mrnn::encode_images(const Tensor& images) const {
@@ -157,7 +200,10 @@ void Mrnn::grow_vocab(int64_t n, double new_bias, Generator& gen) {
   cfg_.vocab += n;
 }
 
-Tensor Mrnn::output_logits(const Tensor& m) const { return tied_ ? tied_->logits(m) : plain_->logits(m); }
+Tensor Mrnn::output_logits(const Tensor& m) const {
+  if (center_.defined()) return linear(output_input(m), output_weight(), output_bias());
+  return tied_ ? tied_->logits(m) : plain_->logits(m);
+}
 
 Tensor Mrnn::logits(const Tensor& ids, const Tensor& image_features) const {
   Tensor w, r;
@@ -180,6 +226,7 @@ Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* c
     for (int64_t v : target.to_vector<int64_t>()) n += v != kPadId;
     *count = n;
   }
+  if (center_.defined()) return linear_cross_entropy(output_input(m), output_weight(), output_bias(), target, kPadId);
   return tied_ ? tied_->loss(m, target, kPadId) : plain_->loss(m, target, kPadId);
 }
 

@@ -39,13 +39,19 @@ struct MrnnConfig {
   std::vector<int64_t> cnn_channels = {16, 32, 64};
   int64_t image_dim = 256;            // cnn output / feature width
   double dropout = 0.25;
+  // NVCS centralization (models/nvcs/): 0 = off (every model before NVCS). Else the id of the first
+  // novel word: the logits of words >= centralize_from read the output-layer input centred by the
+  // buffer "nvcs_center" (its mean over the base training data); older words' logits are unchanged.
+  // Written to config.json only when > 0, so older folders read and write as before.
+  int64_t centralize_from = 0;
 
   std::string to_json() const;
   // Requires nothing (text is untrusted). Ensures, else throws Error naming `what` (e.g. the
   // config.json path) and the field: text is a JSON object with "vocab" in [5, kMaxVocab]; embed1,
   // embed2, rnn, multimodal, image_dim and each cnn_channels entry in [1, kMaxLayerSize];
   // image_size in [4, kMaxImageSize]; 1 to kMaxCnnBlocks cnn_channels; known rnn_type,
-  // tws_activation and image_input; dropout in [0, 1). Absent fields keep their defaults.
+  // tws_activation and image_input; dropout in [0, 1); centralize_from 0 or in (kEosId, vocab).
+  // Absent fields keep their defaults.
   static MrnnConfig from_json(const std::string& text, const std::string& what);
 };
 
@@ -90,6 +96,20 @@ class Mrnn : public Module {
   static DecoderState select_rows(const DecoderState& s, const Tensor& rows);
 
   Tensor output_logits(const Tensor& m) const;
+  // The multimodal activations m [B, T, M] for token ids [B, T] (dropout in training mode), as
+  // logits() feeds to the output layer. Why: NVCS averages the output layer's input over a corpus.
+  Tensor multimodal(const Tensor& ids, const Tensor& image_features) const;
+  // The vector the output matrix multiplies: f(U_I m) [..., embed1] with TWS, m itself untied.
+  Tensor output_input(const Tensor& m) const;
+  int64_t output_input_dim() const { return tied_ ? cfg_.embed1 : cfg_.multimodal; }
+  // NVCS centralization: words from `from` on (the novel words) get logit (x - mean) . u_w + b_w
+  // instead of x . u_w + b_w (x = output_input). Requires: kEosId < from < vocab, mean
+  // [output_input_dim()] f32 on the model's device; no optimizer state yet. Ensures: the buffer
+  // "nvcs_center" holds mean (it is saved and loaded with the weights) and config().centralize_from
+  // = from; no parameter changes.
+  void centralize(const Tensor& mean, int64_t from);
+  // The centring buffer [output_input_dim()] (undefined when centralize_from = 0).
+  const Tensor& center() const { return center_; }
   // Adds n words (ids V .. V+n-1): new embedding rows (and output rows when untied) from gen, and
   // output biases set to new_bias. Every old parameter keeps its bits; config().vocab grows.
   // Requires: no optimizer state exists yet for the old shapes (make it afterwards).
@@ -100,6 +120,10 @@ class Mrnn : public Module {
  private:
   Tensor recurrent(const Tensor& w) const;
   Tensor image_features(const Tensor& images) const;  // encode_images without dropout
+  // The output bias with centralization folded in: b_w - [w >= centralize_from] mean . u_w.
+  Tensor output_bias() const;
+  const Tensor& output_weight() const;
+  Tensor center_;
   MrnnConfig cfg_;
   std::shared_ptr<Embedding> embed_;
   std::shared_ptr<Linear> embed2_;
