@@ -126,14 +126,15 @@ int main(int argc, char** argv) {
           nlohmann::ordered_json row = caption_metrics(s);
           row["beam_size"] = b;
           row["length_penalty"] = alpha;
-          row["mean_words"] = mean_words(s);
+          const double words = mean_words(s);
+          row["mean_words"] = words;
           if (!scenes_path.empty()) {
             SceneCheckSummary sc;
             check_split_captions(scenes, scenes_path, split, s.captions, &sc);
             row["scene_correct"] = sc.correct_percent();
           }
           std::fprintf(stderr, "beam %lld  alpha %.2f  CIDEr-D %.4f  BLEU-4 %.4f  words %.2f\n", static_cast<long long>(b),
-                       alpha, s.cider_d, s.bleu[3], mean_words(s));
+                       alpha, s.cider_d, s.bleu[3], words);
           rows.push_back(row);
         }
       }

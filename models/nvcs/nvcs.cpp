@@ -106,25 +106,23 @@ Tensor output_input_mean(const Mrnn& model_in, const CaptionSplit& split, int64_
 std::vector<ParamGroupSpec> novel_param_groups(const Mrnn& model, int64_t old_vocab, bool fixed_bias) {
   MRNN_CHECK(old_vocab > kEosId && old_vocab < model.config().vocab,
              "NVCS: no novel words to train (base vocabulary {}, model vocabulary {})", old_vocab, model.config().vocab);
+  // A group for one parameter whose rows below old_vocab (the old words) stay frozen.
+  auto new_rows = [&](const char* name, const char* param) {
+    ParamGroupSpec spec;
+    spec.name = name;
+    spec.prefixes = {param};
+    spec.frozen_rows = {{param, old_vocab}};
+    return spec;
+  };
   std::vector<ParamGroupSpec> g;
-  ParamGroupSpec embed;
-  embed.name = "novel-embedding";
-  embed.prefixes = {"embed.weight"};
-  embed.frozen_rows = {{"embed.weight", old_vocab}};
-  g.push_back(embed);
-  ParamGroupSpec bias;
-  bias.name = fixed_bias ? "fixed-bias" : "novel-bias";
-  bias.prefixes = {"output.bias"};
-  if (fixed_bias) bias.frozen = true;
-  else bias.frozen_rows = {{"output.bias", old_vocab}};
-  g.push_back(bias);
-  if (!model.config().tws) {
-    ParamGroupSpec out;
-    out.name = "novel-output";
-    out.prefixes = {"output.weight"};
-    out.frozen_rows = {{"output.weight", old_vocab}};
-    g.push_back(out);
+  g.push_back(new_rows("novel-embedding", "embed.weight"));
+  ParamGroupSpec bias = new_rows(fixed_bias ? "fixed-bias" : "novel-bias", "output.bias");
+  if (fixed_bias) {
+    bias.frozen = true;
+    bias.frozen_rows.clear();
   }
+  g.push_back(bias);
+  if (!model.config().tws) g.push_back(new_rows("novel-output", "output.weight"));
   ParamGroupSpec base;
   base.name = "base";
   base.prefixes = {""};
