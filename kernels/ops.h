@@ -51,6 +51,24 @@ Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor square(const Tensor& x);
 Tensor clamp(const Tensor& x, double lo, double hi);  // gradient passes where lo <= x <= hi
+Tensor abs(const Tensor& x);   // gradient sign(x), 0 at 0
+Tensor sign(const Tensor& x);  // -1, 0 or 1; gradient 0
+// The exact GELU x * Phi(x) (PyTorch's default approximate="none").
+Tensor gelu(const Tensor& x);
+// Elementwise max / min with broadcasting; NaN in either operand gives NaN. At a tie the gradient
+// is split equally between a and b (PyTorch's rule).
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+// a^b elementwise with broadcasting (std::pow: a < 0 with a non-integer b is NaN). The gradient
+// for b is a^b log(a), so a must be > 0 where b needs a gradient.
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& x, double p);
+// a where cond != 0, else b; the three broadcast together. cond may be any dtype (a mask of 0/1
+// ids or floats) and gets no gradient; a and b are f32/f64 of one dtype. Unlike cond*a +
+// (1-cond)*b, an inf or NaN in the unselected operand never leaks into the result.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// x with `value` wherever mask != 0 (mask broadcasts to x): e.g. -inf over padded positions.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
@@ -78,6 +96,18 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = fa
 // Max along one dim; the gradient goes to the first maximal element.
 Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // i64, not differentiable
+// The largest (smallest) element -> 0-d; the gradient goes to the first such element in row-major
+// order. Requires x non-empty.
+Tensor max(const Tensor& x);
+Tensor min(const Tensor& x);
+// Variance over dims (var(x): all dims, unbiased), mean of squared deviations from the mean, divided by n - 1 when
+// unbiased (PyTorch's default) else n. Requires n > 1 when unbiased (n > 0 otherwise): PyTorch
+// returns NaN there, we say why.
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false);
+Tensor var(const Tensor& x);  // no bool overload: var(x, {1}) must not read as unbiased = true
+// (prediction - target)^2 reduced by `reduction` (Mean over all elements by default). Requires one
+// shape: a broadcast here is almost always a bug ([N] against [N, 1]), so it is refused.
+Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduction = Reduction::Mean);
 // Sums a broadcast gradient back down to `shape` (autograd of broadcasting ops uses it).
 Tensor sum_to_shape(const Tensor& g, const Shape& shape);
 
@@ -94,6 +124,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
 // ---------------- neural-network ops ----------------
 // weight [V, D], indices i64/i32 of any shape -> [..., D]; backward scatter-adds into weight rows.
 Tensor embedding(const Tensor& weight, const Tensor& indices);
+// Layer normalisation over the last dim: (x - mean) / sqrt(var + eps) * weight + bias with the
+// biased variance (PyTorch's nn.LayerNorm over one dim). weight and bias are [D] or undefined (no
+// elementwise affine). One fused node with a hand-written backward. Requires x f32/f64 with a
+// non-empty last dim D.
+Tensor layer_norm(const Tensor& x, const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), double eps = 1e-5);
 // Inverted dropout: keeps each element with probability 1-p and scales by 1/(1-p). The mask for
 // element i comes from gen's counter (offset + i). Identity when !training or p == 0.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen = default_generator());

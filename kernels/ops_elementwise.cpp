@@ -108,6 +108,78 @@ Tensor exp(const Tensor& x) { return unary_op("exp", UnaryKind::Exp, x); }
 Tensor log(const Tensor& x) { return unary_op("log", UnaryKind::Log, x); }
 Tensor sqrt(const Tensor& x) { return unary_op("sqrt", UnaryKind::Sqrt, x); }
 Tensor square(const Tensor& x) { return unary_op("square", UnaryKind::Square, x); }
+Tensor abs(const Tensor& x) { return unary_op("abs", UnaryKind::Abs, x); }
+Tensor sign(const Tensor& x) { return unary_op("sign", UnaryKind::Sign, x); }
+Tensor gelu(const Tensor& x) { return unary_op("gelu", UnaryKind::Gelu, x); }
+
+namespace {
+// maximum / minimum: d/da = 0.5 (1 +- sign(a - b)), so a tie splits the gradient in half (as
+// PyTorch does) and no new backward kernel is needed.
+Tensor extremum(const char* name, BinaryKind k, double side, const Tensor& a, const Tensor& b) {
+  Tensor out = binary_raw(name, k, a, b);
+  if (needs_grad({&a, &b})) {
+    Tensor ad = a.detach(), bd = b.detach();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    attach_grad(out, name, {a, b}, [ad, bd, ga, gb, side](const Tensor& g) {
+      Tensor s = mul_scalar(sign(sub(ad, bd)), 0.5 * side);  // +-0.5 sign(a - b)
+      Tensor wa = add_scalar(s, 0.5), wb = add_scalar(neg(s), 0.5);
+      return std::vector<Tensor>{ga ? sum_to_shape(mul(g, wa), ad.shape()) : Tensor(),
+                                 gb ? sum_to_shape(mul(g, wb), bd.shape()) : Tensor()};
+    });
+  }
+  return out;
+}
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum("maximum", BinaryKind::Maximum, 1.0, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum("minimum", BinaryKind::Minimum, -1.0, a, b); }
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_raw("pow", BinaryKind::Pow, a, b);
+  if (needs_grad({&a, &b})) {
+    Tensor ad = a.detach(), bd = b.detach(), od = out.detach();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    attach_grad(out, "pow", {a, b}, [ad, bd, od, ga, gb](const Tensor& g) {
+      // d/da a^b = b a^(b-1); d/db a^b = a^b log a (only asked for when the exponent trains).
+      Tensor da = ga ? sum_to_shape(mul(g, mul(bd, pow(ad, add_scalar(bd, -1.0)))), ad.shape()) : Tensor();
+      Tensor db = gb ? sum_to_shape(mul(g, mul(od, log(ad))), bd.shape()) : Tensor();
+      return std::vector<Tensor>{da, db};
+    });
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& x, double p) {
+  check_defined("pow", {&x});
+  return pow(x, Tensor::full({}, p, x.dtype(), x.device()));
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  check_defined("where", {&cond, &a, &b});
+  check_same_device("where", {&cond, &a, &b});
+  check_same_dtype("where", {&a, &b});
+  require_backend("where", a);
+  MRNN_CHECK(is_floating(a.dtype()), "where: a and b must be f32 or f64, got {}", a.desc());
+  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  Tensor c = cond.dtype() == a.dtype() ? cond.detach() : cond.detach().to(a.dtype());
+  Tensor out = Tensor::empty(shape, a.dtype(), a.device());
+  MRNN_DISPATCH(a.device(), where, c, a, b, out);
+  if (needs_grad({&a, &b})) {
+    Shape sa = a.shape(), sb = b.shape();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    attach_grad(out, "where", {a, b}, [c, sa, sb, ga, gb](const Tensor& g) {
+      Tensor zero = Tensor::zeros({}, g.dtype(), g.device());
+      return std::vector<Tensor>{ga ? sum_to_shape(where(c, g, zero), sa) : Tensor(),
+                                 gb ? sum_to_shape(where(c, zero, g), sb) : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  check_defined("masked_fill", {&x, &mask});
+  return where(mask, Tensor::full({}, value, x.dtype(), x.device()), x);
+}
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
   check_defined("clamp", {&x});

@@ -130,6 +130,51 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   return out;
 }
 
+Tensor max(const Tensor& x) {
+  check_defined("max", {&x});
+  MRNN_CHECK(x.numel() > 0, "max: empty tensor {}", x.desc());
+  return max(reshape(x, {-1}), 0);
+}
+
+Tensor min(const Tensor& x) {
+  check_defined("min", {&x});
+  MRNN_CHECK(x.numel() > 0, "min: empty tensor {}", x.desc());
+  return neg(max(reshape(neg(x), {-1}), 0));
+}
+
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+  check_defined("var", {&x});
+  int64_t n = 1;
+  for (int64_t d : normalized_dims(x, dims, "var")) n *= x.size(d);
+  MRNN_CHECK(n > (unbiased ? 1 : 0), "var: {} over {} element(s) of {} is undefined", unbiased ? "unbiased variance" : "variance",
+             n, x.desc());
+  // Two passes (mean, then squared deviations): no cancellation of E[x^2] - E[x]^2.
+  Tensor dev = sub(x, mean(x, dims, true));
+  return mul_scalar(sum(square(dev), dims, keepdim), 1.0 / static_cast<double>(unbiased ? n - 1 : n));
+}
+
+Tensor var(const Tensor& x) {
+  check_defined("var", {&x});
+  std::vector<int64_t> all(static_cast<size_t>(x.dim()));
+  for (int64_t d = 0; d < x.dim(); ++d) all[static_cast<size_t>(d)] = d;
+  if (all.empty()) return var(reshape(x, {1}), {0}, true, false);
+  return var(x, all, true, false);
+}
+
+Tensor mse_loss(const Tensor& prediction, const Tensor& target, Reduction reduction) {
+  check_defined("mse_loss", {&prediction, &target});
+  MRNN_CHECK(prediction.shape() == target.shape(), "mse_loss: prediction {} and target {} must have one shape",
+             prediction.desc(), target.desc());
+  Tensor sq = square(sub(prediction, target));
+  switch (reduction) {
+    case Reduction::None: return sq;
+    case Reduction::Sum: return sum(sq);
+    case Reduction::Mean: break;
+  }
+  MRNN_CHECK(sq.numel() > 0, "mse_loss: empty inputs {}", prediction.desc());
+  return mean(sq);
+}
+
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   check_defined("argmax", {&x});
   require_backend("argmax", x);

@@ -13,7 +13,7 @@ namespace mrnn {
 class Conv2d : public Module {
  public:
   Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, Generator& gen);
-  Tensor forward(const Tensor& x) const;  // [N, C, H, W]
+  Tensor forward(const Tensor& x) const override;  // [N, C, H, W]
   Tensor weight, bias;
 
  private:
@@ -24,7 +24,7 @@ class CnnEncoder : public Module {
  public:
   // channels: output channels of each block (e.g. {16, 32, 64}); image_size: input H = W.
   CnnEncoder(int64_t image_size, const std::vector<int64_t>& channels, int64_t out_dim, Generator& gen);
-  Tensor forward(const Tensor& images) const;  // [N, 3, S, S] -> [N, out_dim] (ReLU)
+  Tensor forward(const Tensor& images) const override;  // [N, 3, S, S] -> [N, out_dim] (ReLU)
   int64_t out_dim() const { return out_dim_; }
 
  private:

@@ -94,6 +94,52 @@ void Module::to(Device device) {
   }
 }
 
+Tensor Module::forward(const Tensor& x) const {
+  throw Error("Module::forward: this module has no one-tensor forward (override Module::forward to use it in a "
+              "Sequential or call it as m(x)); input " + (x.defined() ? x.desc() : std::string("undefined")));
+}
+
+void Module::to(DType dtype) {
+  MRNN_CHECK(is_floating(dtype), "Module::to: parameters can be converted to f32 or f64 only, not {}", dtype_name(dtype));
+  NoGradGuard ng;
+  // As to(Device): each impl keeps its identity, each storage is converted once as a whole (so
+  // parameters that are views of one buffer stay views of one buffer, offsets unchanged).
+  std::map<std::shared_ptr<Storage>, std::shared_ptr<Storage>> converted;
+  std::set<const TensorImpl*> done;
+  auto convert_impl = [&](TensorImpl& impl, const std::string& name) {
+    if (!is_floating(impl.dtype) || impl.dtype == dtype) return;
+    auto it = converted.find(impl.storage);
+    if (it == converted.end()) {
+      const int64_t n = static_cast<int64_t>(impl.storage->bytes() / dtype_size(impl.dtype));
+      Tensor whole = Tensor::view_of(Tensor(std::make_shared<TensorImpl>(impl)), {n}, {1}, 0);
+      it = converted.emplace(impl.storage, whole.to(dtype).storage()).first;
+    }
+    MRNN_CHECK(it->second->bytes() / dtype_size(dtype) == impl.storage->bytes() / dtype_size(impl.dtype),
+               "Module::to: '{}' shares its storage with a tensor of another dtype", name);
+    impl.storage = it->second;
+    impl.dtype = dtype;
+  };
+  auto all = named_parameters();
+  for (auto& b : named_buffers()) all.push_back(b);
+  for (auto& [name, t] : all) {
+    TensorImpl& impl = t.impl();
+    if (!done.insert(&impl).second) continue;
+    MRNN_CHECK(impl.grad_fn == nullptr, "Module::to: parameter '{}' ({}) is not a leaf tensor", name, t.desc());
+    convert_impl(impl, name);
+    if (impl.grad && done.insert(impl.grad.get()).second) convert_impl(*impl.grad, name + ".grad");
+  }
+}
+
+DType Module::dtype() const {
+  const auto params = named_parameters();
+  if (params.empty()) return DType::F32;
+  const DType d = params.front().second.dtype();
+  for (auto& [name, t] : params)
+    MRNN_CHECK(t.dtype() == d, "Module::dtype: parameter '{}' is {} but '{}' is {}", name, dtype_name(t.dtype()),
+               params.front().first, dtype_name(d));
+  return d;
+}
+
 Device Module::device() const {
   const auto params = named_parameters();
   if (params.empty()) return Device::cpu();

@@ -16,6 +16,13 @@ class Module {
  public:
   virtual ~Module() = default;
 
+  // The one-tensor forward convention. A layer that maps one tensor to one tensor overrides it, and
+  // then composes (Sequential, layers/sequential.h) and is called as m(x). Layers with other
+  // inputs (an RNN's initial state, a fusing layer's list) keep their own forward(...) beside it.
+  // Default: throws mrnn::Error saying the module has no one-tensor forward.
+  virtual Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+
   // All parameters, depth first, registration order, with dotted names.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<Tensor> parameters() const;
@@ -44,6 +51,14 @@ class Module {
   // Throws mrnn::Error naming the device when this build has no CUDA backend or there is no such
   // GPU; nothing is moved then. A no-op for parameters already on `device`.
   void to(Device device);
+  // Converts every floating parameter and buffer (and accumulated gradient) to `dtype` in place,
+  // with the same identity rules as to(Device): handles held by layers stay valid, shared storage
+  // stays shared. Integer buffers are left alone. Why: a whole layer can then be gradient-checked
+  // in f64 (kernels/gradcheck.h) and converted back. Requires: dtype f32 or f64, no live graph over
+  // the parameters, no optimizer state yet. Inputs are not converted: give the layer f64 inputs.
+  void to(DType dtype);
+  // The dtype of the parameters (f32 for a module without parameters). Requires: all one dtype.
+  DType dtype() const;
   // The device of the parameters (CPU for a module without parameters). Requires: all on one
   // device (throws naming the first parameter that is elsewhere).
   Device device() const;

@@ -17,6 +17,8 @@ void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out);
 void affine(const Tensor& x, double mul, double add, const Tensor& out);  // out = x*mul + add
 void clamp(const Tensor& x, double lo, double hi, const Tensor& out);
 void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, const Tensor& gx);
+// out = cond != 0 ? a : b, each operand broadcast to out's shape; cond in a's dtype.
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
 
 // C = alpha * op(A) @ op(B) + beta * C for 2-d views (any row- or column-major layout).
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& c, double alpha, double beta);
@@ -64,6 +66,14 @@ double xent_stats_loss(const Tensor& stats, const Tensor& targets, int64_t ignor
 // index's shape. Backward: gx (contiguous, zeroed, x's shape) += g at those positions, in index order.
 void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
 void gather_backward(const Tensor& g, int64_t dim, const Tensor& index, const Tensor& gx);
+
+// Layer normalisation over the last dim of contiguous x [rows, n] (kernels/common/layer_norm.h);
+// w, b [n] or undefined; y like x, mean and rstd [rows]. Backward writes whichever of gx (like x),
+// gw, gb ([n]) is defined.
+void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, const Tensor& y, const Tensor& mean,
+                const Tensor& rstd);
+void layer_norm_backward(const Tensor& x, const Tensor& w, const Tensor& mean, const Tensor& rstd, const Tensor& g,
+                         const Tensor& gx, const Tensor& gw, const Tensor& gb);
 
 void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out);
 void embedding_backward(const Tensor& g, const Tensor& indices, const Tensor& gweight);  // gweight zeroed

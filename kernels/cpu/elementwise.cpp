@@ -132,4 +132,18 @@ void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, cons
   });
 }
 
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  dispatch_float(a.dtype(), "where", [&](auto z) {
+    using T = decltype(z);
+    const T *pc = ptr<T>(cond), *pa = ptr<T>(a), *pb = ptr<T>(b);
+    T* po = ptr<T>(out);
+    Shape sc = broadcast_strides(cond.shape(), cond.strides(), out.shape());
+    Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());
+    Shape sb = broadcast_strides(b.shape(), b.strides(), out.shape());
+    for_each_strided<3>(out.shape(), {sc.data(), sa.data(), sb.data()}, [&](int64_t i, const std::array<int64_t, 3>& o) {
+      po[i] = where_f<T>(pc[o[0]], pa[o[1]], pb[o[2]]);
+    });
+  });
+}
+
 }  // namespace mrnn::cpu

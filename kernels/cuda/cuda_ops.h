@@ -20,6 +20,15 @@ void binary(BinaryKind k, const Tensor& a, const Tensor& b, const Tensor& out); 
 void affine(const Tensor& x, double mul, double add, const Tensor& out);         // out = x*mul + add
 void clamp(const Tensor& x, double lo, double hi, const Tensor& out);
 void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, const Tensor& gx);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);  // broadcasts to out
+
+// Layer normalisation over the last dim of contiguous x [rows, n] (kernels/common/layer_norm.h);
+// w, b [n] or undefined; y like x, mean and rstd [rows]. Backward writes whichever of gx (like x),
+// gw, gb ([n]) is defined.
+void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, const Tensor& y, const Tensor& mean,
+                const Tensor& rstd);
+void layer_norm_backward(const Tensor& x, const Tensor& w, const Tensor& mean, const Tensor& rstd, const Tensor& g,
+                         const Tensor& gx, const Tensor& gw, const Tensor& gb);
 
 // ---------------- tensor plumbing (core/tensor.cpp) ----------------
 // Every element of the (possibly strided) CUDA tensor t := value converted to t's dtype.

@@ -84,6 +84,13 @@ struct ClampBackOp {
 };
 
 template <typename T>
+struct WhereOp {
+  T* out;
+  const T *c, *a, *b;
+  __device__ void operator()(const int64_t (&o)[4]) const { out[o[0]] = where_f<T>(c[o[1]], a[o[2]], b[o[3]]); }
+};
+
+template <typename T>
 struct FillOp {
   T* out;
   T v;
@@ -190,6 +197,19 @@ void clamp_backward(const Tensor& x, double lo, double hi, const Tensor& g, cons
     const Shape* st[3] = {&gx.strides(), &x.strides(), &g.strides()};
     launch_strided<3>("clamp_backward", gx, gx.shape(), st,
                       ClampBackOp<T>{ptr<T>(gx), ptr<T>(x), ptr<T>(g), T(lo), T(hi)});
+  });
+}
+
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  common_device("where", {&cond, &a, &b, &out});
+  check_same_dtype("cuda::where", {&cond, &a, &b, &out});
+  const Shape sc = broadcast_strides(cond.shape(), cond.strides(), out.shape());
+  const Shape sa = broadcast_strides(a.shape(), a.strides(), out.shape());
+  const Shape sb = broadcast_strides(b.shape(), b.strides(), out.shape());
+  dispatch_float(a.dtype(), "where", [&](auto z) {
+    using T = decltype(z);
+    const Shape* st[4] = {&out.strides(), &sc, &sa, &sb};
+    launch_strided<4>("where", out, out.shape(), st, WhereOp<T>{ptr<T>(out), ptr<T>(cond), ptr<T>(a), ptr<T>(b)});
   });
 }
 

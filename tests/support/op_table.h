@@ -66,6 +66,9 @@ inline std::vector<OpCase> op_table() {
   unary("sqrt", sqrt, Domain::Positive);
   unary("square", square);
   unary("neg", neg);
+  unary("abs", abs);
+  unary("sign", sign);
+  unary("gelu", gelu);
   t.push_back({"clamp", {{{4, 6}}}, [](V x) { return clamp(x[0], -0.5, 0.7); }});
   t.push_back({"add_scalar", {{{2, 3}}}, [](V x) { return add_scalar(x[0], 2.5); }});
   t.push_back({"mul_scalar", {{{2, 3}}}, [](V x) { return mul_scalar(x[0], -1.5); }});
@@ -76,6 +79,16 @@ inline std::vector<OpCase> op_table() {
   t.push_back({"mul_broadcast", {{{2, 1, 4}}, {{3, 1}}}, [](V x) { return mul(x[0], x[1]); }});
   t.push_back({"div", {{{3, 4}}, {{3, 4}, Domain::Positive}}, [](V x) { return div(x[0], x[1]); }});
   t.push_back({"div_broadcast", {{{3, 4}}, {{4}, Domain::Positive}}, [](V x) { return div(x[0], x[1]); }});
+  t.push_back({"maximum_broadcast", {{{2, 3, 4}}, {{3, 1}}}, [](V x) { return maximum(x[0], x[1]); }});
+  t.push_back({"minimum_broadcast", {{{4}}, {{3, 4}}}, [](V x) { return minimum(x[0], x[1]); }});
+  t.push_back({"maximum_tie", {{{3, 4}}}, [](V x) { return maximum(x[0], x[0]); }});  // split gradient
+  t.push_back({"pow_scalar_int", {{{3, 4}}}, [](V x) { return pow(x[0], 3.0); }});
+  t.push_back({"pow_scalar_frac", {{{3, 4}, Domain::Positive}}, [](V x) { return pow(x[0], -1.5); }});
+  t.push_back({"pow_tensor", {{{3, 4}, Domain::Positive}, {{4}}}, [](V x) { return pow(x[0], x[1]); }});
+  t.push_back({"where_broadcast", {{{3, 4}, Domain::Index, 2, false}, {{3, 4}}, {{4}}},
+               [](V x) { return where(x[0], x[1], x[2]); }});
+  t.push_back({"masked_fill", {{{2, 3, 4}}, {{3, 1}, Domain::Index, 2, false}},
+               [](V x) { return masked_fill(x[0], x[1], -2.5); }});
   t.push_back({"mul_same_input", {{{3, 3}}}, [](V x) { return mul(x[0], x[0]); }});
 
   t.push_back({"matmul", {{{3, 4}}, {{4, 5}}}, [](V x) { return matmul(x[0], x[1]); }});
@@ -94,6 +107,15 @@ inline std::vector<OpCase> op_table() {
   t.push_back({"max_dim", {{{3, 5}}}, [](V x) { return max(x[0], 1); }});
   t.push_back({"max_dim0_keep", {{{4, 3}}}, [](V x) { return max(x[0], 0, true); }});
 
+  t.push_back({"max_all", {{{3, 4}}}, [](V x) { return max(x[0]); }});
+  t.push_back({"min_all", {{{2, 3, 2}}}, [](V x) { return min(x[0]); }});
+  t.push_back({"var_dims", {{{2, 3, 4}}}, [](V x) { return var(x[0], {0, 2}); }});
+  t.push_back({"var_biased_keep", {{{3, 5}}}, [](V x) { return var(x[0], {1}, false, true); }});
+  t.push_back({"var_all", {{{3, 4}}}, [](V x) { return var(x[0]); }});
+  t.push_back({"mse_loss", {{{3, 4}}, {{3, 4}}}, [](V x) { return mse_loss(x[0], x[1]); }});
+  t.push_back({"mse_loss_none", {{{3, 4}}, {{3, 4}}}, [](V x) { return mse_loss(x[0], x[1], Reduction::None); }});
+  t.push_back({"layer_norm", {{{2, 3, 6}}, {{6}}, {{6}}}, [](V x) { return layer_norm(x[0], x[1], x[2]); }});
+  t.push_back({"layer_norm_plain", {{{4, 5}}}, [](V x) { return layer_norm(x[0], Tensor(), Tensor(), 1e-3); }});
   t.push_back({"softmax_last", {{{3, 6}}}, [](V x) { return softmax(x[0], -1); }});
   t.push_back({"softmax_dim0", {{{4, 3}}}, [](V x) { return softmax(x[0], 0); }});
   t.push_back({"log_softmax_last", {{{3, 6}}}, [](V x) { return log_softmax(x[0], 1); }});
