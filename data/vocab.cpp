@@ -102,6 +102,16 @@ std::vector<std::string> Vocab::decode(const std::vector<int32_t>& ids) const {
   return out;
 }
 
+std::vector<std::string> Vocab::decode_i64(const std::vector<int64_t>& ids) const {
+  std::vector<int32_t> narrow_ids;
+  narrow_ids.reserve(ids.size());
+  for (int64_t i : ids) {
+    MRNN_CHECK(i >= 0 && i < size(), "Vocab::decode: id {} is outside the vocabulary [0, {})", i, size());
+    narrow_ids.push_back(static_cast<int32_t>(i));
+  }
+  return decode(narrow_ids);
+}
+
 void Vocab::save(const std::string& path) const {
   const std::string tmp = path + ".tmp";
   {

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -53,6 +54,7 @@ class Vocab {
   // The token of id. Requires 0 <= id < size() (else Error naming the id and the size).
   const std::string& token(int32_t id) const;
   const std::vector<std::string>& tokens() const { return tokens_; }
+  std::vector<std::string> decode_i64(const std::vector<int64_t>& ids) const;  // ids checked in range
 
   // Ids of tokens (unknown ones become kUnk), framed by kBos / kEos when asked.
   std::vector<int32_t> encode(const std::vector<std::string>& tokens, bool add_bos = false,
@@ -60,6 +62,10 @@ class Vocab {
   // Tokens of ids: stops at the first kEos and skips kPad and kBos (kUnk stays "<unk>").
   // Requires every id visited to be in [0, size()) (else Error).
   std::vector<std::string> decode(const std::vector<int32_t>& ids) const;
+  // The same for i64 ids (a decoder's Caption::ids): no cast needed at the call site. A template
+  // only so that decode({4, 5}) still picks the i32 form instead of being ambiguous.
+  template <typename I, typename = std::enable_if_t<std::is_same_v<I, int64_t>>>
+  std::vector<std::string> decode(const std::vector<I>& ids) const { return decode_i64(ids); }
 
   // Writes one token per line (id = line number - 1), UTF-8, '\n' line ends. Throws Error naming
   // the file when it cannot be written; the file is replaced atomically.

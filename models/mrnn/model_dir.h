@@ -34,7 +34,8 @@ MrnnConfig parse_model_config(const std::string& text, const std::string& path, 
 void check_model_inputs(const MrnnConfig& config, const std::string& dir, const std::string& features,
                         int64_t feature_dim);
 // Loads config, vocabulary and weights (weights_file relative to dir). Checks that the vocabulary
-// size matches the config and every tensor matches the model.
+// size matches the config and every tensor matches the model. The model is returned in eval mode
+// (no dropout): call model->train() to fine-tune it.
 ModelDir load_model_dir(const std::string& dir, const std::string& weights_file = "model.safetensors");
 
 }  // namespace mrnn

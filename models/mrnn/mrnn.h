@@ -63,7 +63,9 @@ class Mrnn : public Module {
   Mrnn(const MrnnConfig& cfg, Generator& gen);
   const MrnnConfig& config() const { return cfg_; }
 
-  // images [B, 3, S, S] (cnn) or features [B, D] (features) -> [B, image_dim].
+  // images [B, 3, S, S] (cnn) or features [B, D] (features) -> [B, image_dim]. Images must be
+  // normalised as in training, (p/255 - 0.5) / 0.25 per channel: preprocess_image
+  // (models/mrnn/captioner.h) does it for an image file.
   Tensor encode_images(const Tensor& images) const;
   // Distinct images [U, ...] and rows i64 [B] (values in [0, U)) -> [B, image_dim]: each image goes
   // through the CNN once; dropout then draws per row, so the result equals

@@ -10,7 +10,8 @@
 
 namespace mrnn {
 
-// scores[i * S + s] = log P(tokens[s] | image i); tokens [S, L] framed <bos> ... <eos> <pad>.
+// scores[i * S + s] = log P(tokens[s] | image i); tokens i64 [S, L] framed <bos> ... <eos> <pad>
+// (models/mrnn/captioner.h score_sentences builds them from text).
 // image_features [N, image_dim] (encoded). Runs under NoGradGuard.
 std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& image_features, const Tensor& tokens);
 

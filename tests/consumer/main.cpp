@@ -1,7 +1,7 @@
 // A program outside the mrnn tree: proves the installed headers and mrnn::mrnn are usable.
-#include <core/tensor.h>
-#include <core/version.h>
-#include <kernels/ops.h>
+#include <mrnn/core/tensor.h>
+#include <mrnn/core/version.h>
+#include <mrnn/kernels/ops.h>
 #include <cstdio>
 #include <vector>
 

@@ -1,0 +1,21 @@
+# Install-time step (cmake/MrnnInstall.cmake): in every installed header, #include "core/..."
+# (and kernels/, layers/, models/, data/, eval/) becomes #include "mrnn/core/...".
+set(_root "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/${MRNN_INSTALL_INCLUDEDIR}/mrnn")
+file(GLOB_RECURSE _installed "${_root}/*.h")
+foreach(f IN LISTS _installed)
+  file(READ "${f}" _text)
+  string(REGEX REPLACE "#include \"(core|kernels|layers|models|data|eval)/" "#include \"mrnn/\\1/" _new "${_text}")
+  if(NOT _new STREQUAL _text)
+    file(WRITE "${f}" "${_new}")
+  endif()
+endforeach()
+# The umbrella: every public header, in a stable order.
+list(SORT _installed)
+set(_umbrella "// Every public header of mrnn (written at install time by cmake/MrnnRewriteIncludes.cmake).\n#pragma once\n")
+foreach(f IN LISTS _installed)
+  file(RELATIVE_PATH _rel "${_root}" "${f}")
+  if(NOT _rel STREQUAL "mrnn.h")
+    string(APPEND _umbrella "#include \"mrnn/${_rel}\"\n")
+  endif()
+endforeach()
+file(WRITE "${_root}/mrnn.h" "${_umbrella}")
