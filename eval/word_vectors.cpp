@@ -87,9 +87,9 @@ double cosine(const float* a, const float* b, int64_t dim) {
   return aa == 0 || bb == 0 ? 0.0 : ab / std::sqrt(aa * bb);
 }
 
-std::vector<Neighbour> nearest_words(const WordVectors& table, const std::vector<float>& query, int64_t k,
+std::vector<WordNeighbour> nearest_by_cosine(const WordVectors& table, const std::vector<float>& query, int64_t k,
                                      int64_t exclude) {
-  MRNN_CHECK(static_cast<int64_t>(query.size()) == table.dim(), "nearest_words: query has {} values, the table {}",
+  MRNN_CHECK(static_cast<int64_t>(query.size()) == table.dim(), "nearest_by_cosine: query has {} values, the table {}",
              query.size(), table.dim());
   std::vector<std::pair<double, int64_t>> scored;
   for (int64_t i = 0; i < table.size(); ++i)
@@ -98,7 +98,7 @@ std::vector<Neighbour> nearest_words(const WordVectors& table, const std::vector
   std::partial_sort(scored.begin(), scored.begin() + n, scored.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
-  std::vector<Neighbour> out;
+  std::vector<WordNeighbour> out;
   for (int64_t i = 0; i < n; ++i) out.push_back({table.words()[scored[i].second], scored[i].first});
   return out;
 }

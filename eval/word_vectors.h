@@ -38,13 +38,13 @@ class WordVectors {
 // cos(a, b) of two D-vectors; 0 when either is all zeros.
 double cosine(const float* a, const float* b, int64_t dim);
 
-struct Neighbour {
+struct WordNeighbour {
   std::string word;
   double cosine = 0;
 };
 // The k rows with the highest cosine to `query` (D values), best first, ties by row order; the
 // row `exclude` (e.g. the query word itself; -1 = none) is left out. Requires query.size() == dim.
-std::vector<Neighbour> nearest_words(const WordVectors& table, const std::vector<float>& query, int64_t k,
+std::vector<WordNeighbour> nearest_by_cosine(const WordVectors& table, const std::vector<float>& query, int64_t k,
                                      int64_t exclude = -1);
 
 // The word2vec text of the table: "V D\n", then per row "word v1 ... vD\n" with each value

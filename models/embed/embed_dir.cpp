@@ -44,7 +44,14 @@ EmbedDir load_embed_dir(const std::string& dir, const std::string& weights_file)
              d.vocab.size(), dir, d.config.vocab);
   Generator gen(0);
   d.model = std::make_shared<EmbedModel>(d.config, gen);
-  load_module(dir + "/" + weights_file, *d.model);
+  try {
+    load_module(dir + "/" + weights_file, *d.model);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.find("has shape") == std::string::npos) throw;
+    MRNN_FAIL("dimension mismatch: the weights do not have the sizes {}/config.json gives (embed = {}, vocab = {}): {}",
+              dir, d.config.embed, d.config.vocab, what);
+  }
   d.model->eval();
   return d;
 }

@@ -145,12 +145,12 @@ TEST_CASE("word2vec text: exact round trip, and errors naming the file and line"
 
 TEST_CASE("nearest words by cosine, the query word left out") {
   const WordVectors t = hand_table();
-  const auto n = nearest_words(t, {1, 0}, 2, t.find("red"));
+  const auto n = nearest_by_cosine(t, {1, 0}, 2, t.find("red"));
   REQUIRE(n.size() == 2);
   CHECK(n[0].word == "orange");
   CHECK(n[1].word == "big");
   CHECK(n[0].cosine == Approx(0.9 / std::sqrt(0.81 + 0.04)));
-  CHECK(nearest_words(t, {1, 0}, 100).size() == 6);
+  CHECK(nearest_by_cosine(t, {1, 0}, 100).size() == 6);
 }
 
 TEST_CASE("ShapesWorld's related-phrase test comes from the rendered world and is written with the dataset") {
