@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "data/shapes_language.h"
+#include "data/shapes_related.h"
 #include "data/shapes_render.h"
 #include "data/shapes_world.h"
 
@@ -385,6 +386,10 @@ ShapesWorldSummary generate_shapes_world(const ShapesWorldOptions& o, const std:
     jobs.emplace_back("v2_shapes_" + split + "_annotations.json",
                       [&o, &ims, split] { return vqa_annotations(o, split, ims); });
   }
+  {  // the related-phrase test (data/shapes_related.h): truth from the rendered world
+    const std::string tsv = shapes::related_items_tsv(o.image_size);
+    write_atomic(root / "dataset_shapes_related_pairs.tsv", tsv.data(), tsv.size());
+  }
   std::string error;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int k = 0; k < static_cast<int>(jobs.size()); ++k) {
@@ -397,6 +402,7 @@ ShapesWorldSummary generate_shapes_world(const ShapesWorldOptions& o, const std:
   }
   if (!error.empty()) throw Error(error);
   for (const auto& job : jobs) summary.files.push_back(job.first);
+  summary.files.push_back("dataset_shapes_related_pairs.tsv");
 
   const std::vector<std::string> vocab = shapes::shapes_vocabulary();
   summary.vocabulary_size = static_cast<int>(vocab.size());

@@ -212,14 +212,15 @@ struct ShapesWorldSummary {
   std::array<int, kNumShapesSplits> images{};  // per split
   int64_t captions = 0, refexps = 0, questions = 0;
   int vocabulary_size = 0;
-  std::vector<std::string> files;  // JSON files written, relative to the output folder
+  std::vector<std::string> files;  // data files written (JSON, and the related-phrase TSV), relative to the output folder
 };
 
 // Requires: validate(options) passes; out_dir creatable and writable.
 // Ensures: out_dir/images/shapes_NNNNNN.png, dataset_shapes.json (Karpathy),
 //          dataset_shapes_nvc.json (NVC), google_refexp_<split>_shapes_coco_aligned.json,
 //          v2_OpenEnded_shapes_<split>_questions.json and v2_shapes_<split>_annotations.json for
-//          each split, and shapes_info.json last. Each file is written to a temporary name and
+//          each split, dataset_shapes_related_pairs.tsv (data/shapes_related.h), and shapes_info.json
+//          last. Each file is written to a temporary name and
 //          renamed, so a killed run never leaves a complete-looking partial file. Same options →
 //          byte-identical files, whatever the thread count. Throws mrnn::Error naming the path on
 //          any I/O failure. The formats and id scheme are described in docs/shapesworld.md.

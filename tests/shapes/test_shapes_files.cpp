@@ -96,7 +96,7 @@ TEST_CASE("generate_shapes_world is deterministic: same options give byte-identi
   o.threads = 2;
   generate_shapes_world(o, b.path.string());
   auto fa = snapshot(a.path), fb = snapshot(b.path);
-  CHECK(fa.size() == 26 + 16);  // images + 16 JSON files
+  CHECK(fa.size() == 26 + 17);  // images + 16 JSON files + the related-phrase TSV
   REQUIRE(fa.size() == fb.size());
   for (const auto& [name, bytes] : fa) {
     INFO(name);
@@ -115,7 +115,7 @@ TEST_CASE("generate_shapes_world is deterministic: same options give byte-identi
   CHECK(sa.questions == 26 * 5);
   CHECK(sa.refexps > 26);
   CHECK(sa.vocabulary_size == static_cast<int>(shapes::shapes_vocabulary().size()));
-  CHECK(sa.files.size() == 16);
+  CHECK(sa.files.size() == 17);
   for (const std::string& f : sa.files) CHECK(fa.count(f) == 1);
   // A split's images do not depend on the other splits' sizes.
   ShapesWorldOptions o2 = small_options();

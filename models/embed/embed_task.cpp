@@ -1,0 +1,101 @@
+#include "models/embed/embed_task.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "core/autograd.h"
+#include "models/engine/json_fields.h"
+
+namespace mrnn {
+
+namespace {
+
+struct EmbedBatch : Batch {
+  CaptionTrainBatch data;
+};
+
+CaptionBatchOptions batch_options(const EmbedTaskOptions& o) {
+  MRNN_CHECK(o.batch_size >= 1, "embed_train: batch size must be positive, got {}", o.batch_size);
+  CaptionBatchOptions b;
+  b.plan.batch_size = o.batch_size;
+  b.plan.seed = o.seed;
+  b.plan.bucket_batches = o.bucket;
+  return b;
+}
+
+Tensor features_of(const EmbedModel& model, const CaptionTrainBatch& b) {
+  return model.config().uses_image() ? model.encode_images(b.images, b.rows) : Tensor();
+}
+
+}  // namespace
+
+EmbedSplitScores score_split(const EmbedModel& model, const CaptionSplit& split, int64_t batch_size) {
+  NoGradGuard ng;
+  const int64_t n = static_cast<int64_t>(split.captions.size());
+  double nll = 0, aux = 0;
+  int64_t targets = 0;
+  for (int64_t at = 0; at < n; at += batch_size) {
+    std::vector<int64_t> idx;
+    for (int64_t i = at; i < std::min(n, at + batch_size); ++i) idx.push_back(i);
+    CaptionTrainBatch b = in_memory_batch(split, idx);
+    EmbedLoss l = model.loss(caption_batch(split, idx), features_of(model, b));
+    nll += l.lm.item() * static_cast<double>(l.targets);
+    targets += l.targets;
+    if (l.aux.defined()) aux += l.aux.item() * static_cast<double>(idx.size());
+  }
+  EmbedSplitScores s;
+  s.perplexity = std::exp(nll / static_cast<double>(std::max<int64_t>(targets, 1)));
+  s.aux = aux / static_cast<double>(std::max<int64_t>(n, 1));
+  return s;
+}
+
+EmbedTask::EmbedTask(EmbedModel& model, const CaptionSplit& train, const CaptionSplit& val,
+                     const EmbedTaskOptions& options)
+    : model_(model), train_(train), val_(val), opt_(options), batches_(train, batch_options(options)) {
+  MRNN_CHECK(!train.streamed && !val.streamed, "embed_train: the splits' images must be in memory");
+}
+
+int64_t EmbedTask::epoch_size() const { return static_cast<int64_t>(train_.captions.size()); }
+
+int64_t EmbedTask::batches_per_epoch() const { return (epoch_size() + opt_.batch_size - 1) / opt_.batch_size; }
+
+std::unique_ptr<Batch> EmbedTask::next_batch(int64_t epoch, int64_t pos) {
+  auto b = std::make_unique<EmbedBatch>();
+  b->data = batches_.fetch(epoch, pos);
+  b->consumed = b->data.planned;
+  b->empty = b->data.captions.empty();
+  return b;
+}
+
+Tensor EmbedTask::loss(Batch& batch) {
+  CaptionTrainBatch& b = static_cast<EmbedBatch&>(batch).data;
+  EmbedLoss l = model_.loss(caption_batch(train_, b.captions), features_of(model_, b));
+  batch.units = l.targets;
+  b = CaptionTrainBatch();
+  return l.total;
+}
+
+std::vector<Metric> EmbedTask::validate() {
+  const EmbedSplitScores s = score_split(model_, val_);
+  return {{"perplexity", "perplexity", s.perplexity}, {"aux", "aux loss", s.aux}};
+}
+
+std::string EmbedTask::state_json() const {
+  const Generator& g = model_.dropout_generator();
+  return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
+}
+
+void EmbedTask::load_state_json(const std::string& text, const std::string& what) {
+  const nlohmann::json j = json_fields::object(text, "training state field 'task'", what);
+  const uint64_t seed = json_fields::unsigned_int(j, "dropout_seed", what);
+  const uint64_t offset = json_fields::unsigned_int(j, "dropout_offset", what);
+  model_.dropout_generator().set_state(seed, offset);
+}
+
+std::string EmbedTask::order_json() const {
+  return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}, {"bucket", opt_.bucket}}.dump();
+}
+
+}  // namespace mrnn
