@@ -1,5 +1,7 @@
 #include "models/mqa/mqa.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
@@ -116,19 +118,28 @@ Mqa::Mqa(const MqaConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.see
 
 Tensor Mqa::words(const Tensor& ids) const { return scaled_tanh(embed_->forward(ids)); }
 
+Tensor Mqa::image_feature(const Tensor& images) const {
+  // I = sqrt(D) c / |c|: the CNN output L2-normalised (as VQA's "norm I" baseline does) and scaled
+  // to unit RMS. Without it, Adam grows the CNN's output within tens of steps until the image term
+  // saturates the fusing layer's tanh and no gradient reaches anything (measured: the loss stalls).
+  Tensor c = cnn_->forward(images);
+  Tensor norm = sqrt(add_scalar(sum(square(c), {1}, /*keepdim=*/true), 1e-6));
+  return mul_scalar(div(c, norm), std::sqrt(static_cast<double>(cfg_.image_dim)));
+}
+
 Tensor Mqa::encode_images(const Tensor& images) const {
   if (!cnn_) return Tensor();
   MRNN_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == cfg_.image_size &&
                  images.size(3) == cfg_.image_size,
              "mQA: expected images [B, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());
-  return dropout(cnn_->forward(images), cfg_.dropout, is_training(), dropout_gen_);
+  return dropout(image_feature(images), cfg_.dropout, is_training(), dropout_gen_);
 }
 
 Tensor Mqa::encode_images(const Tensor& images, const Tensor& rows) const {
   if (!cnn_) return Tensor();
   MRNN_CHECK(images.dim() == 4 && images.size(2) == cfg_.image_size,
              "mQA: expected images [U, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());
-  return dropout(index_select(cnn_->forward(images), rows), cfg_.dropout, is_training(), dropout_gen_);
+  return dropout(index_select(image_feature(images), rows), cfg_.dropout, is_training(), dropout_gen_);
 }
 
 Tensor Mqa::encode_question(const QuestionBatch& q) const {

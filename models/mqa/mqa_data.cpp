@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -87,7 +88,8 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
   std::vector<VqaExample> ex = join_vqa(qs, as);
   if (o.max_questions > 0 && static_cast<int64_t>(ex.size()) > o.max_questions) ex.resize(o.max_questions);
 
-  const ImageIndex index(o.images_dir);
+  std::unique_ptr<ImageIndex> index;
+  if (!o.images_dir.empty()) index = std::make_unique<ImageIndex>(o.images_dir);
   MqaSplit s;
   s.name = questions_path;
   std::unordered_map<std::string, int64_t> row_of;
@@ -111,9 +113,13 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
     std::vector<std::string> aw = cut(tokenize(target, o.tokenizer));
     MRNN_CHECK(!aw.empty(), "{}: the answer of question {} (\"{}\") has no words after tokenization", annotations_path,
                qid, target);
-    const std::string path = index.path(e.question.image_id, qid);
-    auto [it, fresh] = row_of.emplace(path, static_cast<int64_t>(s.image_paths.size()));
-    if (fresh) s.image_paths.push_back(path);
+    int64_t row = -1;
+    if (index) {
+      const std::string path = index->path(e.question.image_id, qid);
+      auto [it, fresh] = row_of.emplace(path, static_cast<int64_t>(s.image_paths.size()));
+      if (fresh) s.image_paths.push_back(path);
+      row = it->second;
+    }
     s.question_ids.push_back(qid);
     s.image_ids.push_back(e.question.image_id);
     s.questions.push_back(e.question.question);
@@ -126,9 +132,9 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
     s.question_types.push_back(a.question_type);
     s.answer_types.push_back(a.answer_type);
     s.answer_sentences.push_back(a.answer_sentence);
-    s.image_row.push_back(it->second);
+    s.image_row.push_back(row);
   }
-  if (o.load_images) {
+  if (o.load_images && index) {
     const int64_t S = o.image_size, U = static_cast<int64_t>(s.image_paths.size());
     std::vector<float> pixels(static_cast<size_t>(U * 3 * S * S));
     std::vector<std::string> errors(static_cast<size_t>(U));

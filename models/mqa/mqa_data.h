@@ -20,7 +20,7 @@
 namespace mrnn {
 
 struct MqaDataOptions {
-  std::string images_dir;
+  std::string images_dir;        // "" : no images at all (scoring a results file): image_row -1
   int64_t image_size = 64;
   TokenizerMode tokenizer = TokenizerMode::word;
   std::string answers = "word";  // word: multiple_choice_answer | sentence: answer_sentence
