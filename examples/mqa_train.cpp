@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
   app.add_option("--image-dim", c.image_dim, "CNN output size")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on the image feature and the fusing layer")
       ->check(cli::probability_below_one);
+  std::string cnn_from;
+  bool freeze_cnn = false;
+  app.add_option("--cnn-from", cnn_from, "start the CNN from the one of this trained model folder (an m-RNN captioner "
+                 "from caption_train, or an mQA model) instead of random weights; same CNN sizes needed")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--freeze-cnn", freeze_cnn, "do not train the CNN (with --cnn-from)");
   app.add_flag("--quiet", quiet, "no progress line");
   cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
@@ -130,6 +136,13 @@ int main(int argc, char** argv) {
     const AnswerWordPicker picker(train.mc_answers);
     Generator gen(seed);
     Mqa model(c, gen);
+    if (!cnn_from.empty() && !t.resume)
+      std::fprintf(stderr, "CNN: %lld tensors from %s/model.safetensors\n",
+                   static_cast<long long>(load_cnn_from(model, cnn_from)), cnn_from.c_str());
+    if (freeze_cnn) {
+      if (c.blind) throw Error("--freeze-cnn: a blind model has no CNN");
+      t.groups.push_back({"cnn", {"cnn."}, 1.0, -1, /*frozen=*/true, {}});
+    }
     to.seed = seed;
     MqaTask task(model, vocab, mode, picker, train, val, to);
     if (!t.resume) write_mqa_dir_meta(out, c, vocab, mode, picker);

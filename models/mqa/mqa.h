@@ -59,7 +59,8 @@ class Mqa : public Module {
   Mqa(const MqaConfig& cfg, Generator& gen);
   const MqaConfig& config() const { return cfg_; }
 
-  // images [B, 3, S, S] -> I [B, image_dim]: the CNN output L2-normalised to norm sqrt(image_dim)
+  // images [B, 3, S, S] -> I [B, image_dim]: the CNN's output (before its final ReLU) L2-normalised
+  // to norm sqrt(image_dim)
   // (dropout in training mode). Blind: undefined.
   Tensor encode_images(const Tensor& images) const;
   // Distinct images [U, 3, S, S] and rows i64 [B] -> I [B, image_dim] (each image through the CNN once).
@@ -87,7 +88,7 @@ class Mqa : public Module {
 
  private:
   Tensor words(const Tensor& ids) const;  // w = g(E[ids])
-  Tensor image_feature(const Tensor& images) const;  // sqrt(D) c / |c| of the CNN output c, no dropout
+  Tensor image_feature(const Tensor& images) const;  // sqrt(D) c / |c| of the CNN's pre-ReLU output c, no dropout
   Tensor fused(const Tensor& w, const Tensor& r_a, const Tensor& r_q, const Tensor& image) const;
   Tensor output_logits(const Tensor& f) const;
   // The fusing layer's output f(t) [B, Ta, fusing] for teacher-forced answer inputs (with dropout).

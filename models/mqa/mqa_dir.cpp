@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "data/json_util.h"
 #include "models/engine/checkpoint.h"
@@ -69,6 +70,28 @@ MqaDir load_mqa_dir(const std::string& dir, const std::string& weights_file) {
   load_module(dir + "/" + weights_file, *m.model);
   m.model->eval();
   return m;
+}
+
+int64_t load_cnn_from(Mqa& model, const std::string& dir) {
+  MRNN_CHECK(!model.config().blind, "--cnn-from {}: a blind model has no CNN", dir);
+  const std::string path = dir + "/model.safetensors";
+  MRNN_CHECK(std::filesystem::is_regular_file(path), "--cnn-from {}: no model.safetensors in that folder", dir);
+  const std::map<std::string, Tensor> file = load_tensors(path);
+  std::map<std::string, Tensor> mine = model.state_dict();
+  int64_t copied = 0;
+  NoGradGuard ng;
+  for (auto& [name, t] : mine) {
+    if (name.rfind("cnn.", 0) != 0) continue;
+    const auto it = file.find(name);
+    MRNN_CHECK(it != file.end(), "--cnn-from {}: it has no tensor {} (is it a model with a CNN?)", path, name);
+    MRNN_CHECK(it->second.shape() == t.shape(),
+               "--cnn-from {}: {} is {} there but {} here (give the same --image-size, --cnn-channels, --image-dim)",
+               path, name, it->second.desc(), t.desc());
+    t.copy_(it->second.to(t.device()));
+    ++copied;
+  }
+  MRNN_CHECK(copied > 0, "--cnn-from {}: no CNN tensors to copy", path);
+  return copied;
 }
 
 }  // namespace mrnn

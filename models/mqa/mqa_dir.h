@@ -30,4 +30,11 @@ MqaConfig load_mqa_config(const std::string& dir, TokenizerMode* mode = nullptr)
 // or has another shape.
 MqaDir load_mqa_dir(const std::string& dir, const std::string& weights_file = "model.safetensors");
 
+// Copies the CNN ("cnn.*") of another trained model folder (an m-RNN captioner or an mQA model,
+// dir/model.safetensors) into model: a CNN pretrained on captions, as the paper's is pretrained.
+// Returns the number of tensors copied. Throws Error naming the file when it has no "cnn." tensors,
+// when model is blind, or when a tensor is missing or has another shape (the CNN sizes must match:
+// --image-size, --cnn-channels, --image-dim).
+int64_t load_cnn_from(Mqa& model, const std::string& dir);
+
 }  // namespace mrnn
