@@ -19,10 +19,12 @@ expect_error() {  # expect_error PATTERN COMMAND...
 }
 
 for p in mqa_train mqa_answer mqa_eval; do
-  "$bin/$p" --help | grep -q -- "--device" || fail "$p --help has no --device"
+  help=$("$bin/$p" --help)  # captured first: grep -q would close the pipe early
+  grep -q -- "--device" <<<"$help" || fail "$p --help has no --device"
 done
-"$bin/mqa_train" --help | grep -q -- "--same-lstm" || fail "mqa_train --help lacks --same-lstm"
-"$bin/mqa_train" --help | grep -q "=64" || fail "mqa_train --help shows no defaults"
+help=$("$bin/mqa_train" --help)
+grep -q -- "--same-lstm" <<<"$help" || fail "mqa_train --help lacks --same-lstm"
+grep -q "=64" <<<"$help" || fail "mqa_train --help shows no defaults"
 
 s=$work/shapes
 "$bin/make_shapes" --out "$s" --seed 5 --train 40 --val 10 --test 10 --novel 0 --quiet >/dev/null
@@ -51,6 +53,13 @@ for v in same-lstm:same_lstm avg-question:avg_question no-tws:tws blind:blind; d
   want=true; [[ $key == tws ]] && want=false
   grep -q "\"$key\": $want" "$work/$flag/config.json" || fail "--$flag: config.json lacks \"$key\": $want"
 done
+
+# A CNN started from another model folder (here an mQA one; a caption_train folder works the same), frozen.
+"$bin/mqa_train" "${data[@]}" "${small[@]}" --out "$work/cnnfrom" --steps 2 --cnn-from "$work/full" --freeze-cnn \
+  2>"$work/cnnfrom.err" >/dev/null
+grep -q "CNN: [0-9]* tensors from" "$work/cnnfrom.err" || fail "--cnn-from did not report the copied tensors"
+expect_error "give the same --image-size" "$bin/mqa_train" "${data[@]}" --image-size 32 --cnn-channels 4,8 --image-dim 8 --out "$work/x8" \
+  --cnn-from "$work/full"
 
 # Answering one question; evaluating a split.
 q=$(grep -o '"question": *"[^"]*"' "$teq" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
@@ -134,6 +143,6 @@ expect_error "exclude each other" "$bin/mqa_train" "${data[@]}" --out "$work/x5"
 expect_error "answer_sentence" "$bin/mqa_train" "${zh[@]}" --out "$work/x6" --answers sentence
 expect_error "not an mQA model folder" "$bin/mqa_answer" --model "$work/nothing" --image "$s/images/$img" --question "why"
 expect_error "cuda" "$bin/mqa_train" "${data[@]}" --out "$work/x7" --device cuda
-for d in x1 x2 x3 x5 x6 x7; do [[ ! -e "$work/$d" ]] || fail "a failed run left $work/$d behind"; done
+for d in x1 x2 x3 x5 x6 x7 x8; do [[ ! -e "$work/$d" ]] || fail "a failed run left $work/$d behind"; done
 [[ ! -e "$work/x4.json" ]] || fail "a failed mqa_eval left x4.json behind"
 echo "mqa: programs OK"
