@@ -83,6 +83,8 @@ VqaAnnotations parse_vqa_annotations(std::string_view json_text, const std::stri
       a.multiple_choice_answer =
           jsonio::nonblank_string(jsonio::member(js, "multiple_choice_answer", at),
                                   at.key("multiple_choice_answer"), "answer");
+      if (const Json* t = jsonio::find(js, "answer_sentence"))
+        a.answer_sentence = jsonio::nonblank_string(*t, at.key("answer_sentence"), "answer sentence");
       const Where ans_at = at.key("answers");
       const Json& ans = jsonio::array(jsonio::member(js, "answers", at), ans_at);
       if (ans.empty()) jsonio::fail(ans_at, "expected at least one answer, found none");

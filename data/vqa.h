@@ -36,6 +36,9 @@ struct VqaAnnotation {
   std::string answer_type;             // "yes/no", "number" or "other"; "" when absent
   std::string multiple_choice_answer;  // the most common answer; never blank
   std::vector<VqaAnswer> answers;      // 10 in VQA v1/v2; at least 1
+  // A whole-sentence answer ("the small circle is red"): not a VQA field; ShapesWorld and other
+  // sentence-answer datasets (FM-IQA style) add it. "" when absent; checked not blank when present.
+  std::string answer_sentence;
 };
 
 struct VqaAnnotations {

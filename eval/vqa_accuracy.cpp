@@ -1,6 +1,8 @@
 #include "eval/vqa_accuracy.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -174,6 +176,39 @@ VqaAccuracy vqa_accuracy(const std::vector<std::string>& predicted,
   }
   out.overall_percent = 100.0 * sum / static_cast<double>(predicted.size());
   return out;
+}
+
+double python_round2(double x) {
+  // printf's %.2f rounds the exact binary value to the nearest decimal, ties to even (glibc), as
+  // Python's round(x, 2) does; reading the text back gives the double Python prints.
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", x);
+  return std::strtod(buf, nullptr);
+}
+
+VqaReport vqa_report(const std::vector<double>& per_question, const std::vector<std::string>& question_types,
+                     const std::vector<std::string>& answer_types) {
+  MRNN_CHECK(!per_question.empty() && per_question.size() == question_types.size() &&
+                 per_question.size() == answer_types.size(),
+             "VQA report: {} accuracies, {} question types and {} answer types (expected one each, at least one)",
+             per_question.size(), question_types.size(), answer_types.size());
+  std::map<std::string, double> q_sum, a_sum;
+  VqaReport r;
+  double total = 0;
+  for (size_t i = 0; i < per_question.size(); ++i) {
+    total += per_question[i];
+    q_sum[question_types[i]] += per_question[i];
+    a_sum[answer_types[i]] += per_question[i];
+    ++r.question_type_counts[question_types[i]];
+    ++r.answer_type_counts[answer_types[i]];
+  }
+  // Summed in question order as Python's sum() does, then 100 * sum / n as setAccuracy computes it.
+  r.overall = python_round2(100.0 * total / static_cast<double>(per_question.size()));
+  for (const auto& [k, v] : q_sum)
+    r.per_question_type[k] = python_round2(100.0 * v / static_cast<double>(r.question_type_counts[k]));
+  for (const auto& [k, v] : a_sum)
+    r.per_answer_type[k] = python_round2(100.0 * v / static_cast<double>(r.answer_type_counts[k]));
+  return r;
 }
 
 }  // namespace mrnn::eval

@@ -16,6 +16,8 @@
 //   (the 10 leave-one-out subsets when there are 10 answers).
 // Only ASCII is lowercased and only ASCII digits count as digits.
 #pragma once
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,5 +45,19 @@ struct VqaAccuracy {
 // Ensures: the official accuracy of each question and their mean; else throws mrnn::Error.
 VqaAccuracy vqa_accuracy(const std::vector<std::string>& predicted,
                          const std::vector<std::vector<std::string>>& human_answers);
+
+// The official report (vqaEval.py setAccuracy): overall, per question type and per answer type,
+// each round(100 * mean of the per-question accuracies, 2) with Python's rounding (the decimal
+// nearest the double, ties to even), e.g. 66.67 for 2/3.
+struct VqaReport {
+  double overall = 0;
+  std::map<std::string, double> per_question_type, per_answer_type;
+  std::map<std::string, int64_t> question_type_counts, answer_type_counts;
+};
+// Requires: per_question, question_types and answer_types of one size > 0. Throws Error otherwise.
+VqaReport vqa_report(const std::vector<double>& per_question, const std::vector<std::string>& question_types,
+                     const std::vector<std::string>& answer_types);
+// Python's round(x, 2) for a finite double.
+double python_round2(double x);
 
 }  // namespace mrnn::eval

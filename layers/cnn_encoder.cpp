@@ -30,10 +30,12 @@ CnnEncoder::CnnEncoder(int64_t image_size, const std::vector<int64_t>& channels,
   fc_ = register_module("fc", std::make_shared<Linear>(in * size * size, out_dim, gen));
 }
 
-Tensor CnnEncoder::forward(const Tensor& images) const {
+Tensor CnnEncoder::forward(const Tensor& images) const { return relu(pre_activation(images)); }
+
+Tensor CnnEncoder::pre_activation(const Tensor& images) const {
   Tensor h = images;
   for (const auto& c : convs_) h = max_pool2d(relu(c->forward(h)), 2, 2);
-  return relu(fc_->forward(flatten(h, 1)));
+  return fc_->forward(flatten(h, 1));
 }
 
 }  // namespace mrnn

@@ -25,6 +25,9 @@ class CnnEncoder : public Module {
   // channels: output channels of each block (e.g. {16, 32, 64}); image_size: input H = W.
   CnnEncoder(int64_t image_size, const std::vector<int64_t>& channels, int64_t out_dim, Generator& gen);
   Tensor forward(const Tensor& images) const override;  // [N, 3, S, S] -> [N, out_dim] (ReLU)
+  // The same before the final ReLU (the linear layer's output). Why: a model that normalises the
+  // feature itself (mQA) must not lose units to a dead ReLU.
+  Tensor pre_activation(const Tensor& images) const;
   int64_t out_dim() const { return out_dim_; }
 
  private:

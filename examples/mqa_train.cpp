@@ -1,0 +1,164 @@
+// mqa_train: trains an mQA model (question LSTM, CNN, answer LSTM, fusing layer, TWS softmax) on any
+// VQA v1/v2-format pair of question and annotation files and their image folder.
+//   mqa_train --questions q.json --annotations a.json --images DIR --out runs/mqa
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "core/device.h"
+#include "models/engine/trainer.h"
+#include "models/mqa/mqa_dir.h"
+#include "models/mqa/mqa_task.h"
+#include "examples/cli_checks.h"
+
+using namespace mrnn;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train an mQA model (Gao et al.) that answers questions about images, on VQA-format files.\n"
+               "Writes OUT/config.json, OUT/vocab.txt, OUT/answer_words.json, OUT/model.safetensors (best\n"
+               "validation VQA accuracy), OUT/checkpoint*.safetensors (for --resume) and OUT/log.jsonl."};
+  app.option_defaults()->always_capture_default();
+  std::string questions, annotations, images, val_questions, val_annotations, out, tokenizer = "word", device = "cpu";
+  MqaConfig c;
+  TrainerOptions t;
+  t.epochs = 10;
+  t.lr = 2e-3;
+  t.warmup = 50;
+  MqaTaskOptions to;
+  int64_t min_count = 1, max_train = 0, max_words = 30;
+  bool no_tws = false, quiet = false;
+  app.add_option("--questions", questions, "training questions (VQA format: {\"questions\": [{\"question_id\", "
+                 "\"image_id\", \"question\"}]})")->required()->check(CLI::ExistingFile);
+  app.add_option("--annotations", annotations, "training annotations (VQA format, with the same question ids)")
+      ->required()->check(CLI::ExistingFile);
+  app.add_option("--images", images, "folder of the images: image N is the file whose name ends in the number N")
+      ->required()->check(CLI::ExistingDirectory);
+  app.add_option("--val-questions", val_questions, "validation questions (default: the first --val-count training "
+                 "questions, a training-set accuracy)")->check(CLI::ExistingFile);
+  app.add_option("--val-annotations", val_annotations, "validation annotations")->check(CLI::ExistingFile);
+  app.add_option("--val-count", to.val_questions, "validation questions answered for the accuracy (0 = all)")
+      ->check(cli::nonnegative_int);
+  app.add_option("--out", out, "output model folder")->required();
+  app.add_option("--answers", c.answers, "word: learn multiple_choice_answer | sentence: learn answer_sentence (scored "
+                 "by the answer word picked from it, docs/mqa.md)")->check(CLI::IsMember({"word", "sentence"}));
+  app.add_flag("--same-lstm", c.same_lstm, "ablation: one LSTM for the question and the answer");
+  app.add_flag("--avg-question", c.avg_question, "ablation: the question as the mean of its word vectors (no question LSTM)");
+  app.add_flag("--no-tws", no_tws, "ablation: an untied softmax instead of the one shared with the embedding");
+  app.add_flag("--blind", c.blind, "baseline: no image (no CNN, no image term in the fusing layer)");
+  app.add_option("--tokenizer", tokenizer, "word | char (Chinese/Japanese: one token per character)")
+      ->check(CLI::IsMember({"word", "char"}));
+  app.add_option("--min-count", min_count, "words seen fewer times become <unk>")->check(cli::positive_int);
+  app.add_option("--max-train-questions", max_train, "use only the first N training questions (0 = all)")
+      ->check(cli::nonnegative_int);
+  app.add_option("--max-words", max_words, "cut questions and answers to this many tokens")->check(cli::positive_int);
+  app.add_option("--epochs", t.epochs, "training epochs")->check(cli::positive_int);
+  app.add_option("--steps,--max-steps", t.max_steps, "stop after this many steps (0 = the epochs decide)")
+      ->check(cli::nonnegative_int);
+  app.add_option("--batch", to.batch_size, "questions per batch")->check(cli::positive_int);
+  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
+  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real);
+  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real);
+  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real);
+  app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
+  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int);
+  uint64_t seed = 1;
+  app.add_option("--seed", seed, "random seed (initialisation, shuffling, dropout)");
+  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
+  app.add_flag("--resume", t.resume, "continue exactly from the newest usable checkpoint in OUT");
+  app.add_option("--keep-checkpoints", t.keep_checkpoints, "numbered checkpoints kept")->check(cli::positive_int);
+  app.add_option("--nan-policy", t.nan_policy, "a non-finite loss or gradient: stop | skip")
+      ->check(CLI::IsMember({"stop", "skip"}));
+  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run")
+      ->check(cli::nonnegative_int);
+  app.add_option("--embed", c.embed, "word embedding size (shared by both LSTMs and the softmax)")->check(cli::positive_int);
+  app.add_option("--lstm", c.lstm, "LSTM size")->check(cli::positive_int);
+  app.add_option("--fusing", c.fusing, "fusing layer size")->check(cli::positive_int);
+  app.add_option("--image-size", c.image_size, "CNN input size (images are resized and centre-cropped)")
+      ->check(cli::positive_int);
+  app.add_option("--cnn-channels", c.cnn_channels, "channels of each CNN block, e.g. 16,32,64")
+      ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
+  app.add_option("--image-dim", c.image_dim, "CNN output size")->check(cli::positive_int);
+  app.add_option("--dropout", c.dropout, "dropout on the image feature and the fusing layer")
+      ->check(cli::probability_below_one);
+  std::string cnn_from;
+  bool freeze_cnn = false;
+  app.add_option("--cnn-from", cnn_from, "start the CNN from the one of this trained model folder (an m-RNN captioner "
+                 "from caption_train, or an mQA model) instead of random weights; same CNN sizes needed")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--freeze-cnn", freeze_cnn, "do not train the CNN (with --cnn-from)");
+  app.add_flag("--quiet", quiet, "no progress line");
+  cli::add_device_option(app, device);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (parse_device(device) != Device::cpu())
+      throw Error("--device " + device + ": mqa_train runs on the CPU only in this version (the optimizers read "
+                  "tensors on the host; docs/cuda.md): use --device cpu");
+    if (val_questions.empty() != val_annotations.empty())
+      throw Error("give both --val-questions and --val-annotations, or neither");
+    if (c.same_lstm && c.avg_question) throw Error("--same-lstm and --avg-question exclude each other (an averaged "
+                                                   "question has no LSTM to share)");
+    TokenizerMode mode = parse_tokenizer_mode(tokenizer);
+    if (t.resume) {
+      c = load_mqa_config(out, &mode);
+    } else {
+      c.tws = !no_tws;
+    }
+    MqaDataOptions d;
+    d.images_dir = images;
+    d.image_size = c.image_size;
+    d.tokenizer = mode;
+    d.answers = c.answers;
+    d.max_questions = max_train;
+    d.max_words = max_words;
+    d.load_images = !c.blind;
+    std::fprintf(stderr, "loading %s ...\n", questions.c_str());
+    MqaSplit train = load_mqa_split(questions, annotations, d);
+    MqaSplit val;
+    if (!val_questions.empty()) {
+      d.max_questions = to.val_questions;
+      val = load_mqa_split(val_questions, val_annotations, d);
+    } else {
+      std::fprintf(stderr, "no --val-questions: validating on the first %lld training questions\n",
+                   static_cast<long long>(to.val_questions));
+      val = train;
+    }
+    Vocab vocab;
+    if (t.resume) {
+      vocab = Vocab::load(out + "/vocab.txt");
+      MRNN_CHECK(vocab.size() == c.vocab, "{}/vocab.txt has {} tokens but {}/config.json says vocab = {}", out,
+                 vocab.size(), out, c.vocab);
+    } else {
+      vocab = build_mqa_vocab(train, min_count);
+      c.vocab = vocab.size();
+    }
+    encode_split(train, vocab);
+    encode_split(val, vocab);
+    const AnswerWordPicker picker(train.mc_answers);
+    Generator gen(seed);
+    Mqa model(c, gen);
+    if (!cnn_from.empty() && !t.resume)
+      std::fprintf(stderr, "CNN: %lld tensors from %s/model.safetensors\n",
+                   static_cast<long long>(load_cnn_from(model, cnn_from)), cnn_from.c_str());
+    if (freeze_cnn) {
+      if (c.blind) throw Error("--freeze-cnn: a blind model has no CNN");
+      t.groups.push_back({"cnn", {"cnn."}, 1.0, -1, /*frozen=*/true, {}});
+    }
+    to.seed = seed;
+    MqaTask task(model, vocab, mode, picker, train, val, to);
+    if (!t.resume) write_mqa_dir_meta(out, c, vocab, mode, picker);
+    std::fprintf(stderr, "mQA: %lld parameters, vocabulary %d, %lld train / %lld val questions, %zu train images%s\n",
+                 static_cast<long long>(model.parameter_count()), vocab.size(), static_cast<long long>(train.size()),
+                 static_cast<long long>(val.size()), train.image_paths.size(), c.blind ? " (blind: not read)" : "");
+    t.out_dir = out;
+    t.progress = !quiet;
+    const FitResult r = fit(task, t);
+    if (r.skipped_steps)
+      std::fprintf(stderr, "--nan-policy skip: %lld steps skipped\n", static_cast<long long>(r.skipped_steps));
+    std::printf("trained %lld steps; best val VQA accuracy %.2f; model in %s\n", static_cast<long long>(r.steps),
+                r.has_best ? r.best_value : 0.0, out.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mqa_train: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,105 @@
+#include "models/mqa/mqa_task.h"
+
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "core/random.h"
+#include "eval/vqa_accuracy.h"
+#include "kernels/ops.h"
+#include "models/engine/json_fields.h"
+
+namespace mrnn {
+
+namespace {
+
+struct MqaBatch : Batch {
+  std::vector<int64_t> rows;
+};
+
+}  // namespace
+
+MqaTask::MqaTask(Mqa& model, const Vocab& vocab, TokenizerMode mode, const AnswerWordPicker& picker,
+                 const MqaSplit& train, const MqaSplit& val, const MqaTaskOptions& options)
+    : model_(model), vocab_(vocab), mode_(mode), picker_(picker), train_(train), val_(val), opt_(options) {
+  MRNN_CHECK(opt_.batch_size >= 1, "mQA: --batch must be >= 1, got {}", opt_.batch_size);
+  MRNN_CHECK(train_.size() >= 1, "mQA: the training questions ({}) are empty", train_.name);
+  MRNN_CHECK(val_.size() >= 1, "mQA: the validation questions ({}) are empty", val_.name);
+  MRNN_CHECK(static_cast<int64_t>(train_.answer_ids_tok.size()) == train_.size() &&
+                 static_cast<int64_t>(val_.question_ids_tok.size()) == val_.size(),
+             "mQA: the splits are not encoded with the vocabulary");
+}
+
+std::vector<int64_t> MqaTask::epoch_order(int64_t epoch) const {
+  if (cached_epoch_ != epoch) {
+    // Fisher-Yates on Philox draws (core/random.h): the same order on every machine and run.
+    Generator g(opt_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
+    order_.resize(static_cast<size_t>(train_.size()));
+    for (int64_t i = 0; i < train_.size(); ++i) order_[i] = i;
+    for (int64_t i = train_.size() - 1; i > 0; --i)
+      std::swap(order_[i], order_[static_cast<int64_t>(g.randint(static_cast<uint64_t>(i + 1)))]);
+    cached_epoch_ = epoch;
+  }
+  return order_;
+}
+
+std::unique_ptr<Batch> MqaTask::next_batch(int64_t epoch, int64_t pos) {
+  const std::vector<int64_t> order = epoch_order(epoch);
+  auto b = std::make_unique<MqaBatch>();
+  const int64_t end = std::min(train_.size(), pos + opt_.batch_size);
+  b->rows.assign(order.begin() + pos, order.begin() + end);
+  b->consumed = end - pos;
+  return b;
+}
+
+Tensor MqaTask::loss(Batch& batch) {
+  const std::vector<int64_t>& rows = static_cast<MqaBatch&>(batch).rows;
+  Tensor r_q = model_.encode_question(question_batch(train_.question_ids_tok, rows));
+  Tensor image;
+  if (!model_.config().blind) {
+    Tensor distinct, position;
+    image_rows(train_, rows, &distinct, &position);
+    image = model_.encode_images(index_select(train_.images, distinct), position);
+  }
+  Tensor in, target;
+  answer_batch(train_, rows, &in, &target);
+  batch.units = static_cast<int64_t>(rows.size());
+  return model_.loss(r_q, image, in, target);
+}
+
+std::vector<Metric> MqaTask::validate() {
+  const int64_t n = opt_.val_questions > 0 ? std::min(opt_.val_questions, val_.size()) : val_.size();
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < n; ++i) rows.push_back(i);
+  DecodeOptions d;
+  d.beam_size = 1;
+  const SplitAnswers a = answer_texts(model_, vocab_, mode_, picker_, val_, rows, d);
+  std::vector<std::vector<std::string>> humans(val_.human_answers.begin(), val_.human_answers.begin() + n);
+  const eval::VqaAccuracy acc = eval::vqa_accuracy(a.answers, humans);
+  std::vector<Metric> out = {{"accuracy", "VQA acc %", acc.overall_percent}};
+  const eval::VqaReport r =
+      eval::vqa_report(acc.per_question, std::vector<std::string>(val_.question_types.begin(), val_.question_types.begin() + n),
+                       std::vector<std::string>(val_.answer_types.begin(), val_.answer_types.begin() + n));
+  for (const auto& [type, v] : r.per_answer_type) {
+    std::string key = "accuracy_" + type;
+    for (char& c : key)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    out.push_back({key, type + " %", v});
+  }
+  return out;
+}
+
+std::string MqaTask::state_json() const {
+  const Generator& g = model_.dropout_generator();
+  return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
+}
+
+void MqaTask::load_state_json(const std::string& text, const std::string& what) {
+  const nlohmann::json j = json_fields::object(text, "training state field 'task'", what);
+  model_.dropout_generator().set_state(json_fields::unsigned_int(j, "dropout_seed", what),
+                                       json_fields::unsigned_int(j, "dropout_offset", what));
+}
+
+std::string MqaTask::order_json() const { return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}}.dump(); }
+
+}  // namespace mrnn
