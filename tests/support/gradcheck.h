@@ -4,4 +4,6 @@
 
 namespace mrnn::testing {
 using OpFn = GradcheckFn;
+using mrnn::gradcheck;
+using mrnn::GradcheckResult;
 }  // namespace mrnn::testing
