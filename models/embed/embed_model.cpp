@@ -7,6 +7,7 @@
 #include "data/vocab.h"
 #include "kernels/ops.h"
 #include "models/embed/embed_losses.h"
+#include "models/engine/json_fields.h"
 
 namespace mrnn {
 
@@ -42,13 +43,7 @@ std::string EmbedConfig::to_json() const {
 }
 
 EmbedConfig EmbedConfig::from_json(const std::string& text, const std::string& what) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    MRNN_FAIL("{}: not valid JSON: {}", what, e.what());
-  }
-  MRNN_CHECK(j.is_object(), "{}: expected a JSON object", what);
+  nlohmann::json j = json_fields::config_object(text, what);
   MRNN_CHECK(j.contains("model") && j["model"] == "embed",
              "{}: field 'model' is {}, expected \"embed\" (a folder written by embed_train)", what,
              j.contains("model") ? j["model"].dump() : std::string("missing"));

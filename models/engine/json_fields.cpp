@@ -29,4 +29,15 @@ nlohmann::json object(const std::string& text, const char* name, const std::stri
   return j;
 }
 
+nlohmann::json config_object(const std::string& text, const std::string& what) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    MRNN_FAIL("{}: not valid JSON: {}", what, e.what());
+  }
+  MRNN_CHECK(j.is_object(), "{}: expected a JSON object", what);
+  return j;
+}
+
 }  // namespace mrnn::json_fields

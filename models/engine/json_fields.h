@@ -14,5 +14,8 @@ int64_t count(const nlohmann::json& obj, const char* key, int64_t lo, const std:
 uint64_t unsigned_int(const nlohmann::json& obj, const char* key, const std::string& what);
 // Ensures: text parses as a JSON object (else Error "<what>: the <name> is not a JSON object").
 nlohmann::json object(const std::string& text, const char* name, const std::string& what);
+// A model folder's config.json: text parses (else "<what>: not valid JSON: <parser's reason>") and
+// is an object (else "<what>: expected a JSON object"). Shared by every model's from_json.
+nlohmann::json config_object(const std::string& text, const std::string& what);
 
 }  // namespace mrnn::json_fields

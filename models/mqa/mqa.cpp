@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "data/vocab.h"
 #include "kernels/ops.h"
+#include "models/engine/json_fields.h"
 
 namespace mrnn {
 
@@ -34,13 +35,7 @@ std::string MqaConfig::to_json() const {
 }
 
 MqaConfig MqaConfig::from_json(const std::string& text, const std::string& what) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    MRNN_FAIL("{}: not valid JSON: {}", what, e.what());
-  }
-  MRNN_CHECK(j.is_object(), "{}: expected a JSON object", what);
+  nlohmann::json j = json_fields::config_object(text, what);
   MRNN_CHECK(j.contains("model") && j["model"].is_string() && j["model"].get<std::string>() == "mqa",
              "{}: field 'model' must be \"mqa\" (is this an mQA model folder?)", what);
   MqaConfig c;

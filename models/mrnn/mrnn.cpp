@@ -4,6 +4,7 @@
 
 #include "kernels/fused.h"
 #include "kernels/ops.h"
+#include "models/engine/json_fields.h"
 
 namespace mrnn {
 
@@ -28,13 +29,7 @@ std::string MrnnConfig::to_json() const {
 }
 
 MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& what) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    MRNN_FAIL("{}: not valid JSON: {}", what, e.what());
-  }
-  MRNN_CHECK(j.is_object(), "{}: expected a JSON object", what);
+  nlohmann::json j = json_fields::config_object(text, what);
   MrnnConfig c;
   // An integer in [lo, hi]; values above hi name the bound (no size product of the model can
   // overflow, and a damaged file fails here rather than in an allocation).
