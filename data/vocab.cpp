@@ -81,12 +81,15 @@ const std::string& Vocab::token(int32_t id) const {
   return tokens_[static_cast<std::size_t>(id)];
 }
 
-std::vector<int32_t> Vocab::encode(const std::vector<std::string>& tokens, bool add_bos,
-                                   bool add_eos) const {
+std::vector<int32_t> Vocab::encode(const std::vector<std::string>& tokens, bool add_bos, bool add_eos,
+                                   int64_t* unknown) const {
   std::vector<int32_t> ids;
   ids.reserve(tokens.size() + 2);
   if (add_bos) ids.push_back(kBos);
-  for (const auto& t : tokens) ids.push_back(id(t));
+  for (const auto& t : tokens) {
+    ids.push_back(id(t));
+    if (unknown && ids.back() == kUnk && t != token(kUnk)) ++*unknown;
+  }
   if (add_eos) ids.push_back(kEos);
   return ids;
 }

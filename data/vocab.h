@@ -56,9 +56,11 @@ class Vocab {
   const std::vector<std::string>& tokens() const { return tokens_; }
   std::vector<std::string> decode_i64(const std::vector<int64_t>& ids) const;  // ids checked in range
 
-  // Ids of tokens (unknown ones become kUnk), framed by kBos / kEos when asked.
-  std::vector<int32_t> encode(const std::vector<std::string>& tokens, bool add_bos = false,
-                              bool add_eos = false) const;
+  // Ids of tokens (unknown ones become kUnk), framed by kBos / kEos when asked. When unknown is
+  // given, the number of tokens that were not in the vocabulary is added to it: <unk> silently
+  // stands in for them otherwise.
+  std::vector<int32_t> encode(const std::vector<std::string>& tokens, bool add_bos = false, bool add_eos = false,
+                              int64_t* unknown = nullptr) const;
   // Tokens of ids: stops at the first kEos and skips kPad and kBos (kUnk stays "<unk>").
   // Requires every id visited to be in [0, size()) (else Error).
   std::vector<std::string> decode(const std::vector<int32_t>& ids) const;

@@ -47,8 +47,7 @@ SentenceScores score_sentences(const ModelDir& model, const std::string& image_p
   for (size_t i = 0; i < sentences.size(); ++i) {
     std::vector<std::string> tokens = tokenize(sentences[i], model.tokenizer);
     if (tokens.empty()) throw Error("score_sentences: sentence " + std::to_string(i) + " has no words");
-    ids.push_back(model.vocab.encode(tokens, true, true));
-    out.unknown_words += std::count(ids.back().begin(), ids.back().end(), static_cast<int32_t>(kUnkId));
+    ids.push_back(model.vocab.encode(tokens, true, true, &out.unknown_words));
     longest = std::max(longest, ids.back().size());
   }
   std::vector<int64_t> flat(ids.size() * longest, kPadId);

@@ -44,6 +44,12 @@ TEST_CASE("vocab encode / decode", "[vocab]") {
   CHECK(v.encode({"a"}, true, true) == std::vector<int32_t>{2, 4, 3});
   CHECK(v.decode({2, 4, 1, 5, 3, 4, 4}) == std::vector<std::string>{"a", "<unk>", "dog"});
   CHECK(v.decode({4, 0, 5, 0}) == std::vector<std::string>{"a", "dog"});
+  // The unknown-word count (a literal "<unk>" in the text is not unknown), and i64 ids decode too.
+  int64_t unknown = 0;
+  CHECK(v.encode({"unicorn", "a", "<unk>", "yeti"}, true, false, &unknown) == std::vector<int32_t>{2, 1, 4, 1, 1});
+  CHECK(unknown == 2);
+  CHECK(v.decode(std::vector<int64_t>{4, 5, 3, 4}) == std::vector<std::string>{"a", "dog"});
+  CHECK_THAT(error_of([&] { v.decode(std::vector<int64_t>{4, int64_t{1} << 40}); }), Contains("outside the vocabulary"));
   CHECK_THAT(error_of([&] { v.decode({4, 6}); }), Contains("token id 6 out of range [0, 6)"));
   CHECK_THAT(error_of([&] { v.token(-1); }), Contains("token id -1 out of range"));
 
