@@ -72,12 +72,11 @@ TEST_CASE("parity: Module::to moves an m-RNN to the GPU and back bit for bit", "
 #endif
 }
 
-// LSTM is left out: LSTM::zero_state (layers/lstm.cpp) makes its initial state on the CPU, so the
-// full-sequence forward of an LSTM model on a GPU fails with a mixed-device error.
-TEST_CASE("parity: m-RNN loss, gradients and decoding step on the GPU (relu and gru, tied and untied)", "[parity][module]") {
+// Every recurrent type, LSTM included (LSTM::zero_state makes its state on the weights' device).
+TEST_CASE("parity: m-RNN loss, gradients and decoding step on the GPU (relu, gru and lstm, tied and untied)", "[parity][module]") {
   MRNN_REQUIRE_GPU();
 #ifdef MRNN_WITH_CUDA
-  for (std::string rnn : {"relu", "gru"}) {
+  for (std::string rnn : {"relu", "gru", "lstm"}) {
     for (bool tws : {true, false}) {
       INFO(rnn << (tws ? " tws" : " untied"));
       Generator g1(41), g2(41);

@@ -474,6 +474,6 @@ TEST_CASE("parity: bad inputs on the GPU raise the same errors as on the CPU", "
   // A seed gradient on the wrong device reaches a CUDA kernel: it must refuse, not read host memory.
   Tensor x = Tensor::randn({4, 6}, gen).to(kGpu).requires_grad_();
   Tensor y = tanh(x);
-  CHECK_THROWS_WITH(y.backward(Tensor::ones({4, 6})), Catch::Contains("expected CUDA tensors"));
+  CHECK_THROWS_WITH(y.backward(Tensor::ones({4, 6})), Catch::Contains("seed gradient") && Catch::Contains("device"));
 #endif
 }
