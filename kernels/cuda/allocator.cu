@@ -1,6 +1,7 @@
 // The caching allocator's policy (CachingAllocator) and its CUDA glue: one instance per device
 // backed by cudaMalloc/cudaFree, registered as the CUDA backend's allocate/deallocate
 // (core/device_backend.h); the allocator of a device is created on its first allocation.
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -234,7 +235,35 @@ CachingAllocator* existing_allocator(int device) {
   return a.per_device[device].get();
 }
 
+// MRNN_CUDA_NO_CACHING=1: every allocation is its own cudaMalloc and every release a cudaFree, so
+// compute-sanitizer's memcheck sees each tensor's real bounds (inside a cached segment an overrun
+// lands in a neighbour's block and goes unseen). Read once: every allocation of a process takes
+// the same path. The allocator's statistics stay zero in this mode.
+bool no_caching() {
+  static const bool on = [] {
+    const char* v = std::getenv("MRNN_CUDA_NO_CACHING");
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+void* uncached_allocate(size_t bytes, int device) {
+  check_device(device);
+  DeviceGuard g(device);
+  void* p = nullptr;
+  cudaError_t e = cudaMalloc(&p, bytes == 0 ? 1 : bytes);
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    MRNN_FAIL("CUDA out of memory on cuda:{}: asked for {} bytes (MRNN_CUDA_NO_CACHING is set: no cache to release)",
+              device, bytes);
+  }
+  MRNN_CUDA_CHECK(e);
+  if (poison_allocations()) MRNN_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, bytes, stream_of(device)));
+  return p;
+}
+
 void* hook_allocate(size_t bytes, int device) {
+  if (no_caching()) return uncached_allocate(bytes, device);
   CachingAllocator& alloc = allocator_for(device);
   cudaStream_t stream = stream_of(device);
   void* p = alloc.allocate(bytes, reinterpret_cast<uintptr_t>(stream));
@@ -259,6 +288,11 @@ void* hook_allocate(size_t bytes, int device) {
 }
 
 void hook_deallocate(void* p, size_t, int device) {
+  if (no_caching()) {
+    DeviceGuard g(device);
+    MRNN_CUDA_CHECK(cudaFree(p));  // synchronizes: queued kernels that use p finish first
+    return;
+  }
   if (CachingAllocator* a = existing_allocator(device)) a->deallocate(p);
 }
 
