@@ -9,6 +9,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "data/vocab.h"
 #include "kernels/gradcheck.h"
 #include "kernels/ops.h"
 #include "models/engine/step_decoder.h"
@@ -186,7 +187,7 @@ TEST_CASE("refexp speaker: the StepModel's step log-probs equal the teacher-forc
   }
 }
 
-TEST_CASE("refexp speaker: greedy and beam decoding; greedy's log-prob is sequence_log_probs of its output",
+TEST_CASE("refexp speaker: greedy and beam decoding, greedy log-prob equal to sequence_log_probs of its output",
           "[refexp]") {
   Generator gen(31);
   Speaker m(tiny_config(), gen);
@@ -222,7 +223,7 @@ TEST_CASE("refexp speaker: greedy and beam decoding; greedy's log-prob is sequen
   }
 }
 
-TEST_CASE("refexp speaker: the CNN path encodes crops to norm sqrt(D); shape errors name what was expected",
+TEST_CASE("refexp speaker: the CNN path encodes crops to norm sqrt(D), shape errors name what was expected",
           "[refexp]") {
   SpeakerConfig c = tiny_config();
   c.image_size = 8;
