@@ -169,3 +169,29 @@ TEST_CASE("refexp listener: a few Adam steps of MMI-SoftMax raise the true regio
   CHECK(after > before + 0.3);
   CHECK(comprehend(m, q).best == std::vector<int64_t>{0, 1, 2});
 }
+
+TEST_CASE("refexp listener: a few Adam steps of MMI-MM open the margin over the negative region", "[refexp]") {
+  Generator gen(8);
+  Speaker m(tiny_config(false), gen);
+  Generator g(9);
+  RegionQuery q = query(2, 2, g);  // expression e refers to region e; the other region is its negative
+  Tensor pos = Tensor::from_vector(std::vector<int64_t>{0, 3}, {2});  // flat [E * R] positions
+  Tensor negs = Tensor::from_vector(std::vector<int64_t>{1, 2}, {2});
+  auto gap = [&] {  // mean log p(S|R) - log p(S|R')
+    const auto s = host(comprehend(m, q).scores);
+    return ((s[0] - s[1]) + (s[3] - s[2])) / 2;
+  };
+  const double before = gap();
+  Adam opt(m.parameters());
+  for (int step = 0; step < 40; ++step) {
+    opt.zero_grad();
+    Tensor flat = reshape(region_log_probs(m, q), {4});
+    mmi_mm_loss(index_select(flat, pos), index_select(flat, negs), 1.0, 1.0).backward();
+    opt.step(0.02);
+  }
+  const double after = gap();
+  INFO("log-prob gap true - negative before " << before << ", after " << after);
+  CHECK(after > before + 0.5);
+  CHECK(after > 0.5);
+  CHECK(comprehend(m, q).best == std::vector<int64_t>{0, 1});
+}

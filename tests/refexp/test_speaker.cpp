@@ -3,6 +3,7 @@
 // by finite differences, and the StepModel giving the teacher-forced log-probabilities step by step.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -248,4 +249,31 @@ TEST_CASE("refexp speaker: the CNN path encodes crops to norm sqrt(D), shape err
   bad = tiny_batch(g);
   bad.targets = Tensor::zeros({3, 4}, DType::I64);
   CHECK_THROWS_WITH(p.sequence_log_probs(bad), Catch::Contains("has no real token"));
+}
+
+TEST_CASE("refexp speaker: with a CNN, sequence_log_probs of crops back-propagates into the CNN", "[refexp]") {
+  SpeakerConfig c = tiny_config();
+  c.image_size = 8;
+  c.cnn_channels = {2};
+  c.dropout = 0.2;
+  Generator gen(51);
+  Speaker m(c, gen);
+  m.train();
+  Generator g(52);
+  SpeakerBatch b = tiny_batch(g);
+  b.region = m.encode(Tensor::randn({3, 3, 8, 8}, g));  // three region crops
+  b.image = m.encode(Tensor::randn({3, 3, 8, 8}, g));   // their images
+  Tensor lp = m.sequence_log_probs(b);
+  REQUIRE(lp.shape() == Shape{3});
+  neg(sum(lp)).backward();
+  int cnn_params = 0, with_grad = 0;
+  for (const auto& [name, t] : m.named_parameters()) {
+    if (name.rfind("cnn.", 0) != 0) continue;
+    ++cnn_params;
+    if (!t.grad().defined()) continue;
+    const auto v = host(t.grad());
+    with_grad += std::any_of(v.begin(), v.end(), [](double x) { return x != 0.0; });
+  }
+  CHECK(cnn_params > 0);
+  CHECK(with_grad == cnn_params);
 }
