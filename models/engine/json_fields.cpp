@@ -40,4 +40,15 @@ nlohmann::json config_object(const std::string& text, const std::string& what) {
   return j;
 }
 
+std::string dropout_state(const Generator& g) {
+  return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
+}
+
+void load_dropout_state(const std::string& text, const std::string& what, Generator& g) {
+  const nlohmann::json j = object(text, "training state field 'task'", what);
+  const uint64_t seed = unsigned_int(j, "dropout_seed", what);
+  const uint64_t offset = unsigned_int(j, "dropout_offset", what);
+  g.set_state(seed, offset);
+}
+
 }  // namespace mrnn::json_fields

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/random.h"
+
 namespace mrnn::json_fields {
 
 // Requires nothing. Ensures: obj[key] is an integer in [lo, INT64_MAX] (lo >= 0), returned.
@@ -17,5 +19,10 @@ nlohmann::json object(const std::string& text, const char* name, const std::stri
 // A model folder's config.json: text parses (else "<what>: not valid JSON: <parser's reason>") and
 // is an object (else "<what>: expected a JSON object"). Shared by every model's from_json.
 nlohmann::json config_object(const std::string& text, const std::string& what);
+
+// A task's dropout stream as its checkpoint state: {"dropout_seed", "dropout_offset"} (the text of
+// Task::state_json), and back (load_dropout_state throws Error naming `what` and the field).
+std::string dropout_state(const Generator& g);
+void load_dropout_state(const std::string& text, const std::string& what, Generator& g);
 
 }  // namespace mrnn::json_fields

@@ -89,15 +89,10 @@ std::vector<Metric> MqaTask::validate() {
   return out;
 }
 
-std::string MqaTask::state_json() const {
-  const Generator& g = model_.dropout_generator();
-  return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
-}
+std::string MqaTask::state_json() const { return json_fields::dropout_state(model_.dropout_generator()); }
 
 void MqaTask::load_state_json(const std::string& text, const std::string& what) {
-  const nlohmann::json j = json_fields::object(text, "training state field 'task'", what);
-  model_.dropout_generator().set_state(json_fields::unsigned_int(j, "dropout_seed", what),
-                                       json_fields::unsigned_int(j, "dropout_offset", what));
+  json_fields::load_dropout_state(text, what, model_.dropout_generator());
 }
 
 std::string MqaTask::order_json() const { return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}}.dump(); }

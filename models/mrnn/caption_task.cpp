@@ -69,16 +69,10 @@ std::vector<Metric> CaptionTask::validate() {
   return out;
 }
 
-std::string CaptionTask::state_json() const {
-  const Generator& g = model_.dropout_generator();
-  return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
-}
+std::string CaptionTask::state_json() const { return json_fields::dropout_state(model_.dropout_generator()); }
 
 void CaptionTask::load_state_json(const std::string& text, const std::string& what) {
-  const nlohmann::json j = json_fields::object(text, "training state field 'task'", what);
-  const uint64_t seed = json_fields::unsigned_int(j, "dropout_seed", what);
-  const uint64_t offset = json_fields::unsigned_int(j, "dropout_offset", what);
-  model_.dropout_generator().set_state(seed, offset);
+  json_fields::load_dropout_state(text, what, model_.dropout_generator());
 }
 
 std::string CaptionTask::order_json() const {
