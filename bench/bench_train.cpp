@@ -16,6 +16,7 @@
 #include "kernels/ops.h"
 #include "models/mrnn/decoding.h"
 #include "models/mrnn/mrnn.h"
+#include "models/mrnn/retrieval.h"
 #include "models/engine/optim.h"
 #ifdef MRNN_WITH_CUDA
 #include "bench/bench_train_adam.h"
@@ -124,12 +125,20 @@ std::vector<Caption> decode(const Mrnn& model, const Tensor& feats, const Decode
 }
 
 // Decoding 64 images for exactly 16 words (<eos> unreachable).
+// range(1) = 1: the output layer in bf16 (Mrnn::set_inference_precision); skipped where unavailable.
 void BM_decode(benchmark::State& st) {
   const int64_t beam = st.range(0);
   Generator g(2);
   Mrnn model(bench_config(false), g);
   model.eval();
   make_eos_unreachable(model);
+  if (st.range(1) == 1) {
+    std::string notice;
+    if (model.set_inference_precision(MatmulPrecision::BF16, &notice) != MatmulPrecision::BF16) {
+      st.SkipWithError(notice.c_str());
+      return;
+    }
+  }
   Tensor feats = Tensor::randn({kBatch, kFeat}, g);
   DecodeOptions opt;
   opt.max_length = kSteps;
@@ -142,9 +151,47 @@ void BM_decode(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(run().size());
   st.counters["images/s"] = benchmark::Counter(static_cast<double>(kBatch), benchmark::Counter::kIsIterationInvariantRate);
   st.counters["peak_MB"] = status_mb("VmHWM:") - rss0;
-  st.SetLabel(beam > 1 ? "beam " + std::to_string(beam) : "greedy");
+  st.SetLabel((beam > 1 ? "beam " + std::to_string(beam) : std::string("greedy")) + (st.range(1) ? " bf16" : " fp32"));
 }
-BENCHMARK(BM_decode)->Arg(1)->Arg(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_decode)->Args({1, 0})->Args({3, 0})->Args({1, 1})->Args({3, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Retrieval scoring (models/mrnn/retrieval.h): log P(S | I) of 5,000 sentences of 16 words
+// against range(0) images, untied bench model. Resident memory must not grow with S x V: the
+// peak stays bounded (about 0.1 GB above the inputs) at any image count, since images add only
+// their features and one row of scores each. GFLOP/s counts the per-image output GEMMs
+// 2 S T M V and the language half once.
+void BM_retrieval(benchmark::State& st) {
+  constexpr int64_t kSentences = 5000;
+  const int64_t images = st.range(0);
+  Generator g(3);
+  Mrnn model(bench_config(false), g);
+  model.eval();
+  std::vector<int64_t> ids(kSentences * (kSteps + 2), kPadId);
+  for (int64_t s = 0; s < kSentences; ++s) {
+    int64_t* row = &ids[s * (kSteps + 2)];
+    row[0] = kBosId;
+    for (int64_t t = 1; t <= kSteps; ++t) row[t] = 4 + static_cast<int64_t>(g.randint(kVocab - 4));
+    row[kSteps + 1] = kEosId;
+  }
+  Tensor tokens = Tensor::from_vector(ids, {kSentences, kSteps + 2});
+  Tensor feats;
+  {
+    NoGradGuard ng;
+    feats = model.encode_images(Tensor::randn({images, kFeat}, g));
+  }
+  cpu_allocator::empty_cache();
+  const double rss0 = status_mb("VmRSS:");
+  reset_hwm();
+  for (auto _ : st) benchmark::DoNotOptimize(sentence_log_probs(model, feats, tokens).size());
+  const MrnnConfig c = bench_config(false);
+  const double rows = static_cast<double>(kSentences * (kSteps + 1));
+  const double lang = 2.0 * rows * (c.embed1 * c.embed2 + c.rnn * c.rnn + (c.embed2 + c.rnn) * c.multimodal);
+  const double flops = lang + static_cast<double>(images) * 2.0 * rows * c.multimodal * c.vocab;
+  st.counters["images/s"] = benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["peak_MB"] = status_mb("VmHWM:") - rss0;
+}
+BENCHMARK(BM_retrieval)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 #ifdef MRNN_WITH_CUDA
 const Device kGpu = Device::cuda(0);

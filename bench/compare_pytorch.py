@@ -9,7 +9,13 @@ decoding images/s (exactly 16 words plus the final step that scores <eos>, which
 unreachable before it in both), and the peak resident
 memory above the set-up state; runs bench_train for the same numbers of ours; prints the ratios.
 
-  OMP_NUM_THREADS=2 /usr/bin/python3 bench/compare_pytorch.py --bench build/bench/bench_train
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 \
+      /usr/bin/python3 bench/compare_pytorch.py --bench build/bench/bench_train
+(the development machines set the two OPENBLAS_ variables, which force an older OpenBLAS kernel on
+both sides; a user's machine does not). Also scores retrieval: log P(S | I) of 5,000 sentences
+against 2 images, both sides in blocks of sentences. The same run measures OpenBLAS's sgemm rate
+(bench_kernels' BM_sgemm_reference, [1024, 512] x [512, 10000]) and prints every rate as a
+fraction of its FLOP-bound limit at that rate.
 Python is only the reference here: nothing in the library, examples or tests depends on it.
 """
 import argparse
@@ -132,7 +138,7 @@ def decode(model, feats, beam):
     return hist.reshape(n, k, -1)[:, 0]
 
 
-def bench_decode(beam, iters):
+def bench_decode(beam, iters, bf16=False):
     torch.manual_seed(2)
     model = MRNN().eval()
     with torch.no_grad():
@@ -140,12 +146,75 @@ def bench_decode(beam, iters):
     feats = torch.randn(B, FEAT)
     rss0 = status_mb("VmRSS:")
     reset_hwm()
-    decode(model, feats, beam)
+    # bf16: PyTorch's CPU autocast (its linear layers in bf16 through oneDNN, fp32 accumulation)
+    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else torch.autocast("cpu", enabled=False)
+    with ctx:
+        decode(model, feats, beam)
     t0 = CLOCK()
     for _ in range(iters):
-        decode(model, feats, beam)
+        with ctx:
+            decode(model, feats, beam)
     dt = (CLOCK() - t0) / iters
     return {"images/s": B / dt, "ms": dt * 1e3, "peak_MB": status_mb("VmHWM:") - rss0}
+
+
+RET_S, RET_N, RET_BLOCK = 5000, 2, 512  # retrieval: sentences, images, sentences per block
+
+
+@torch.no_grad()
+def bench_retrieval():
+    torch.manual_seed(3)
+    model = MRNN().eval()
+    feats = torch.randn(RET_N, FEAT)
+    tokens = torch.randint(4, V, (RET_S, T + 2))
+    tokens[:, 0] = BOS
+    tokens[:, -1] = EOS
+    rss0 = status_mb("VmRSS:")
+    reset_hwm()
+    t0 = CLOCK()
+    img = model.Vi(feats)  # [N, M]
+    scores = torch.empty(RET_N, RET_S, dtype=torch.float64)
+    for s0 in range(0, RET_S, RET_BLOCK):
+        blk = tokens[s0:s0 + RET_BLOCK]
+        inp, tgt = blk[:, :-1], blk[:, 1:]
+        w = F.relu(model.embed2(model.embed(inp)))
+        r, _ = model.rnn(w)
+        text = model.Vw(w) + model.Vr(r)  # the image-free part, once per block
+        for i in range(RET_N):
+            m = 1.7159 * torch.tanh((2.0 / 3.0) * (text + img[i]))
+            lp = F.log_softmax(model.out(m), dim=-1).gather(-1, tgt.unsqueeze(-1)).squeeze(-1)
+            scores[i, s0:s0 + RET_BLOCK] = lp.sum(1).double()
+    dt = CLOCK() - t0
+    return {"images/s": RET_N / dt, "peak_MB": status_mb("VmHWM:") - rss0}
+
+
+def flops_per_word():  # bench_train.cpp's count: forward + backward (x3), untied output
+    fwd = 2.0 * (E1 * E2 + R * R + (E2 + R) * M) + 2.0 * FEAT * M / T + 2.0 * M * V
+    return 3 * fwd
+
+
+def flops_per_decoded_image(beam):  # 17 steps (16 words + the <eos> step) of beam rows
+    step = 2.0 * (E1 * E2 + R * R + (E2 + R) * M + M * V)
+    return beam * (T + 1) * step + 2.0 * FEAT * M
+
+
+def flops_per_retrieval_image():  # the output GEMMs per image, plus the language half shared by all
+    rows = RET_S * (T + 1)
+    return 2.0 * rows * M * V + 2.0 * rows * (E1 * E2 + R * R + (E2 + R) * M) / RET_N
+
+
+def sgemm_gflops(kernels, min_time):
+    if kernels and os.path.exists(kernels):
+        res = subprocess.run([kernels, "--benchmark_filter=BM_sgemm_reference$", "--benchmark_format=json",
+                              f"--benchmark_min_time={min_time}"], capture_output=True, text=True, check=True)
+        return json.loads(res.stdout)["benchmarks"][0]["GFLOP/s"], "OpenBLAS sgemm (bench_kernels)"
+    a, b = torch.randn(1024, 512), torch.randn(10000, 512)
+    a @ b.T
+    t0, n = time.perf_counter(), 0
+    while time.perf_counter() - t0 < min_time:
+        a @ b.T
+        n += 1
+    return 2.0 * 1024 * 512 * 10000 * n / (time.perf_counter() - t0) / 1e9, "torch.mm (bench_kernels not found)"
 
 
 def ours(bench, flt, min_time):
@@ -170,6 +239,7 @@ def main():
         os.execv(sys.executable, [sys.executable] + sys.argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", default="build/bench/bench_train", help="our bench_train binary")
+    ap.add_argument("--kernels", default="build/bench/bench_kernels", help="bench_kernels, for the sgemm rate")
     ap.add_argument("--iters", type=int, default=10, help="timed PyTorch iterations per case")
     ap.add_argument("--min-time", type=float, default=2.0, help="--benchmark_min_time for ours")
     ap.add_argument("--json", help="also write the table here")
@@ -181,27 +251,53 @@ def main():
         CLOCK = time.process_time
     threads = int(os.environ.get("OMP_NUM_THREADS", "2"))
     torch.set_num_threads(threads)
-    rows = []
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if var in os.environ:
+            print(f"warning: {var}={os.environ[var]} is set: OpenBLAS (ours and PyTorch's) runs an older kernel "
+                  "than on a user's machine; run under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`", file=sys.stderr)
+    rows = []  # (name, ours, pytorch, FLOPs per unit or None for memory)
+    gflops, gemm_src = sgemm_gflops(a.kernels, a.min_time)
     pt = bench_train(a.iters)
     us = ours(a.bench, "BM_train_step/0", a.min_time)
-    rows.append(("train words/s (untied)", us["words/s"], pt["words/s"], True))
-    rows.append(("train peak MB above model+data", us["peak_MB"], pt["peak_MB"], False))
+    rows.append(("train words/s (untied)", us["words/s"], pt["words/s"], flops_per_word()))
+    rows.append(("train peak MB above model+data", us["peak_MB"], pt["peak_MB"], None))
     for beam, name in ((1, "greedy"), (3, "beam 3")):
         pd = bench_decode(beam, a.iters)
-        ud = ours(a.bench, f"BM_decode/{beam}", a.min_time)
-        rows.append((f"decode {name} images/s", ud["images/s"], pd["images/s"], True))
-        rows.append((f"decode {name} peak MB", ud["peak_MB"], pd["peak_MB"], False))
+        ud = ours(a.bench, f"BM_decode/{beam}/0/", a.min_time)
+        rows.append((f"decode {name} images/s", ud["images/s"], pd["images/s"], flops_per_decoded_image(beam)))
+        rows.append((f"decode {name} peak MB", ud["peak_MB"], pd["peak_MB"], None))
+    for beam, name in ((1, "greedy"), (3, "beam 3")):  # bf16: ours packed, PyTorch autocast
+        ub = ours(a.bench, f"BM_decode/{beam}/1/", a.min_time)
+        if "error_message" in ub:
+            print(f"bf16 decoding skipped: {ub['error_message']}", file=sys.stderr)
+            continue
+        pb = bench_decode(beam, a.iters, bf16=True)
+        rows.append((f"decode {name} bf16 images/s", ub["images/s"], pb["images/s"], None))
+    pr = bench_retrieval()
+    ur = ours(a.bench, f"BM_retrieval/{RET_N}", a.min_time)
+    rows.append((f"retrieval images/s ({RET_S} sentences)", ur["images/s"], pr["images/s"], flops_per_retrieval_image()))
+    rows.append(("retrieval peak MB", ur["peak_MB"], pr["peak_MB"], None))
+    gflops_after, _ = sgemm_gflops(a.kernels, a.min_time)
     print(f"torch {torch.__version__}, {threads} threads, {'CPU' if a.cpu_time else 'wall'} time; ratio = ours / PyTorch "
           "(higher is better for rates, lower for memory)")
-    print(f"{'metric':32} {'ours':>12} {'PyTorch':>12} {'ratio':>8}")
+    print(f"sgemm rate this run: {gflops:.0f} GFLOP/s before, {gflops_after:.0f} after ({gemm_src}); "
+          "limit = that rate / FLOPs per unit; % = rate / limit")
+    print(f"{'metric':38} {'ours':>10} {'PyTorch':>10} {'ratio':>6} {'limit':>9} {'ours %':>7} {'PT %':>6}")
     out = []
-    for name, u, p, _ in rows:
+    for name, u, p, fl in rows:
         ratio = u / p if p else float("nan")
-        print(f"{name:32} {u:12.1f} {p:12.1f} {ratio:8.2f}")
-        out.append({"metric": name, "ours": u, "pytorch": p, "ratio": ratio})
+        row = {"metric": name, "ours": u, "pytorch": p, "ratio": ratio}
+        if fl:
+            limit = gflops * 1e9 / fl
+            row.update(limit=limit, ours_fraction=u / limit, pytorch_fraction=p / limit)
+            print(f"{name:38} {u:10.1f} {p:10.1f} {ratio:6.2f} {limit:9.1f} {100 * u / limit:6.1f}% {100 * p / limit:5.1f}%")
+        else:
+            print(f"{name:38} {u:10.1f} {p:10.1f} {ratio:6.2f}")
+        out.append(row)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"torch": torch.__version__, "threads": threads, "rows": out}, f, indent=1)
+            json.dump({"torch": torch.__version__, "threads": threads, "sgemm_gflops": gflops,
+                       "sgemm_gflops_after": gflops_after, "rows": out}, f, indent=1)
 
 
 if __name__ == "__main__":

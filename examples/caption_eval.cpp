@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_json, "write all metrics to this JSON file")->check(cli::output_file);
   app.add_option("--report", report_dir, "write report.html (with images, captions, retrieval, loss curve) here");
   cli::add_device_option(app, device);
+  std::string precision = "fp32";
+  cli::add_precision_option(app, precision);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -90,6 +92,9 @@ int main(int argc, char** argv) {
                   "host; docs/cuda.md says what runs on a GPU): use --device cpu");
     ModelDir md = load_model_dir(model_dir);
     Mrnn& model = *md.model;
+    std::string notice;
+    model.set_inference_precision(parse_matmul_precision(precision), &notice);
+    if (!notice.empty()) std::fprintf(stderr, "caption_eval: %s\n", notice.c_str());
     if (md.config.image_input == "features" && features.empty())
       throw Error(model_dir + " was trained on image features: pass --features");
     if (md.config.image_input == "cnn" && images.empty()) throw Error(model_dir + " needs images: pass --images");
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
 
     nlohmann::ordered_json m;
     m["split"] = split_name;
+    m["decoding_precision"] = matmul_precision_name(model.inference_precision());
     m["images"] = split.num_images();
     m["sentences"] = split.captions.size();
     m["perplexity"] = split_perplexity(model, split);

@@ -43,13 +43,17 @@ int main(int argc, char** argv) {
   app.add_option("--top-k", opt.top_k, "sample among the k most likely words (0 = all)")->check(cli::nonnegative_int);
   app.add_option("--seed", seed, "sampling seed");
   app.add_option("--results", results, "write a COCO results JSON here")->check(cli::output_file);
-  std::string device = "cpu";
+  std::string device = "cpu", precision = "fp32";
   cli::add_device_option(app, device);
+  cli::add_precision_option(app, precision);
   CLI11_PARSE(app, argc, argv);
   try {
     ModelDir md = load_model_dir(model_dir);
     const Device dev = parse_device(device);
     md.model->to(dev);  // decoding runs on the model's device (models/mrnn/decoding.h)
+    std::string notice;
+    md.model->set_inference_precision(parse_matmul_precision(precision), &notice);
+    if (!notice.empty()) std::fprintf(stderr, "caption_generate: %s\n", notice.c_str());
     if (files.empty() == data.empty()) throw Error("give image files or --data (not both)");
     Tensor input;
     std::vector<std::string> names;

@@ -92,4 +92,13 @@ inline CLI::Option* add_device_option(CLI::App& app, std::string& device) {
           "DEVICE"));
 }
 
+// --precision fp32|bf16, default "fp32": the precision of the output layer when decoding
+// (Mrnn::set_inference_precision); the program applies it after loading the model.
+inline CLI::Option* add_precision_option(CLI::App& app, std::string& precision) {
+  return app.add_option("--precision", precision,
+                   "decoding precision of the output layer: fp32, or bf16 (weights packed once in bf16, fp32 "
+                   "accumulation; needs oneDNN and a CPU with AVX512_BF16 or AMX, else fp32 with a notice)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+}
+
 }  // namespace mrnn::cli

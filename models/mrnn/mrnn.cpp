@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/autograd.h"
 #include "kernels/fused.h"
 #include "kernels/ops.h"
 #include "models/engine/json_fields.h"
@@ -195,7 +196,28 @@ void Mrnn::grow_vocab(int64_t n, double new_bias, Generator& gen) {
   cfg_.vocab += n;
 }
 
+MatmulPrecision Mrnn::set_inference_precision(MatmulPrecision p, std::string* notice) {
+  packed_out_.reset();
+  if (p == MatmulPrecision::F32) return p;
+  std::string why;
+  if (!device().is_cpu()) why = "the model is on " + device().str() + ", and bf16 packing is CPU-only";
+  else packed_linear_supported(p, &why);
+  if (!why.empty()) {
+    if (notice) *notice = std::string(matmul_precision_name(p)) + " unavailable, decoding in fp32: " + why;
+    return MatmulPrecision::F32;
+  }
+  NoGradGuard ng;
+  packed_out_ = std::make_shared<PackedLinear>(output_weight(), output_bias(), p);
+  return p;
+}
+
 Tensor Mrnn::output_logits(const Tensor& m) const {
+  if (packed_out_ && !is_training() && !grad_enabled()) {
+    Tensor x = output_input(m);
+    Shape out_shape = x.shape();
+    out_shape.back() = packed_out_->out_features();
+    return reshape((*packed_out_)(reshape(x, {x.numel() / x.size(-1), x.size(-1)})), out_shape);
+  }
   if (center_.defined()) return linear(output_input(m), output_weight(), output_bias());
   return tied_ ? tied_->logits(m) : plain_->logits(m);
 }

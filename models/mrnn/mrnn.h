@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/vocab.h"
+#include "kernels/packed_linear.h"
 #include "layers/cnn_encoder.h"
 #include "layers/embedding.h"
 #include "layers/gru.h"
@@ -118,14 +119,28 @@ class Mrnn : public Module {
   void grow_vocab(int64_t n, double new_bias, Generator& gen);
   // The stream dropout draws from (saved in checkpoints so a resumed run continues exactly).
   Generator& dropout_generator() const { return dropout_gen_; }
+  // The output layer's matrix [V, output_input_dim()] (the embedding table with TWS) and its bias
+  // with centralization folded in: b_w - [w >= centralize_from] mean . u_w. Why public: the fused
+  // output op (retrieval) and the packed inference copy read them.
+  Tensor output_bias() const;
+  const Tensor& output_weight() const;
+
+  // ---- inference precision of the output layer (kernels/packed_linear.h) ----
+  // BF16: packs the output matrix and bias once in bf16 (fp32 accumulation), and output_logits()
+  // uses the packed copy whenever the model is in eval mode and grad mode is off; nothing else
+  // changes. F32 (the default) drops the pack. The pack is a snapshot: set it again after the
+  // weights change (training, loading); train mode and grad mode never use it. Returns the
+  // precision in effect: F32 when BF16 is unavailable here (no oneDNN, no AVX512_BF16/AMX, or a
+  // model not on the CPU), with *notice (optional) set to a one-line reason.
+  // Why: the output GEMM is about 93% of a decoding step's FLOPs.
+  MatmulPrecision set_inference_precision(MatmulPrecision p, std::string* notice = nullptr);
+  MatmulPrecision inference_precision() const { return packed_out_ ? packed_out_->precision() : MatmulPrecision::F32; }
 
  private:
   Tensor recurrent(const Tensor& w) const;
   Tensor image_features(const Tensor& images) const;  // encode_images without dropout
-  // The output bias with centralization folded in: b_w - [w >= centralize_from] mean . u_w.
-  Tensor output_bias() const;
-  const Tensor& output_weight() const;
   Tensor center_;
+  std::shared_ptr<PackedLinear> packed_out_;  // set_inference_precision(BF16)
   MrnnConfig cfg_;
   std::shared_ptr<Embedding> embed_;
   std::shared_ptr<Linear> embed2_;

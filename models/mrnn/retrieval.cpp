@@ -1,37 +1,51 @@
 #include "models/mrnn/retrieval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "core/autograd.h"
+#include "kernels/fused.h"
 #include "kernels/ops.h"
 
 namespace mrnn {
 
-std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, const Tensor& tokens) {
+std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, const Tensor& tokens,
+                                      int64_t block_rows) {
   NoGradGuard ng;
-  const int64_t N = feats.size(0), S = tokens.size(0), T = tokens.size(1) - 1, V = model.config().vocab;
-  Tensor in = narrow(tokens, 1, 0, T).contiguous();
-  std::vector<int64_t> target = narrow(tokens, 1, 1, T).contiguous().to_vector<int64_t>();
-  Tensor w, r;
-  model.language(in, &w, &r);
-  // The multimodal pre-activation without the image: computed once for all sentences.
-  Tensor text = model.text_term(reshape(w, {S * T, w.size(-1)}), reshape(r, {S * T, r.size(-1)}));
-  Tensor img = model.image_term(feats);  // [N, M]
+  MRNN_CHECK(tokens.dim() == 2 && tokens.size(1) >= 2 && tokens.dtype() == DType::I64,
+             "sentence_log_probs: tokens must be i64 [S, L >= 2], got {}", tokens.desc());
+  MRNN_CHECK(feats.dim() == 2, "sentence_log_probs: image features must be [N, D], got {}", feats.desc());
+  MRNN_CHECK(block_rows >= 0, "sentence_log_probs: block_rows must be >= 0, got {}", block_rows);
+  const int64_t N = feats.size(0), S = tokens.size(0), T = tokens.size(1) - 1;
+  const int64_t rows = block_rows > 0 ? block_rows : kRetrievalBlockRows;
+  const int64_t per_block = std::max<int64_t>(1, rows / T);  // sentences per block
+  const Tensor img = model.image_term(feats);                // [N, M]
+  const Tensor& weight = model.output_weight();
+  const Tensor bias = model.output_bias();  // with NVCS centralization folded in: computed once
   std::vector<double> scores(static_cast<size_t>(N * S), 0.0);
-  for (int64_t i = 0; i < N; ++i) {
-    Tensor m = model.multimodal_from_terms(text, select(img, 0, i));
-    // [S*T, V], read on the host: an explicit copy for a model on a GPU (no copy on the CPU).
-    Tensor lp = log_softmax(model.output_logits(m), -1).contiguous().to(Device::cpu());
-    const float* p = lp.data<float>();
-    for (int64_t s = 0; s < S; ++s) {
-      double total = 0;
-      for (int64_t t = 0; t < T; ++t) {
-        const int64_t y = target[s * T + t];
-        if (y == kPadId) break;
-        total += p[(s * T + t) * V + y];
+  for (int64_t s0 = 0; s0 < S; s0 += per_block) {
+    const int64_t n = std::min(per_block, S - s0);
+    const Tensor block = narrow(tokens, 0, s0, n);
+    const Tensor in = narrow(block, 1, 0, T).contiguous();
+    const Tensor target = reshape(narrow(block, 1, 1, T).contiguous(), {n * T}).to(img.device());
+    Tensor w, r;
+    model.language(in, &w, &r);
+    // The multimodal pre-activation without the image: once per block, shared by every image.
+    const Tensor text = model.text_term(reshape(w, {n * T, w.size(-1)}), reshape(r, {n * T, r.size(-1)}));
+    for (int64_t i = 0; i < N; ++i) {
+      const Tensor m = model.multimodal_from_terms(text, select(img, 0, i));
+      // -log p of each target token ([n*T], 0 at padding): the fused output op holds one row
+      // block of logits at a time, never [n*T, V]. Read back: n*T floats.
+      const Tensor nll = linear_cross_entropy(model.output_input(m), weight, bias, target, kPadId, 0, Reduction::None)
+                             .contiguous()
+                             .to(Device::cpu());
+      const float* p = nll.data<float>();
+      for (int64_t k = 0; k < n; ++k) {
+        double total = 0;
+        for (int64_t t = 0; t < T; ++t) total -= p[k * T + t];
+        scores[i * S + s0 + k] = total;
       }
-      scores[i * S + s] = total;
     }
   }
   return scores;

@@ -10,10 +10,19 @@
 
 namespace mrnn {
 
+// Token rows (sentences x time steps) scored at once when block_rows = 0: about 8k rows.
+inline constexpr int64_t kRetrievalBlockRows = 8192;
+
 // scores[i * S + s] = log P(tokens[s] | image i); tokens i64 [S, L] framed <bos> ... <eos> <pad>
 // (models/mrnn/captioner.h score_sentences builds them from text).
 // image_features [N, image_dim] (encoded). Runs under NoGradGuard.
-std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& image_features, const Tensor& tokens);
+// Memory is bounded whatever S and N are: sentences go in blocks of about block_rows token rows
+// (0 = kRetrievalBlockRows), and each (block, image) pair goes through the fused output op, which
+// never holds a block's [rows, V] logits whole. Why: 5,000 sentences x 16 steps x a 10k
+// vocabulary would be 3.2 GB of log-probabilities per image. The result does not depend on
+// block_rows beyond float rounding.
+std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& image_features, const Tensor& tokens,
+                                       int64_t block_rows = 0);
 
 // log P(S) for each sentence: log of the mean of P(S | I') over the images in `sample_rows`
 // (rows of the score matrix above).

@@ -160,6 +160,110 @@ TEST_CASE("retrieval ranks each image's own captions first", "[mrnn][retrieval]"
   CHECK(norm[0] == Approx(scores[0] - prior[0]));
 }
 
+TEST_CASE("retrieval scores in sentence blocks equal a full log-softmax of the logits", "[mrnn][retrieval]") {
+  // Independent reference: logits() for every (image, sentence) pair, an f64 log-softmax per row,
+  // summed over the non-padding targets. Checked for tied, untied and NVCS-centralized output
+  // layers, with blocks of one sentence, of a few sentences, and the default (all at once).
+  CaptionSplit data = tiny_split();
+  data.captions.push_back({4, 9, 13, 7, 5});  // a longer sentence, so the batch has padding
+  data.caption_image.push_back(1);
+  std::vector<int64_t> all(data.captions.size());
+  for (size_t k = 0; k < all.size(); ++k) all[k] = static_cast<int64_t>(k);
+  const Tensor tokens = caption_batch(data, all);
+  const int64_t S = tokens.size(0), T = tokens.size(1) - 1;
+  for (int variant = 0; variant < 3; ++variant) {
+    Generator g(11 + variant);
+    Mrnn model(tiny_config("relu", variant != 1), g);
+    if (variant == 2) model.centralize(Tensor::randn({model.output_input_dim()}, g), 9);
+    model.eval();
+    NoGradGuard ng;
+    const Tensor feats = model.encode_images(data.images);
+    const int64_t N = feats.size(0), V = model.config().vocab;
+    const std::vector<int64_t> tok = tokens.to_vector<int64_t>();
+    std::vector<double> want(static_cast<size_t>(N * S));
+    for (int64_t i = 0; i < N; ++i) {
+      const Tensor rep = index_select(feats, Tensor::from_vector(std::vector<int64_t>(static_cast<size_t>(S), i)));
+      const std::vector<float> z = model.logits(narrow(tokens, 1, 0, T).contiguous(), rep).contiguous().to_vector<float>();
+      for (int64_t s = 0; s < S; ++s) {
+        double total = 0;
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t y = tok[s * (T + 1) + t + 1];
+          if (y == kPadId) continue;
+          const float* row = &z[(s * T + t) * V];
+          double mx = row[0], acc = 0;
+          for (int64_t v = 1; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]));
+          for (int64_t v = 0; v < V; ++v) acc += std::exp(row[v] - mx);
+          total += row[y] - mx - std::log(acc);
+        }
+        want[i * S + s] = total;
+      }
+    }
+    for (int64_t block_rows : {int64_t{1}, 3 * T, int64_t{0}}) {
+      CAPTURE(variant, block_rows);
+      const std::vector<double> got = sentence_log_probs(model, feats, tokens, block_rows);
+      REQUIRE(got.size() == want.size());
+      for (size_t k = 0; k < got.size(); ++k) CHECK(got[k] == Approx(want[k]).epsilon(1e-5).margin(1e-4));
+    }
+  }
+  Generator g(1);
+  Mrnn model(tiny_config(), g);
+  CHECK_THROWS_WITH(sentence_log_probs(model, model.encode_images(data.images), tokens, -1), Contains("block_rows"));
+}
+
+TEST_CASE("bf16 inference precision: the same captions, close logits, and never in training", "[mrnn][packed_linear]") {
+  for (bool tws : {true, false}) {
+    INFO((tws ? "tws" : "untied"));
+    Generator g(21);
+    Mrnn model(tiny_config("relu", tws), g);
+    CaptionSplit data = tiny_split();
+    train_steps(model, data, 150);
+    model.eval();
+    std::string notice;
+    const MatmulPrecision got = model.set_inference_precision(MatmulPrecision::BF16, &notice);
+    std::string why;
+    if (!packed_linear_supported(MatmulPrecision::BF16, &why)) {
+      WARN("bf16 not available here, only the fp32 fallback is checked: " << why);
+      CHECK(got == MatmulPrecision::F32);
+      CHECK_THAT(notice, Contains("decoding in fp32"));
+      continue;
+    }
+    REQUIRE(got == MatmulPrecision::BF16);
+    CHECK(notice.empty());
+    CHECK(model.inference_precision() == MatmulPrecision::BF16);
+    std::vector<float> bf, fp, in_training, with_grad;
+    std::vector<Caption> greedy_bf, greedy_fp;
+    const Tensor ids = narrow(caption_batch(data, {0, 2, 4, 6}), 1, 0, 3).contiguous();
+    Tensor feats;
+    {
+      NoGradGuard ng;
+      feats = model.encode_images(data.images);
+      bf = model.logits(ids, feats).to_vector<float>();
+      greedy_bf = greedy_captions(model, feats, DecodeOptions{});
+      model.train();  // training mode never reads the pack (tiny_config has no dropout)
+      in_training = model.logits(ids, feats).to_vector<float>();
+      model.eval();
+    }
+    with_grad = model.logits(ids, feats).to_vector<float>();  // nor does grad mode
+    model.set_inference_precision(MatmulPrecision::F32);
+    CHECK(model.inference_precision() == MatmulPrecision::F32);
+    {
+      NoGradGuard ng;
+      fp = model.logits(ids, feats).to_vector<float>();
+      greedy_fp = greedy_captions(model, feats, DecodeOptions{});
+    }
+    double worst = 0, differs = 0;
+    for (size_t k = 0; k < fp.size(); ++k) {
+      worst = std::max(worst, static_cast<double>(std::abs(bf[k] - fp[k])));
+      differs += bf[k] != fp[k];
+    }
+    CHECK(differs > 0);  // the bf16 path really ran
+    CHECK(worst < 0.1);  // and stays close (these logits are O(10))
+    CHECK(in_training == fp);
+    CHECK(with_grad == fp);
+    for (int i = 0; i < 4; ++i) CHECK(greedy_bf[i].ids == greedy_fp[i].ids);
+  }
+}
+
 TEST_CASE("checkpoints round-trip and corruption is detected", "[checkpoint]") {
   fs::path dir = temp_dir("ckpt");
   Generator g(2);

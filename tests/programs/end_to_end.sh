@@ -29,6 +29,22 @@ grep -q '"event":"resume"' "$work/model/log.jsonl" || fail "resume not logged"
 "$bin/caption_generate" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --split test --results "$work/results.json" >/dev/null
 "$bin/caption_generate" --model "$work/model" "$work/shapes/images/shapes_000000.png" --method sample --top-k 3 >/dev/null
+# bf16 decoding (--precision): the same images captioned, nearly always with the same words; where
+# this machine cannot run bf16 the program must say so in one line and decode in fp32.
+"$bin/caption_generate" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --split test --method greedy --results "$work/greedy_fp32.json" >/dev/null 2>&1
+"$bin/caption_generate" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --split test --method greedy --precision bf16 --results "$work/greedy_bf16.json" >/dev/null 2>"$work/bf16.err" \
+  || fail "caption_generate --precision bf16: $(cat "$work/bf16.err")"
+caps() { grep -o '"caption": *"[^"]*"' "$1"; }
+n_fp=$(caps "$work/greedy_fp32.json" | wc -l)
+n_same=$(paste -d'|' <(caps "$work/greedy_fp32.json") <(caps "$work/greedy_bf16.json") | awk -F'|' '$1 == $2' | wc -l)
+((n_fp > 0)) || fail "no greedy captions in greedy_fp32.json"
+((2 * n_same >= n_fp)) || fail "bf16 greedy captions differ from fp32 on $((n_fp - n_same)) of $n_fp images"
+if grep -q "unavailable" "$work/bf16.err"; then
+  echo "note: bf16 unavailable here: $(cat "$work/bf16.err")"
+  ((n_same == n_fp)) || fail "the fp32 fallback gave other captions than fp32"
+fi
 "$bin/eval_captions" --refs "$work/shapes/dataset_shapes.json" --split test --results "$work/results.json" \
   --out "$work/scores.json" >/dev/null
 grep -q cider_d "$work/scores.json" || fail "eval_captions wrote no CIDEr-D"
