@@ -188,12 +188,19 @@ void encode_refexp_split(RefexpSplit& split, const Vocab& vocab) {
 
 void expression_tensors(const RefexpSplit& split, const std::vector<int64_t>& rows, Tensor* inputs, Tensor* targets) {
   MRNN_CHECK(split.tokens.size() == split.words.size(), "{}: the expressions are not encoded", split.name);
-  const int64_t B = static_cast<int64_t>(rows.size());
+  std::vector<std::vector<int32_t>> t;
+  t.reserve(rows.size());
+  for (int64_t r : rows) t.push_back(split.tokens.at(r));
+  teacher_tensors(t, inputs, targets);
+}
+
+void teacher_tensors(const std::vector<std::vector<int32_t>>& tokens, Tensor* inputs, Tensor* targets) {
+  const int64_t B = static_cast<int64_t>(tokens.size());
   int64_t T = 1;
-  for (int64_t r : rows) T = std::max<int64_t>(T, static_cast<int64_t>(split.tokens.at(r).size()) + 1);
+  for (const auto& t : tokens) T = std::max<int64_t>(T, static_cast<int64_t>(t.size()) + 1);
   std::vector<int64_t> in(static_cast<size_t>(B * T), kPadId), out(static_cast<size_t>(B * T), kPadId);
   for (int64_t b = 0; b < B; ++b) {
-    const auto& t = split.tokens.at(rows[b]);
+    const auto& t = tokens[b];
     in[b * T] = kBosId;
     for (size_t i = 0; i < t.size(); ++i) {
       in[b * T + i + 1] = t[i];

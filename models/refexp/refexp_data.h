@@ -70,6 +70,9 @@ void encode_refexp_split(RefexpSplit& split, const Vocab& vocab);
 // both i64 [rows.size(), longest + 1]. Requires: the split encoded, rows valid.
 void expression_tensors(const RefexpSplit& split, const std::vector<int64_t>& rows, Tensor* inputs, Tensor* targets);
 
+// The same for given token lists (one expression each, possibly empty).
+void teacher_tensors(const std::vector<std::vector<int32_t>>& tokens, Tensor* inputs, Tensor* targets);
+
 // The candidate crop rows of image u in split.crops: its GT boxes or its proposals.
 std::vector<int64_t> candidate_rows(const RefexpSplit& split, int64_t u, bool proposals);
 
