@@ -100,6 +100,7 @@ RefexpSplit load_refexp_split(const std::string& path, const RefexpDataOptions& 
     const RefexpImage& im = *used[u];
     RefexpImageEntry& e = s.images[u];
     e.image_id = im.image_id;
+    e.file_name = im.file_name;
     e.width = static_cast<double>(im.width);
     e.height = static_cast<double>(im.height);
     if (!o.images_dir.empty()) {

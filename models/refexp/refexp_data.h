@@ -28,6 +28,7 @@ struct RefexpDataOptions {
 // One image with its candidate regions.
 struct RefexpImageEntry {
   int64_t image_id = -1;
+  std::string file_name;                 // as the JSON gives it ("" when absent)
   std::string path;                      // the image file ("" without images_dir)
   double width = 0, height = 0;          // the size the boxes are in
   std::vector<int64_t> annotation_ids;   // the image's annotations, by increasing id
