@@ -9,8 +9,11 @@
 #include <cstdio>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "core/device.h"
 #include "examples/cli_checks.h"
+#include "models/engine/progress.h"
 #include "models/refexp/refexp_dir.h"
 #include "models/refexp/refexp_inference.h"
 #include "models/refexp/refexp_results.h"
@@ -71,7 +74,11 @@ int main(int argc, char** argv) {
       MRNN_CHECK(!rows.empty(), "{}: no expressions", expressions);
     }
     const SplitFeatures f = encode_split_features(*m.model, split);
-    const auto ranked = rank_candidates(*m.model, split, f, rows, proposals, tokens);
+    ProgressLine line(!quiet);
+    const auto ranked = rank_candidates(*m.model, split, f, rows, proposals, tokens, 2048, [&](int64_t done, int64_t total) {
+      line.update(fmt::format("comprehended {}/{} expressions", done, total), done, total - done, done == total);
+    });
+    line.finish();
     std::vector<ComprehensionResult> out;
     int64_t none = 0;
     for (size_t i = 0; i < rows.size(); ++i) {

@@ -6,8 +6,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include <fmt/format.h>
+
 #include "core/device.h"
 #include "examples/cli_checks.h"
+#include "models/engine/progress.h"
 #include "models/refexp/refexp_dir.h"
 #include "models/refexp/refexp_inference.h"
 #include "models/refexp/refexp_results.h"
@@ -50,7 +53,11 @@ int main(int argc, char** argv) {
     RefexpSplit split = load_refexp_split(data, d);
     const std::vector<int64_t> rows = first_row_per_annotation(split);
     const SplitFeatures f = encode_split_features(*m.model, split);
-    const auto ids = generate_expressions(*m.model, split, f, rows, opt);
+    ProgressLine line(!quiet);
+    const auto ids = generate_expressions(*m.model, split, f, rows, opt, 256, [&](int64_t done, int64_t total) {
+      line.update(fmt::format("described {}/{} objects", done, total), done, total - done, done == total);
+    });
+    line.finish();
     std::vector<GenerationResult> out;
     for (size_t i = 0; i < rows.size(); ++i) {
       std::vector<std::string> words;

@@ -43,16 +43,19 @@ SplitFeatures encode_split_features(const Speaker& speaker, const RefexpSplit& s
 std::vector<std::vector<int64_t>> rank_candidates(const Speaker& speaker, const RefexpSplit& split,
                                                   const SplitFeatures& f, const std::vector<int64_t>& rows,
                                                   bool proposals, const std::vector<std::vector<int32_t>>& tokens,
-                                                  int64_t max_pairs) {
+                                                  int64_t max_pairs, const InferenceProgress& progress) {
   MRNN_CHECK(tokens.empty() || tokens.size() == rows.size(), "rank_candidates: {} token lists for {} rows",
              tokens.size(), rows.size());
   NoGradGuard ng;
   std::vector<std::vector<int64_t>> out(rows.size());
   std::map<int64_t, std::vector<size_t>> by_image;  // image -> positions in rows
   for (size_t i = 0; i < rows.size(); ++i) by_image[split.image_index.at(rows[i])].push_back(i);
+  int64_t done = 0;
+  const int64_t total = static_cast<int64_t>(rows.size());
   for (const auto& [u, pos] : by_image) {
     const std::vector<Box>& boxes = candidates(split, u, proposals);
     const int64_t R = static_cast<int64_t>(boxes.size());
+    done += static_cast<int64_t>(pos.size());
     if (R == 0) continue;
     const RefexpImageEntry& im = split.images[u];
     const std::vector<int64_t> crow = candidate_rows(split, u, proposals);
@@ -76,6 +79,7 @@ std::vector<std::vector<int64_t>> rank_candidates(const Speaker& speaker, const 
         out[pos[i]] = std::move(order);
       }
     }
+    if (progress) progress(done, total);
   }
   return out;
 }
@@ -89,7 +93,8 @@ std::vector<Box> ranked_boxes(const RefexpSplit& split, int64_t row, const std::
 
 std::vector<std::vector<int64_t>> generate_expressions(const Speaker& speaker, const RefexpSplit& split,
                                                        const SplitFeatures& f, const std::vector<int64_t>& rows,
-                                                       const DecodeOptions& options, int64_t chunk) {
+                                                       const DecodeOptions& options, int64_t chunk,
+                                                       const InferenceProgress& progress) {
   NoGradGuard ng;
   std::vector<std::vector<int64_t>> out;
   for (size_t b = 0; b < rows.size(); b += static_cast<size_t>(chunk)) {
@@ -108,6 +113,7 @@ std::vector<std::vector<int64_t>> generate_expressions(const Speaker& speaker, c
                        index_select(f.whole, Tensor::from_vector(img)), Tensor::from_vector(loc, {n, 5}));
     const std::vector<Hypothesis> h = options.beam_size <= 1 ? greedy_decode(m, options) : beam_decode(m, options);
     for (const Hypothesis& x : h) out.push_back(x.ids);
+    if (progress) progress(static_cast<int64_t>(e), static_cast<int64_t>(rows.size()));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // must score and decode exactly alike.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/engine/step_decoder.h"
@@ -22,21 +23,24 @@ SplitFeatures encode_split_features(const Speaker& speaker, const RefexpSplit& s
 // For each row (an example of the split) its image's candidates (GT boxes, or proposals), best
 // first by log p(S | R, I) (ties: the lower index); empty when the image has no such candidate.
 // tokens: the expression of each row (size rows.size()); empty: the split's own (split.tokens).
-// At most max_pairs (expression, region) pairs are scored in one call.
+// At most max_pairs (expression, region) pairs are scored in one call. progress (optional) is
+// called with (rows done, rows in all) after each call.
+using InferenceProgress = std::function<void(int64_t done, int64_t total)>;
 std::vector<std::vector<int64_t>> rank_candidates(const Speaker& speaker, const RefexpSplit& split,
                                                   const SplitFeatures& features, const std::vector<int64_t>& rows,
                                                   bool proposals,
                                                   const std::vector<std::vector<int32_t>>& tokens = {},
-                                                  int64_t max_pairs = 2048);
+                                                  int64_t max_pairs = 2048, const InferenceProgress& progress = {});
 
 // The candidate boxes of row's image in that order.
 std::vector<Box> ranked_boxes(const RefexpSplit& split, int64_t row, const std::vector<int64_t>& order, bool proposals);
 
 // One expression per row: the referred region of that row (its GT box, its image, its location),
-// beam_size 1 = greedy. Token ids without <bos>/<eos>.
+// beam_size 1 = greedy. Token ids without <bos>/<eos>. progress as rank_candidates.
 std::vector<std::vector<int64_t>> generate_expressions(const Speaker& speaker, const RefexpSplit& split,
                                                        const SplitFeatures& features, const std::vector<int64_t>& rows,
-                                                       const DecodeOptions& options, int64_t chunk = 256);
+                                                       const DecodeOptions& options, int64_t chunk = 256,
+                                                       const InferenceProgress& progress = {});
 
 // P@1 with the GT candidates of the given rows (IoU >= 0.5 with the referred box, eval/refexp.h).
 double gt_precision_at_1(const Speaker& speaker, const RefexpSplit& split, const SplitFeatures& features,
