@@ -217,3 +217,40 @@ TEST_CASE("refexp model folder: config round trip and refusals", "[refexp]") {
   CHECK_THROWS_WITH(RefexpModelConfig::from_json("{\"model\": \"refexp\", \"vocab\": 30, \"dropout\": 1}", "cfg.json"),
                     Catch::Contains("field 'dropout'"));
 }
+
+TEST_CASE("refexp inference: chunked ranking equals one call, and follows the listener's scores", "[refexp]") {
+  const fs::path dir = make_fixture();
+  Vocab v;
+  const RefexpSplit s = load_fixture(dir, &v);
+  Generator g(21);
+  Speaker m(small_config(v.size()), g);
+  m.eval();
+  const SplitFeatures f = encode_split_features(m, s);
+  std::vector<int64_t> rows;
+  for (int64_t r = s.size() - 1; r >= 0; --r) rows.push_back(r);  // any order
+  for (bool proposals : {false, true}) {
+    const auto whole = rank_candidates(m, s, f, rows, proposals);
+    const auto chunked = rank_candidates(m, s, f, rows, proposals, {}, 1);
+    CHECK(whole == chunked);
+    for (size_t i = 0; i < rows.size(); ++i)
+      CHECK(whole[i].size() == (proposals ? 2u : s.images[s.image_index[rows[i]]].gt_boxes.size()));
+  }
+  // The top GT candidate is the listener's argmax for the image's expressions.
+  NoGradGuard ng;
+  std::vector<int64_t> img_rows;
+  const RegionQuery q = image_query(m, s, 0, &img_rows);
+  const Comprehension c = comprehend(m, q);
+  const auto ranked = rank_candidates(m, s, f, img_rows, false);
+  for (size_t e = 0; e < img_rows.size(); ++e) CHECK(ranked[e].front() == c.best[e]);
+  // Generation: one expression per object, the same for greedy twice; given tokens rank as the split's own.
+  const std::vector<int64_t> firsts = first_row_per_annotation(s);
+  CHECK(firsts.size() == 8u);
+  DecodeOptions d;
+  d.beam_size = 1;
+  d.max_length = 5;
+  const auto a = generate_expressions(m, s, f, firsts, d), b = generate_expressions(m, s, f, firsts, d, 3);
+  CHECK(a == b);
+  std::vector<std::vector<int32_t>> own;
+  for (int64_t r : rows) own.push_back(s.tokens[r]);
+  CHECK(rank_candidates(m, s, f, rows, false, own) == rank_candidates(m, s, f, rows, false));
+}
