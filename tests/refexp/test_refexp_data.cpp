@@ -17,8 +17,9 @@ using namespace mrnn;
 
 namespace {
 
-std::string temp_dir() {
-  const std::string d = (std::filesystem::temp_directory_path() / "mrnn_refexp_data_test").string();
+// Each test case its own folder: ctest may run them in parallel.
+std::string temp_dir(const std::string& name) {
+  const std::string d = (std::filesystem::temp_directory_path() / ("mrnn_refexp_data_test_" + name)).string();
   std::filesystem::create_directories(d);
   return d;
 }
@@ -73,7 +74,7 @@ std::string error_of(const std::string& path, const RefexpDataOptions& o) {
 }  // namespace
 
 TEST_CASE("refexp data: examples, candidates and crops", "[refexp]") {
-  const std::string dir = temp_dir();
+  const std::string dir = temp_dir("load");
   write_images(dir);
   RefexpDataOptions o;
   o.images_dir = dir;
@@ -140,7 +141,7 @@ TEST_CASE("refexp data: the negative sampler", "[refexp]") {
 }
 
 TEST_CASE("refexp data: refusals name the file, the field and the rule", "[refexp]") {
-  const std::string dir = temp_dir();
+  const std::string dir = temp_dir("refuse");
   write_images(dir);
   RefexpDataOptions o;
   o.images_dir = dir;

@@ -26,8 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Four 24 x 24 images; image i has squares of the colours colours[i] at x = 2, 9, 16 (y = 8).
-fs::path make_fixture() {
-  const fs::path dir = fs::temp_directory_path() / "mrnn_refexp_task_test";
+// Each test case its own folder (`name`): ctest may run them in parallel.
+fs::path make_fixture(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("mrnn_refexp_task_test_" + name);
   fs::create_directories(dir);
   const std::vector<std::vector<int>> colours = {{0, 1, 2}, {1, 2}, {2, 0}, {0}};
   const char* names[] = {"red", "green", "blue"};
@@ -106,7 +107,7 @@ RegionQuery image_query(const Speaker& m, const RefexpSplit& s, int64_t u, std::
 }  // namespace
 
 TEST_CASE("refexp task: each objective against an independent computation", "[refexp]") {
-  const fs::path dir = make_fixture();
+  const fs::path dir = make_fixture("loss");
   Vocab v;
   const RefexpSplit s = load_fixture(dir, &v);
   Generator g(5);
@@ -146,7 +147,7 @@ TEST_CASE("refexp task: each objective against an independent computation", "[re
 }
 
 TEST_CASE("refexp task: single-object images are skipped and counted under MMI", "[refexp]") {
-  const fs::path dir = make_fixture();
+  const fs::path dir = make_fixture("skip");
   Vocab v;
   const RefexpSplit s = load_fixture(dir, &v);
   Generator g(5);
@@ -163,7 +164,7 @@ TEST_CASE("refexp task: single-object images are skipped and counted under MMI",
 }
 
 TEST_CASE("refexp task: stop and resume is bit-identical (MMI-MM, dropout)", "[refexp][resume]") {
-  const fs::path dir = make_fixture();
+  const fs::path dir = make_fixture("resume");
   Vocab v;
   const RefexpSplit s = load_fixture(dir, &v);
   auto run = [&](const fs::path& out, int64_t stop, bool resume) {
@@ -219,7 +220,7 @@ TEST_CASE("refexp model folder: config round trip and refusals", "[refexp]") {
 }
 
 TEST_CASE("refexp inference: chunked ranking equals one call, and follows the listener's scores", "[refexp]") {
-  const fs::path dir = make_fixture();
+  const fs::path dir = make_fixture("infer");
   Vocab v;
   const RefexpSplit s = load_fixture(dir, &v);
   Generator g(21);
