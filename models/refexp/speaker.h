@@ -61,6 +61,8 @@ class Speaker : public Module {
   // Requires: vocab > <eos>, every size >= 1, image_size 0 or >= 4. Throws Error otherwise.
   Speaker(const SpeakerConfig& cfg, Generator& gen);
   const SpeakerConfig& config() const { return cfg_; }
+  // The dropout stream (training mode), for a task's checkpoint state.
+  Generator& dropout_generator() const { return dropout_gen_; }
 
   // With a CNN (image_size > 0): images [N, 3, S, S] (region crops or whole images) -> features
   // [N, feature_dim], the CNN's pre-ReLU output L2-normalised to norm sqrt(feature_dim) (as mQA).

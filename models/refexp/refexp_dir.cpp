@@ -1,0 +1,139 @@
+#include "models/refexp/refexp_dir.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "data/json_util.h"
+#include "models/engine/checkpoint.h"
+#include "models/engine/json_fields.h"
+
+namespace mrnn {
+
+namespace {
+
+constexpr int64_t kMaxSize = 1 << 16, kMaxVocab = 1 << 22;
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
+    f << text;
+    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+std::string RefexpModelConfig::to_json() const {
+  const SpeakerConfig& s = speaker;
+  nlohmann::ordered_json j;
+  j["model"] = "refexp";
+  j["vocab"] = s.vocab;
+  j["embed"] = s.embed;
+  j["lstm"] = s.lstm;
+  j["fusing"] = s.fusing;
+  j["image_size"] = s.image_size;
+  j["cnn_channels"] = s.cnn_channels;
+  j["feature_dim"] = s.feature_dim;
+  j["dropout"] = s.dropout;
+  j["tws"] = s.tws;
+  j["tokenizer"] = tokenizer_mode_name(tokenizer);
+  j["max_words"] = max_words;
+  j["mmi"] = mmi;
+  j["margin"] = margin;
+  j["lambda"] = lambda;
+  return j.dump(2) + "\n";
+}
+
+RefexpModelConfig RefexpModelConfig::from_json(const std::string& text, const std::string& what) {
+  const nlohmann::json j = json_fields::config_object(text, what);
+  MRNN_CHECK(j.contains("model") && j["model"].is_string() && j["model"].get<std::string>() == "refexp",
+             "{}: field 'model' must be \"refexp\" (is this a referring-expression model folder?)", what);
+  RefexpModelConfig c;
+  SpeakerConfig& s = c.speaker;
+  auto int_in = [&](const nlohmann::json& v, const char* k, int64_t lo, int64_t hi) {
+    MRNN_CHECK(v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) &&
+                   v.get<int64_t>() >= lo && v.get<int64_t>() <= hi,
+               "{}: field '{}' must be an integer in [{}, {}]", what, k, lo, hi);
+    return v.get<int64_t>();
+  };
+  auto get_int = [&](const char* k, int64_t& dst, int64_t lo, int64_t hi) {
+    if (j.contains(k)) dst = int_in(j[k], k, lo, hi);
+  };
+  auto get_real = [&](const char* k, double& dst, double lo, double hi) {
+    if (!j.contains(k)) return;
+    MRNN_CHECK(j[k].is_number() && j[k].get<double>() >= lo && j[k].get<double>() < hi,
+               "{}: field '{}' must be a number in [{}, {})", what, k, lo, hi);
+    dst = j[k].get<double>();
+  };
+  MRNN_CHECK(j.contains("vocab"), "{}: field 'vocab' is missing", what);
+  get_int("vocab", s.vocab, kEosId + 2, kMaxVocab);
+  get_int("embed", s.embed, 1, kMaxSize);
+  get_int("lstm", s.lstm, 1, kMaxSize);
+  get_int("fusing", s.fusing, 1, kMaxSize);
+  get_int("image_size", s.image_size, 0, 8192);
+  MRNN_CHECK(s.image_size == 0 || s.image_size >= 4, "{}: field 'image_size' must be 0 or >= 4", what);
+  get_int("feature_dim", s.feature_dim, 1, kMaxSize);
+  if (j.contains("cnn_channels")) {
+    const nlohmann::json& ch = j["cnn_channels"];
+    MRNN_CHECK(ch.is_array() && !ch.empty() && ch.size() <= 8,
+               "{}: field 'cnn_channels' must be an array of 1 to 8 integers", what);
+    s.cnn_channels.clear();
+    for (const auto& v : ch) s.cnn_channels.push_back(int_in(v, "cnn_channels", 1, kMaxSize));
+  }
+  get_real("dropout", s.dropout, 0, 1);
+  if (j.contains("tws")) {
+    MRNN_CHECK(j["tws"].is_boolean(), "{}: field 'tws' must be true or false", what);
+    s.tws = j["tws"].get<bool>();
+  }
+  if (j.contains("tokenizer")) {
+    MRNN_CHECK(j["tokenizer"].is_string(), "{}: field 'tokenizer' must be \"word\" or \"char\"", what);
+    try {
+      c.tokenizer = parse_tokenizer_mode(j["tokenizer"].get<std::string>());
+    } catch (const Error& e) {
+      MRNN_FAIL("{}: field 'tokenizer': {}", what, e.what());
+    }
+  }
+  get_int("max_words", c.max_words, 1, 1000);
+  if (j.contains("mmi")) {
+    MRNN_CHECK(j["mmi"].is_string(), "{}: field 'mmi' must be \"none\", \"softmax\" or \"margin\"", what);
+    c.mmi = j["mmi"].get<std::string>();
+    MRNN_CHECK(c.mmi == "none" || c.mmi == "softmax" || c.mmi == "margin",
+               "{}: field 'mmi' must be \"none\", \"softmax\" or \"margin\", got \"{}\"", what, c.mmi);
+  }
+  get_real("margin", c.margin, 0, 1e6);
+  get_real("lambda", c.lambda, 0, 1e6);
+  return c;
+}
+
+void write_refexp_dir_meta(const std::string& dir, const RefexpModelConfig& config, const Vocab& vocab) {
+  std::filesystem::create_directories(dir);
+  write_atomically(dir + "/config.json", config.to_json());
+  vocab.save(dir + "/vocab.txt");
+}
+
+RefexpModelConfig load_refexp_config(const std::string& dir) {
+  const std::string path = dir + "/config.json";
+  MRNN_CHECK(std::filesystem::is_regular_file(path), "{}: not a refexp model folder (no config.json)", dir);
+  return RefexpModelConfig::from_json(jsonio::read_file(path, "model config"), path);
+}
+
+RefexpDir load_refexp_dir(const std::string& dir, const std::string& weights_file) {
+  RefexpDir m;
+  m.config = load_refexp_config(dir);
+  m.vocab = Vocab::load(dir + "/vocab.txt");
+  MRNN_CHECK(m.vocab.size() == m.config.speaker.vocab, "{}/vocab.txt has {} tokens but {}/config.json says vocab = {}",
+             dir, m.vocab.size(), dir, m.config.speaker.vocab);
+  Generator gen(0);
+  m.model = std::make_shared<Speaker>(m.config.speaker, gen);
+  load_module(dir + "/" + weights_file, *m.model);
+  m.model->eval();
+  return m;
+}
+
+}  // namespace mrnn
