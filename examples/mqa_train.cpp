@@ -9,6 +9,7 @@
 #include "models/mqa/mqa_dir.h"
 #include "models/mqa/mqa_task.h"
 #include "examples/cli_checks.h"
+#include "examples/trainer_options.h"
 
 using namespace mrnn;
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   std::string questions, annotations, images, val_questions, val_annotations, out, tokenizer = "word", device = "cpu";
   MqaConfig c;
   TrainerOptions t;
+  cli::DistributedFlags dist;
   t.epochs = 10;
   t.lr = 2e-3;
   t.warmup = 50;
@@ -87,9 +89,11 @@ int main(int argc, char** argv) {
   app.add_flag("--freeze-cnn", freeze_cnn, "do not train the CNN (with --cnn-from)");
   app.add_flag("--quiet", quiet, "no progress line");
   cli::add_device_option(app, device);
+  cli::add_distributed_options(app, dist);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    cli::apply_distributed(dist, t);
     if (parse_device(device) != Device::cpu())
       throw Error("--device " + device + ": mqa_train runs on the CPU only in this version (the optimizers read "
                   "tensors on the host; docs/cuda.md): use --device cpu");
@@ -145,7 +149,7 @@ int main(int argc, char** argv) {
     }
     to.seed = seed;
     MqaTask task(model, vocab, mode, picker, train, val, to);
-    if (!t.resume) write_mqa_dir_meta(out, c, vocab, mode, picker);
+    if (!t.resume && cli::lead_rank()) write_mqa_dir_meta(out, c, vocab, mode, picker);  // rank 0 writes
     std::fprintf(stderr, "mQA: %lld parameters, vocabulary %d, %lld train / %lld val questions, %zu train images%s\n",
                  static_cast<long long>(model.parameter_count()), vocab.size(), static_cast<long long>(train.size()),
                  static_cast<long long>(val.size()), train.image_paths.size(), c.blind ? " (blind: not read)" : "");

@@ -82,6 +82,17 @@ std::vector<Metric> EmbedTask::validate() {
   return {{"perplexity", "perplexity", s.perplexity}, {"aux", "aux loss", s.aux}};
 }
 
+void EmbedTask::shard(Batch& batch, int rank, int size) {
+  CaptionTrainBatch& b = static_cast<EmbedBatch&>(batch).data;
+  const auto [lo, hi] = shard_range(static_cast<int64_t>(b.captions.size()), rank, size);
+  keep_captions(b, lo, hi);
+  batch.empty = b.captions.empty();
+}
+
+void EmbedTask::derive_rank_streams(int rank) {
+  model_.dropout_generator() = rank_stream(model_.dropout_generator(), rank);
+}
+
 std::string EmbedTask::state_json() const { return json_fields::dropout_state(model_.dropout_generator()); }
 
 void EmbedTask::load_state_json(const std::string& text, const std::string& what) {

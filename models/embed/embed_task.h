@@ -45,6 +45,11 @@ class EmbedTask : public Task {
   std::string state_json() const override;  // {"dropout_seed", "dropout_offset"}
   void load_state_json(const std::string& text, const std::string& what) override;
   std::string order_json() const override;  // {"batch", "seed", "bucket"}
+  // Data parallel: the rank's contiguous part of the batch; the dropout stream mixed with the rank.
+  // The loss is weighted by its LM targets: exact for model A; for B and C the auxiliary term is a
+  // mean over captions, so N ranks match one process only when the ranks' words per caption agree.
+  void shard(Batch& batch, int rank, int size) override;
+  void derive_rank_streams(int rank) override;
 
  private:
   EmbedModel& model_;

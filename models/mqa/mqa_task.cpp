@@ -64,7 +64,7 @@ Tensor MqaTask::loss(Batch& batch) {
   Tensor in, target;
   answer_batch(train_, rows, &in, &target);
   batch.units = static_cast<int64_t>(rows.size());
-  return model_.loss(r_q, image, in, target);
+  return model_.loss(r_q, image, in, target, &batch.norm);  // a mean over the answer words
 }
 
 std::vector<Metric> MqaTask::validate() {
@@ -87,6 +87,17 @@ std::vector<Metric> MqaTask::validate() {
     out.push_back({key, type + " %", v});
   }
   return out;
+}
+
+void MqaTask::shard(Batch& batch, int rank, int size) {
+  std::vector<int64_t>& rows = static_cast<MqaBatch&>(batch).rows;
+  const auto [lo, hi] = shard_range(static_cast<int64_t>(rows.size()), rank, size);
+  rows = std::vector<int64_t>(rows.begin() + lo, rows.begin() + hi);
+  batch.empty = rows.empty();
+}
+
+void MqaTask::derive_rank_streams(int rank) {
+  model_.dropout_generator() = rank_stream(model_.dropout_generator(), rank);
 }
 
 std::string MqaTask::state_json() const { return json_fields::dropout_state(model_.dropout_generator()); }

@@ -38,6 +38,9 @@ class MqaTask : public Task {
   std::string state_json() const override;
   void load_state_json(const std::string& text, const std::string& what) override;
   std::string order_json() const override;
+  // Data parallel: the rank's contiguous part of the batch; the dropout stream mixed with the rank.
+  void shard(Batch& batch, int rank, int size) override;
+  void derive_rank_streams(int rank) override;
 
  private:
   std::vector<int64_t> epoch_order(int64_t epoch) const;

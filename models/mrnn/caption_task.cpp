@@ -79,6 +79,17 @@ std::string CaptionTask::order_json() const {
   return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}, {"bucket", opt_.bucket}}.dump();
 }
 
+void CaptionTask::shard(Batch& batch, int rank, int size) {
+  CaptionTrainBatch& b = static_cast<CaptionBatch&>(batch).data;
+  const auto [lo, hi] = shard_range(static_cast<int64_t>(b.captions.size()), rank, size);
+  keep_captions(b, lo, hi);
+  batch.empty = b.captions.empty();
+}
+
+void CaptionTask::derive_rank_streams(int rank) {
+  model_.dropout_generator() = rank_stream(model_.dropout_generator(), rank);
+}
+
 void CaptionTask::check_order(const std::string& saved, const std::string& what) const {
   if (saved.empty()) return;  // written before the options were recorded
   const nlohmann::json o = json_fields::object(saved, "training state field 'options'", what);

@@ -51,6 +51,9 @@ class CaptionTask : public Task {
   void load_state_json(const std::string& text, const std::string& what) override;
   // {"batch", "seed", "bucket"}: the options that fix the batch order.
   std::string order_json() const override;
+  // Data parallel: the rank's contiguous part of the batch; the dropout stream mixed with the rank.
+  void shard(Batch& batch, int rank, int size) override;
+  void derive_rank_streams(int rank) override;
   void check_order(const std::string& saved, const std::string& what) const override;
 
   int64_t skipped_images() const { return batches_.skipped_images(); }

@@ -104,6 +104,9 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   t.stop_after_steps = o.stop_after_steps;
   t.groups = o.groups;
   t.after_backward = o.after_backward;
+  t.comm_timeout_s = o.comm_timeout_s;
+  t.bucket_bytes = o.bucket_bytes;
+  t.overlap = o.overlap;
   const FitResult f = fit(task, t);
   TrainResult r;
   r.steps = f.steps;

@@ -51,6 +51,10 @@ struct TrainOptions {
   // (0-based) and the model's named parameters (gradients in .grad()): to inspect or edit gradients,
   // e.g. to log them or to inject a fault in a test. Empty: not called.
   std::function<void(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params)> after_backward;
+  // Data parallel under mpirun (models/engine/trainer.h TrainerOptions).
+  double comm_timeout_s = 60;
+  int64_t bucket_bytes = 4 << 20;
+  bool overlap = true;
 };
 
 struct TrainResult {

@@ -1,0 +1,153 @@
+// Data-parallel building blocks (docs/distributed.md): the one-process communicator, the shard
+// split, the per-rank dropout streams, caption-batch shards, the autograd "gradient final" hook the
+// gradient buckets start from, the bucketed reducer on one process, and the per-rank task states in
+// the training-state JSON. The N-rank runs themselves are tests/programs/distributed.sh (mpirun).
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "kernels/ops.h"
+#include "models/engine/comm.h"
+#include "models/engine/grad_reducer.h"
+#include "models/engine/task.h"
+#include "models/engine/training_checkpoints.h"
+#include "models/mrnn/caption_batches.h"
+
+using namespace mrnn;
+
+TEST_CASE("local communicator: rank 0 of 1, sums are the identity, all_gather returns the payload") {
+  auto c = make_local_comm();
+  CHECK(c->rank() == 0);
+  CHECK(c->size() == 1);
+  std::vector<float> v = {1.5f, -2.f};
+  const int64_t r = c->start_sum(v.data(), 2);
+  c->wait(r, 1, "test");
+  CHECK(c->test(r));
+  CHECK(v == std::vector<float>{1.5f, -2.f});
+  CHECK(c->all_gather("abc", 1, "test") == std::vector<std::string>{"abc"});
+  // A plain process (no launcher variables) gets the local communicator.
+  CHECK(world_comm().size() == 1);
+}
+
+TEST_CASE("pack_doubles round-trips and a ragged payload is an error") {
+  const std::vector<double> v = {0.0, -1.25, 1e300, 3};
+  CHECK(unpack_doubles(pack_doubles(v)) == v);
+  CHECK(unpack_doubles(pack_doubles({})).empty());
+  CHECK_THROWS_AS(unpack_doubles(std::string(9, 'x')), Error);
+}
+
+TEST_CASE("shard_range: the ranks' parts are contiguous, in order, cover the batch and differ by at most one") {
+  for (int64_t n = 0; n <= 17; ++n)
+    for (int size = 1; size <= 5; ++size) {
+      int64_t next = 0, lo_count = n, hi_count = 0;
+      for (int r = 0; r < size; ++r) {
+        const auto [a, b] = shard_range(n, r, size);
+        CHECK(a == next);
+        CHECK(b >= a);
+        next = b;
+        lo_count = std::min(lo_count, b - a);
+        hi_count = std::max(hi_count, b - a);
+      }
+      CHECK(next == n);
+      CHECK(hi_count - lo_count <= 1);
+    }
+  CHECK_THROWS_AS(shard_range(4, 2, 2), Error);
+}
+
+TEST_CASE("rank_stream: a pure function of seed and rank, distinct per rank, offset kept") {
+  Generator g(42);
+  g.advance(100);
+  std::set<uint64_t> seeds = {g.seed()};
+  for (int r = 1; r <= 8; ++r) {
+    const Generator a = rank_stream(g, r), b = rank_stream(g, r);
+    CHECK(a.seed() == b.seed());
+    CHECK(a.offset() == 100);
+    seeds.insert(a.seed());
+  }
+  CHECK(seeds.size() == 9);
+  CHECK(rank_stream(Generator(43), 1).seed() != rank_stream(Generator(42), 1).seed());
+}
+
+TEST_CASE("keep_captions: a shard keeps its captions and exactly the images they use, re-indexed") {
+  // 3 images (rows filled with their index), 5 captions on images 0 0 1 2 1.
+  CaptionSplit split;
+  split.images = Tensor::zeros({3, 2});
+  float* p = split.images.data<float>();
+  for (int i = 0; i < 6; ++i) p[i] = static_cast<float>(i / 2);
+  split.captions = {{4}, {5}, {6}, {7}, {8}};
+  split.caption_image = {0, 0, 1, 2, 1};
+  split.file_names = {"a", "b", "c"};
+  CaptionTrainBatch b = in_memory_batch(split, {0, 1, 2, 3, 4});
+  CaptionTrainBatch second = b;
+  keep_captions(second, 2, 5);  // captions 2, 3, 4: images 1, 2, 1
+  CHECK(second.captions == std::vector<int64_t>{2, 3, 4});
+  CHECK(second.planned == 5);
+  REQUIRE(second.images.size(0) == 2);
+  CHECK(second.images.to_vector<float>() == std::vector<float>{1, 1, 2, 2});
+  CHECK(second.rows.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 0});
+  CaptionTrainBatch none = b;
+  keep_captions(none, 5, 5);
+  CHECK(none.captions.empty());
+  CHECK_FALSE(none.images.defined());
+  CHECK_THROWS_AS(keep_captions(b, 3, 6), Error);
+}
+
+TEST_CASE("LeafGradHook: each leaf that wants a gradient is named once, when its gradient is final") {
+  Tensor w = Tensor::from_vector(std::vector<float>{1, 2, 3}).requires_grad_();
+  Tensor v = Tensor::from_vector(std::vector<float>{4, 5, 6}).requires_grad_();
+  Tensor x = Tensor::from_vector(std::vector<float>{1, 1, 1});  // no grad: never named
+  // w feeds two nodes (used twice), v one: loss = sum(w*x) + sum(w*v) + sum(v).
+  Tensor loss = add(add(sum(mul(w, x)), sum(mul(w, v))), sum(v));
+  std::vector<std::pair<const TensorImpl*, std::vector<float>>> seen;
+  {
+    LeafGradHook hook([&](const Tensor& leaf) { seen.emplace_back(&leaf.impl(), leaf.grad().to_vector<float>()); });
+    loss.backward();
+  }
+  REQUIRE(seen.size() == 2);
+  for (const auto& [impl, grad_then] : seen) {
+    const Tensor& t = impl == &w.impl() ? w : v;
+    CHECK((impl == &w.impl() || impl == &v.impl()));
+    CHECK(grad_then == t.grad().to_vector<float>());  // already final when named
+  }
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{5, 6, 7});
+  CHECK(v.grad().to_vector<float>() == std::vector<float>{2, 3, 4});
+}
+
+TEST_CASE("GradReducer on one process: buckets in reverse model order, grad = sum * scale, undefined kept") {
+  auto comm = make_local_comm();
+  Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3, 4}).requires_grad_();
+  Tensor b = Tensor::from_vector(std::vector<float>{5, 6}).requires_grad_();
+  Tensor c = Tensor::from_vector(std::vector<float>{7}).requires_grad_();
+  GradReducer r(*comm, {a, b, c}, 4 * 4, true, 1);  // 4 floats a bucket: {c, b}, {a}
+  CHECK(r.buckets() == 2);
+  r.begin_step();
+  Tensor loss = add(sum(mul(a, a)), sum(b));  // c gets no gradient
+  loss.backward();
+  r.finish(0.5f, {true, true, false}, "test");
+  CHECK(a.grad().to_vector<float>() == std::vector<float>{1, 2, 3, 4});
+  CHECK(b.grad().to_vector<float>() == std::vector<float>{0.5f, 0.5f});
+  CHECK_FALSE(c.grad().defined());
+  CHECK_THROWS_AS(GradReducer(*comm, {a}, 2, true, 1), Error);
+}
+
+TEST_CASE("training state: rank_tasks and world_size round-trip, and one process writes neither") {
+  TrainState s;
+  s.step = 3;
+  s.task = R"({"dropout_seed":1,"dropout_offset":2})";
+  const std::string one = train_state_json(s);
+  CHECK(one.find("rank_tasks") == std::string::npos);
+  CHECK(parse_train_state(one, "x").rank_tasks.empty());
+  s.rank_tasks = {R"({"dropout_seed":9,"dropout_offset":2})"};
+  const std::string two = train_state_json(s);
+  CHECK(two.find(R"("world_size":2)") != std::string::npos);
+  const TrainState back = parse_train_state(two, "x");
+  REQUIRE(back.rank_tasks.size() == 1);
+  CHECK(nlohmann::json::parse(back.rank_tasks[0])["dropout_seed"] == 9);
+  CHECK(nlohmann::json::parse(back.task)["dropout_seed"] == 1);
+  CHECK_THROWS_WITH(parse_train_state(R"({"step":1,"epoch":0,"pos":0,"rank_tasks":[3]})", "ck.safetensors"),
+                    Catch::Contains("ck.safetensors") && Catch::Contains("rank_tasks[0]"));
+}
