@@ -48,12 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", t.epochs, "training epochs")->check(cli::positive_int);
   app.add_option("--max-steps", t.max_steps, "stop after this many steps (0 = no limit)")->check(cli::nonnegative_int);
   app.add_option("--batch", t.batch_size, "captions per batch")->check(cli::positive_int);
-  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
-  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real);
-  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real);
-  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real);
-  app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
-  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int);
+  cli::add_optimizer_options(app, t);  // --optimizer --lr --weight-decay --clip --schedule --warmup
   app.add_option("--seed", t.seed, "random seed (initialisation, shuffling, dropout)");
   app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
   app.add_option("--val-images", t.val_images, "validation images captioned for BLEU/CIDEr (0 = all)")

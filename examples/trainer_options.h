@@ -1,9 +1,10 @@
-// The data-parallel flags every trainer on the engine takes (caption_train, embed_train,
+// Trainer flags shared by the programs. The data-parallel flags every trainer on the engine takes (caption_train, embed_train,
 // mqa_train, nvcs_train; docs/distributed.md): run any of them as `mpirun -np N <program> ...` with
 // the same flags. --batch stays the global batch; each rank trains on its part of every batch.
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "examples/cli_checks.h"
@@ -26,6 +27,22 @@ inline void add_distributed_options(CLI::App& app, DistributedFlags& d) {
                  "MB")->check(positive_real)->capture_default_str();
   app.add_flag("--no-overlap", d.no_overlap, "under mpirun: sum the gradients after the backward pass instead of "
                "overlapping the sums with it (to measure what the overlap hides)");
+}
+
+// The optimizer and schedule flags that caption_train, embed_train and mqa_train share: the same
+// names, help texts and checks in all three (defaults: the values already in `t`, a TrainerOptions or
+// a TrainOptions). nvcs_train trains only new rows with Adam and has its own --lr text.
+template <typename Options>
+void add_optimizer_options(CLI::App& app, Options& t) {
+  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}))
+      ->capture_default_str();
+  app.add_option("--lr", t.lr, "peak learning rate")->check(positive_real)->capture_default_str();
+  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(nonnegative_real)->capture_default_str();
+  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(nonnegative_real)
+      ->capture_default_str();
+  app.add_option("--schedule", t.schedule, "constant | cosine | step")
+      ->check(CLI::IsMember({"constant", "cosine", "step"}))->capture_default_str();
+  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(nonnegative_int)->capture_default_str();
 }
 
 // Copies the flags into a TrainerOptions or TrainOptions (comm_timeout_s, bucket_bytes, overlap).
