@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <memory>
 #include <set>
 
 #include "core/autograd.h"
@@ -150,4 +152,65 @@ TEST_CASE("training state: rank_tasks and world_size round-trip, and one process
   CHECK(nlohmann::json::parse(back.task)["dropout_seed"] == 1);
   CHECK_THROWS_WITH(parse_train_state(R"({"step":1,"epoch":0,"pos":0,"rank_tasks":[3]})", "ck.safetensors"),
                     Catch::Contains("ck.safetensors") && Catch::Contains("rank_tasks[0]"));
+}
+
+namespace {
+// Two "ranks" that hold the same gradients: a sum doubles the buffer. Records the order and size
+// of the sums it was asked for, and whether backward was still running then.
+class TwinComm final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  std::string backend() const override { return "twin"; }
+  int64_t start_sum(float* data, int64_t n) override {
+    for (int64_t i = 0; i < n; ++i) data[i] *= 2;
+    sizes.push_back(n);
+    during_backward.push_back(in_backward);
+    return static_cast<int64_t>(sizes.size());
+  }
+  bool test(int64_t) override { return true; }
+  void wait(int64_t, double, const std::string&) override {}
+  std::vector<std::string> all_gather(const std::string& mine, double, const std::string&) override {
+    return {mine, mine};
+  }
+  [[noreturn]] void abort(int code) override { std::exit(code); }
+  std::vector<int64_t> sizes;
+  std::vector<bool> during_backward;
+  bool in_backward = false;
+};
+}  // namespace
+
+TEST_CASE("GradReducer overlapped: buckets start in order while backward runs, the last ones after") {
+  TwinComm comm;
+  // A chain: the last parameters' gradients are final first. Buckets of 2 floats, reverse order:
+  // {p3}, {p2}, {p1}, {p0} (each 2 floats).
+  std::vector<Tensor> p;
+  for (int i = 0; i < 4; ++i) p.push_back(Tensor::from_vector(std::vector<float>{1.f + i, 2.f + i}).requires_grad_());
+  GradReducer r(comm, p, 2 * 4, true, 1);
+  REQUIRE(r.buckets() == 4);
+  r.begin_step();
+  Tensor h = p[0];
+  for (int i = 1; i < 4; ++i) h = mul(h, p[i]);
+  Tensor loss = sum(h);
+  {
+    std::unique_ptr<LeafGradHook> hook = r.hook();
+    REQUIRE(hook);
+    comm.in_backward = true;
+    loss.backward();
+    comm.in_backward = false;
+  }
+  std::vector<std::vector<float>> local;
+  for (const Tensor& t : p) local.push_back(t.grad().to_vector<float>());
+  r.finish(0.25f, {true, true, true, true}, "test");
+  CHECK(comm.sizes == std::vector<int64_t>{2, 2, 2, 2});
+  CHECK(r.started_early() >= 1);  // at least the first bucket went during backward
+  CHECK(comm.during_backward[0]);
+  for (size_t k = 0; k < p.size(); ++k) {
+    const std::vector<float> g = p[k].grad().to_vector<float>();
+    for (size_t j = 0; j < g.size(); ++j) CHECK(g[j] == local[k][j] * 2 * 0.25f);  // sum of 2 ranks * scale
+  }
+  // No overlap: nothing starts before finish().
+  TwinComm late;
+  GradReducer r2(late, p, 8, false, 1);
+  CHECK_FALSE(r2.hook());
 }

@@ -3,6 +3,7 @@
 #   mpirun --oversubscribe --allow-run-as-root -np 2
 #  1. 2 ranks give the weights of 1 rank with the same global --batch, to 1e-5 relative, after 20
 #     steps (dropout off: the ranks draw their own masks by design);
+#     with many small buckets, overlapping the sums with backward or not gives the same bits;
 #  2. a 2-rank run repeated is bit-identical (dropout on: the per-rank streams repeat too), and its
 #     checkpoint records every rank's stream;
 #  3. resume: 2 ranks stopped at step 10 and resumed by 2 ranks is bit-identical to the uninterrupted
@@ -52,6 +53,17 @@ train 2 "$work/two" --max-steps 20 --dropout 0
 grep -q '"world_size":2' "$work/two/log.jsonl" || fail "the 2-rank log has no data_parallel event"
 close "$work/one/checkpoint.safetensors" "$work/two/checkpoint.safetensors" 1e-5
 [[ -e "$work/two/model.safetensors" && -e "$work/two/config.json" ]] || fail "rank 0 wrote no model folder"
+
+echo "1b. many small buckets (--bucket-mb 0.01): overlapped = after backward, bit for bit, = 1 rank"
+train 2 "$work/buckets" --max-steps 20 --dropout 0 --bucket-mb 0.01
+train 2 "$work/buckets_late" --max-steps 20 --dropout 0 --bucket-mb 0.01 --no-overlap
+close "$work/buckets/checkpoint.safetensors" "$work/buckets_late/checkpoint.safetensors" 0
+close "$work/one/checkpoint.safetensors" "$work/buckets/checkpoint.safetensors" 1e-5
+comm=$(grep '"event":"comm"' "$work/buckets/log.jsonl" | tail -n 1)
+[[ "$comm" =~ \"buckets\":([0-9]+) ]] && ((BASH_REMATCH[1] > 5)) || fail "expected many buckets: $comm"
+[[ "$comm" =~ \"buckets_started_in_backward\":([0-9]+) ]] && ((BASH_REMATCH[1] > 0)) ||
+  fail "no bucket started during backward: $comm"
+echo "  $comm"
 
 echo "2. a 2-rank run repeats bit for bit (dropout 0.25)"
 train 2 "$work/drop_a" --max-steps 20 --dropout 0.25
