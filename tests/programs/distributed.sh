@@ -9,7 +9,8 @@
 #  3. resume: 2 ranks stopped at step 10 and resumed by 2 ranks is bit-identical to the uninterrupted
 #     2-rank run (dropout on); stopped by 2 and resumed by 1, and stopped by 1 and resumed by 2, each
 #     match 1 rank uninterrupted to 1e-5;
-#  4. a rank killed (SIGKILL) mid-run ends the job non-zero within 30 s with the last checkpoint
+#  4. embed_train (model A), mqa_train and nvcs_train: 2 ranks = 1 rank to 1e-5 (dropout 0);
+#  5. a rank killed (SIGKILL) mid-run ends the job non-zero within 30 s with the last checkpoint
 #     intact (it loads and verifies); a hung rank (SIGSTOP) ends it within --comm-timeout plus a
 #     margin, with a message naming the rank; SIGINT to mpirun stops every rank.
 # Skips (exit 77) without mpirun or in a build without MPI (HAVE_MPI = OFF).
@@ -85,6 +86,30 @@ train 1 "$work/res12" --max-steps 20 --dropout 0 --stop-after 10
 train 2 "$work/res12" --max-steps 20 --dropout 0 --resume
 close "$work/one/checkpoint.safetensors" "$work/res12/checkpoint.safetensors" 1e-5
 
+echo "4. the extensions' trainers: 2 ranks = 1 rank (dropout 0)"
+x=$work/xshapes
+"$bin/make_shapes" --out "$x" --seed 3 --train 30 --val 6 --test 0 --novel 12 --quiet >/dev/null
+run_both() {  # run_both NAME PROGRAM ARGS...: the program on 1 and on 2 ranks, into $work/NAME-{1,2}
+  local name=$1 prog=$2; shift 2
+  "$bin/$prog" "$@" --out "$work/$name-1" >"$work/$name-1.log" 2>&1 || { tail "$work/$name-1.log"; fail "$name, 1 rank"; }
+  mpi 2 "$bin/$prog" "$@" --out "$work/$name-2" >"$work/$name-2.log" 2>&1 || { tail "$work/$name-2.log"; fail "$name, 2 ranks"; }
+  grep -q '"world_size":2' "$work/$name-2/log.jsonl" || fail "$name: the 2-rank log has no data_parallel event"
+}
+run_both embed embed_train --model A --data "$x/dataset_shapes.json" --images "$x/images" --max-steps 10 --batch 15 \
+  --embed 16 --rnn-size 24 --multimodal 24 --image-dim 16 --cnn-channels 8,8 --min-count 1 --dropout 0 --quiet
+close "$work/embed-1/checkpoint.safetensors" "$work/embed-2/checkpoint.safetensors" 1e-5
+run_both mqa mqa_train --questions "$x/v2_OpenEnded_shapes_train_questions.json" \
+  --annotations "$x/v2_shapes_train_annotations.json" --images "$x/images" --steps 10 --batch 15 --val-count 6 \
+  --embed 16 --lstm 16 --fusing 24 --image-size 32 --cnn-channels 4,8 --image-dim 16 --dropout 0 --quiet
+close "$work/mqa-1/checkpoint.safetensors" "$work/mqa-2/checkpoint.safetensors" 1e-5
+"$bin/caption_train" --data "$x/dataset_shapes.json" --images "$x/images" --out "$work/nvbase" --max-steps 8 --batch 16 \
+  --val-images 3 --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --image-dim 32 --min-count 1 --dropout 0 \
+  --quiet >/dev/null 2>&1 || fail "the NVCS base model"
+run_both nvcs nvcs_train --model "$work/nvbase" --data "$x/dataset_shapes_nvc.json" --images "$x/images" \
+  --base-data "$x/dataset_shapes.json" --examples 3 --epochs 2 --batch 7 --quiet
+close "$work/nvcs-1/checkpoint.safetensors" "$work/nvcs-2/checkpoint.safetensors" 1e-5
+[[ -s "$work/nvcs-2/nvcs.json" ]] || fail "nvcs_train on 2 ranks wrote no nvcs.json"
+
 # The pid of rank R of the job started by mpirun pid M (its child with OMPI_COMM_WORLD_RANK=R).
 rank_pid() {
   local p
@@ -115,7 +140,7 @@ await() {
   took=$((SECONDS - t0))
 }
 
-echo "4a. a killed rank fails the job"
+echo "5a. a killed rank fails the job"
 start_long "$work/killed"
 sleep 0.5
 victim=$(rank_pid "$job" 1)
@@ -128,7 +153,7 @@ echo "  exit $rc after ${took} s: $(grep -m1 -i 'rank 1\|signal 9\|killed' "$wor
   fail "the last checkpoint does not load and verify"
 train 1 "$work/killed" --epochs 100000 --dropout 0 --resume --stop-after 1
 
-echo "4b. a hung rank fails the job within --comm-timeout, named"
+echo "5b. a hung rank fails the job within --comm-timeout, named"
 start_long "$work/hung" --comm-timeout 3
 victim=$(rank_pid "$job" 1)
 [[ -n "$victim" ]] || fail "cannot find rank 1's process"
@@ -141,7 +166,7 @@ echo "  exit $rc after ${took} s: $(grep -m1 'did not answer' "$work/hung.log")"
 "$compare" "$work/hung/checkpoint.safetensors" "$work/hung/checkpoint.safetensors" 0 >/dev/null ||
   fail "the last checkpoint does not load and verify"
 
-echo "4c. SIGINT to mpirun stops every rank"
+echo "5c. SIGINT to mpirun stops every rank"
 start_long "$work/interrupted"
 r0=$(rank_pid "$job" 0) r1=$(rank_pid "$job" 1)
 kill -INT "$job"
