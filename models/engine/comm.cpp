@@ -65,6 +65,43 @@ std::unique_ptr<Comm> make_nccl_comm(Comm&, int) {
 }
 #endif
 
+std::vector<std::string> map_chunks(Comm& comm, int64_t n, const std::function<std::string(int64_t chunk)>& compute,
+                                    double timeout_s, const std::string& what) {
+  const int rank = comm.rank(), size = comm.size();
+  std::vector<std::string> mine;
+  for (int64_t c = rank; c < n; c += size) mine.push_back(compute(c));
+  if (size == 1) return mine;
+  // This rank's results as [count][len...][bytes...] (uint64 lengths).
+  std::string packed;
+  const uint64_t count = mine.size();
+  packed.append(reinterpret_cast<const char*>(&count), sizeof count);
+  for (const std::string& m : mine) {
+    const uint64_t len = m.size();
+    packed.append(reinterpret_cast<const char*>(&len), sizeof len);
+  }
+  for (const std::string& m : mine) packed += m;
+  const std::vector<std::string> all = comm.all_gather(packed, timeout_s, what);
+  std::vector<std::string> out(static_cast<size_t>(n));
+  for (int r = 0; r < size; ++r) {
+    const std::string& p = all[r];
+    uint64_t k = 0;
+    MRNN_CHECK(p.size() >= sizeof k, "{}: rank {} sent a truncated result", what, r);
+    std::memcpy(&k, p.data(), sizeof k);
+    const uint64_t expected = r < n ? static_cast<uint64_t>((n - 1 - r) / size + 1) : 0;
+    MRNN_CHECK(k == expected && p.size() >= sizeof k * (k + 1), "{}: rank {} sent {} chunk results, expected {}",
+               what, r, k, expected);
+    size_t at = sizeof k * (k + 1);
+    for (uint64_t i = 0; i < k; ++i) {
+      uint64_t len = 0;
+      std::memcpy(&len, p.data() + sizeof k * (i + 1), sizeof len);
+      MRNN_CHECK(at + len <= p.size(), "{}: rank {} sent a truncated result", what, r);
+      out[static_cast<size_t>(r + static_cast<int64_t>(i) * size)] = p.substr(at, len);
+      at += len;
+    }
+  }
+  return out;
+}
+
 std::string pack_doubles(const std::vector<double>& v) {
   std::string s(v.size() * sizeof(double), '\0');
   if (!v.empty()) std::memcpy(s.data(), v.data(), s.size());

@@ -6,6 +6,7 @@
 // same shape.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,13 @@ Comm& world_comm();
 // the CPU in this version (docs/distributed.md).
 bool nccl_built();
 std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, int device);
+
+// A data-parallel map over chunks 0..n-1 (validation): rank r computes the chunks c with
+// c % size == r; every rank gets every chunk's result, in chunk order. One process computes all.
+// Why chunks: a chunk is computed exactly as one process computes it, so merging the results in
+// chunk order gives one process's numbers bit for bit.
+std::vector<std::string> map_chunks(Comm& comm, int64_t n, const std::function<std::string(int64_t chunk)>& compute,
+                                    double timeout_s, const std::string& what);
 
 // Doubles to and from all_gather payloads.
 std::string pack_doubles(const std::vector<double>& v);

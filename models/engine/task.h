@@ -14,6 +14,7 @@
 #include "core/random.h"
 #include "core/tensor.h"
 #include "layers/module.h"
+#include "models/engine/comm.h"
 
 namespace mrnn {
 
@@ -59,6 +60,11 @@ class Task {
   virtual Tensor loss(Batch& batch) = 0;
   // Validation metrics (the model is in eval mode and grad mode is off while this runs).
   virtual std::vector<Metric> validate() = 0;
+  // The same metrics computed by all ranks of a data-parallel run together (each a part, e.g. with
+  // map_chunks in models/engine/comm.h) and returned on every rank, equal to validate()'s. Called
+  // instead of validate() only when comm.size() > 1. Default: validate() on every rank (the same
+  // numbers, no time saved).
+  virtual std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) { return validate(); }
   // The default "best" criterion (the Trainer's option may name another metric).
   virtual BestBy best_by() const = 0;
   // What the progress line counts ("words/s").

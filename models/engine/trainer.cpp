@@ -266,7 +266,7 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
     model.eval();
     {
       NoGradGuard ng;
-      metrics = task.validate();
+      metrics = parallel ? task.validate_sharded(comm, timeout) : task.validate();
     }
     model.train();
     const Metric* key = nullptr;

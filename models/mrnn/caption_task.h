@@ -9,6 +9,7 @@
 #include "data/vocab.h"
 #include "models/mrnn/caption_batches.h"
 #include "models/mrnn/caption_data.h"
+#include "models/mrnn/caption_trainer.h"
 #include "models/engine/task.h"
 #include "models/mrnn/mrnn.h"
 
@@ -43,6 +44,9 @@ class CaptionTask : public Task {
   // perplexity (val captions), bleu4, cider_d and rouge_l (greedy captions of val_images images),
   // and scene_correct / scene_object_precision when options.scenes is set.
   std::vector<Metric> validate() override;
+  // The same metrics, bit for bit, with the perplexity batches and the decoded image chunks shared
+  // out among the ranks (map_chunks) and the scores computed on every rank from all of them.
+  std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) override;
   BestBy best_by() const override { return {"cider_d", Goal::Maximize}; }
   std::string rate_unit() const override { return "words"; }
 
@@ -60,6 +64,9 @@ class CaptionTask : public Task {
   double loader_wait_seconds() const { return batches_.wait_seconds(); }
 
  private:
+  // validate()'s metrics from the perplexity and the scored greedy captions.
+  std::vector<Metric> metrics_of(double perplexity, const CaptionEvalSummary& s) const;
+
   Mrnn& model_;
   const Vocab& vocab_;
   const CaptionSplit& train_;

@@ -18,6 +18,7 @@
 #include "models/engine/task.h"
 #include "models/engine/training_checkpoints.h"
 #include "models/mrnn/caption_batches.h"
+#include "models/mrnn/caption_task.h"
 
 using namespace mrnn;
 
@@ -213,4 +214,64 @@ TEST_CASE("GradReducer overlapped: buckets start in order while backward runs, t
   TwinComm late;
   GradReducer r2(late, p, 8, false, 1);
   CHECK_FALSE(r2.hook());
+}
+
+TEST_CASE("map_chunks on one process: every chunk, in order") {
+  auto comm = make_local_comm();
+  const std::vector<std::string> out =
+      map_chunks(*comm, 5, [](int64_t c) { return std::string(static_cast<size_t>(c), 'x'); }, 1, "test");
+  REQUIRE(out.size() == 5);
+  for (size_t c = 0; c < out.size(); ++c) CHECK(out[c] == std::string(c, 'x'));
+  CHECK(map_chunks(*comm, 0, [](int64_t) { return std::string("never"); }, 1, "test").empty());
+}
+
+TEST_CASE("CaptionTask::validate_sharded merges its chunks into validate()'s numbers, bit for bit") {
+  // 300 images (3 decoding chunks of up to 128), 600 captions (5 perplexity chunks of 128).
+  CaptionSplit s;
+  Generator g(3);
+  s.images = Tensor::randn({300, 8}, g);
+  for (int i = 0; i < 300; ++i) {
+    s.file_names.push_back("img" + std::to_string(i));
+    s.image_ids.push_back(i);
+    std::vector<std::string> refs;
+    for (int k = 0; k < 2; ++k) {
+      std::vector<int32_t> cap;
+      std::string ref;
+      for (int w = 0; w < 2 + (i + k) % 4; ++w) {
+        cap.push_back(4 + (i * 7 + k * 3 + w) % 10);
+        ref += (ref.empty() ? "" : " ") + std::string("w") + std::to_string(cap.back());
+      }
+      s.captions.push_back(cap);
+      s.caption_image.push_back(i);
+      refs.push_back(ref);
+    }
+    s.references.push_back(refs);
+  }
+  std::vector<std::string> words;
+  for (int w = 4; w <= 13; ++w) words.push_back("w" + std::to_string(w));
+  const Vocab vocab = Vocab::build({words}, 1);
+  MrnnConfig c;
+  c.vocab = vocab.size();
+  c.embed1 = 8;
+  c.embed2 = 8;
+  c.rnn = 8;
+  c.multimodal = 8;
+  c.image_input = "features";
+  c.image_dim = 8;
+  c.dropout = 0;
+  Generator init(7);
+  Mrnn model(c, init);
+  model.eval();
+  CaptionTaskOptions o;
+  o.val_images = 0;
+  CaptionTask task(model, vocab, s, s, o);
+  NoGradGuard ng;
+  const std::vector<Metric> one = task.validate();
+  auto comm = make_local_comm();
+  const std::vector<Metric> sharded = task.validate_sharded(*comm, 10);
+  REQUIRE(one.size() == sharded.size());
+  for (size_t i = 0; i < one.size(); ++i) {
+    CHECK(one[i].key == sharded[i].key);
+    CHECK(one[i].value == sharded[i].value);  // exact
+  }
 }

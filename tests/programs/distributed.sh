@@ -3,7 +3,8 @@
 #   mpirun --oversubscribe --allow-run-as-root -np 2
 #  1. 2 ranks give the weights of 1 rank with the same global --batch, to 1e-5 relative, after 20
 #     steps (dropout off: the ranks draw their own masks by design);
-#     with many small buckets, overlapping the sums with backward or not gives the same bits;
+#     with many small buckets, overlapping the sums with backward or not gives the same bits; the
+#     validation metrics computed on shards equal 1 rank's;
 #  2. a 2-rank run repeated is bit-identical (dropout on: the per-rank streams repeat too), and its
 #     checkpoint records every rank's stream;
 #  3. resume: 2 ranks stopped at step 10 and resumed by 2 ranks is bit-identical to the uninterrupted
@@ -65,6 +66,23 @@ comm=$(grep '"event":"comm"' "$work/buckets/log.jsonl" | tail -n 1)
 [[ "$comm" =~ \"buckets_started_in_backward\":([0-9]+) ]] && ((BASH_REMATCH[1] > 0)) ||
   fail "no bucket started during backward: $comm"
 echo "  $comm"
+
+echo "1c. sharded validation (140 val images, 700 captions: 2 decoding and 6 perplexity chunks) = 1 rank's"
+"$bin/make_shapes" --out "$work/vshapes" --seed 6 --train 20 --val 140 --test 0 --novel 0 --quiet >/dev/null
+vargs=("${args[@]}")
+vargs[1]=$work/vshapes/dataset_shapes.json vargs[3]=$work/vshapes/images vargs[9]=0  # --data D --images I ... --val-images N
+"$bin/caption_train" "${vargs[@]}" --max-steps 5 --dropout 0 --out "$work/val1" >"$work/val1.log" 2>&1 ||
+  { tail "$work/val1.log"; fail "validation run, 1 rank"; }
+mpi 2 "$bin/caption_train" "${vargs[@]}" --max-steps 5 --dropout 0 --out "$work/val2" >"$work/val2.log" \
+  2>&1 || { tail "$work/val2.log"; fail "validation run, 2 ranks"; }
+v1=$(grep '"event":"val"' "$work/val1/log.jsonl" | tail -n 1) v2=$(grep '"event":"val"' "$work/val2/log.jsonl" | tail -n 1)
+metric() { grep -o "\"$1\":[-0-9.e+]*" <<<"$2" | cut -d: -f2; }
+for m in perplexity bleu4 cider_d rouge_l; do
+  a=$(metric "$m" "$v1") b=$(metric "$m" "$v2")
+  awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a; exit !(d <= 1e-5 * s + 1e-12) }' ||
+    fail "validation $m: 1 rank $a, 2 ranks $b"
+  echo "  $m: 1 rank $a, 2 ranks $b"
+done
 
 echo "2. a 2-rank run repeats bit for bit (dropout 0.25)"
 train 2 "$work/drop_a" --max-steps 20 --dropout 0.25
