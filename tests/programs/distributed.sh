@@ -10,7 +10,7 @@
 #  3. resume: 2 ranks stopped at step 10 and resumed by 2 ranks is bit-identical to the uninterrupted
 #     2-rank run (dropout on); stopped by 2 and resumed by 1, and stopped by 1 and resumed by 2, each
 #     match 1 rank uninterrupted to 1e-5;
-#  4. embed_train (model A), mqa_train and nvcs_train: 2 ranks = 1 rank to 1e-5 (dropout 0);
+#  4. embed_train (models A, B and C), mqa_train and nvcs_train: 2 ranks = 1 rank to 1e-5 (dropout 0);
 #  5. a rank killed (SIGKILL) mid-run ends the job non-zero within 30 s with the last checkpoint
 #     intact (it loads and verifies); a hung rank (SIGSTOP) ends it within --comm-timeout plus a
 #     margin, with a message naming the rank; SIGINT to mpirun stops every rank.
@@ -113,9 +113,12 @@ run_both() {  # run_both NAME PROGRAM ARGS...: the program on 1 and on 2 ranks, 
   mpi 2 "$bin/$prog" "$@" --out "$work/$name-2" >"$work/$name-2.log" 2>&1 || { tail "$work/$name-2.log"; fail "$name, 2 ranks"; }
   grep -q '"world_size":2' "$work/$name-2/log.jsonl" || fail "$name: the 2-rank log has no data_parallel event"
 }
-run_both embed embed_train --model A --data "$x/dataset_shapes.json" --images "$x/images" --max-steps 10 --batch 15 \
-  --embed 16 --rnn-size 24 --multimodal 24 --image-dim 16 --cnn-channels 8,8 --min-count 1 --dropout 0 --quiet
-close "$work/embed-1/checkpoint.safetensors" "$work/embed-2/checkpoint.safetensors" 1e-5
+for m in A B C; do  # B and C add an auxiliary term that is a mean over captions, not words
+  run_both "embed$m" embed_train --model "$m" --data "$x/dataset_shapes.json" --images "$x/images" --max-steps 10 \
+    --batch 15 --embed 16 --rnn-size 24 --multimodal 24 --image-dim 16 --cnn-channels 8,8 --min-count 1 --dropout 0 \
+    --quiet
+  close "$work/embed$m-1/checkpoint.safetensors" "$work/embed$m-2/checkpoint.safetensors" 1e-5
+done
 run_both mqa mqa_train --questions "$x/v2_OpenEnded_shapes_train_questions.json" \
   --annotations "$x/v2_shapes_train_annotations.json" --images "$x/images" --steps 10 --batch 15 --val-count 6 \
   --embed 16 --lstm 16 --fusing 24 --image-size 32 --cnn-channels 4,8 --image-dim 16 --dropout 0 --quiet
