@@ -33,6 +33,9 @@ class MqaTask : public Task {
   // accuracy (VQA, %, of the first val_questions val questions), and the same per answer type
   // ("accuracy_<type>", non-alphanumerics as '_').
   std::vector<Metric> validate() override;
+  // The same metrics, bit for bit: the decoding chunks (128 questions, answer_split's) shared out
+  // among the ranks (map_chunks), the accuracy computed on every rank from all the answers.
+  std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) override;
   BestBy best_by() const override { return {"accuracy", Goal::Maximize}; }
   std::string rate_unit() const override { return "questions"; }
   std::string state_json() const override;
@@ -44,6 +47,8 @@ class MqaTask : public Task {
 
  private:
   std::vector<int64_t> epoch_order(int64_t epoch) const;
+  int64_t val_count() const;  // the validation questions scored
+  std::vector<Metric> metrics_of(const std::vector<std::string>& answers) const;  // answers of rows 0..n-1
   Mqa& model_;
   const Vocab& vocab_;
   TokenizerMode mode_;

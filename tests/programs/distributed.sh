@@ -120,9 +120,12 @@ for m in A B C; do  # B and C add an auxiliary term that is a mean over captions
   close "$work/embed$m-1/checkpoint.safetensors" "$work/embed$m-2/checkpoint.safetensors" 1e-5
 done
 run_both mqa mqa_train --questions "$x/v2_OpenEnded_shapes_train_questions.json" \
-  --annotations "$x/v2_shapes_train_annotations.json" --images "$x/images" --steps 10 --batch 15 --val-count 6 \
+  --annotations "$x/v2_shapes_train_annotations.json" --images "$x/images" --steps 10 --batch 15 --val-count 150 \
   --embed 16 --lstm 16 --fusing 24 --image-size 32 --cnn-channels 4,8 --image-dim 16 --dropout 0 --quiet
 close "$work/mqa-1/checkpoint.safetensors" "$work/mqa-2/checkpoint.safetensors" 1e-5
+# Its validation: 150 questions, 2 decoding chunks, one per rank, gathered (MqaTask::validate_sharded).
+[[ "$(grep '"event":"val"' "$work/mqa-1/log.jsonl")" == "$(grep '"event":"val"' "$work/mqa-2/log.jsonl")" ]] ||
+  fail "mqa_train validation differs between 1 and 2 ranks"
 "$bin/caption_train" --data "$x/dataset_shapes.json" --images "$x/images" --out "$work/nvbase" --max-steps 8 --batch 16 \
   --val-images 3 --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --image-dim 32 --min-count 1 --dropout 0 \
   --quiet >/dev/null 2>&1 || fail "the NVCS base model"
