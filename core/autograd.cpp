@@ -11,12 +11,16 @@ namespace mrnn {
 
 namespace {
 thread_local bool t_grad_enabled = true;
+thread_local const LeafGradReady* t_leaf_hook = nullptr;
 std::atomic<uint64_t> g_sequence{0};
 }  // namespace
 
 bool grad_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = prev_; }
+
+LeafGradHook::LeafGradHook(LeafGradReady fn) : fn_(std::move(fn)), prev_(t_leaf_hook) { t_leaf_hook = &fn_; }
+LeafGradHook::~LeafGradHook() { t_leaf_hook = prev_; }
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!t_grad_enabled) return false;
@@ -143,11 +147,31 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
   }
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence > b->sequence; });
 
+  // With a LeafGradHook: how many edges of the graph still feed each leaf that wants a gradient;
+  // a leaf is final when its count reaches zero.
+  const LeafGradReady* hook = t_leaf_hook;
+  std::unordered_map<TensorImpl*, int> leaf_edges;
+  if (hook)
+    for (const std::shared_ptr<Node>& n : order)
+      for (const Tensor& in : n->inputs)
+        if (in.defined() && in.requires_grad() && !in.grad_fn()) ++leaf_edges[&in.impl()];
+  // Called once node n is done (or skipped: no gradient reached it).
+  auto leaves_done = [&](const Node& n) {
+    for (const Tensor& in : n.inputs) {
+      if (!in.defined() || !in.requires_grad() || in.grad_fn()) continue;
+      auto e = leaf_edges.find(&in.impl());
+      if (e != leaf_edges.end() && --e->second == 0) (*hook)(in);
+    }
+  };
+
   std::unordered_map<Node*, Slot> grads;
   grads[grad_fn().get()] = Slot{g0, false};
   for (const std::shared_ptr<Node>& n : order) {
     auto it = grads.find(n.get());
-    if (it == grads.end()) continue;
+    if (it == grads.end()) {
+      if (hook) leaves_done(*n);
+      continue;
+    }
     MRNN_CHECK(!n->released,
                "backward through the graph a second time (node '{}' was already freed); pass retain_graph=true "
                "to the first backward() if you need this",
@@ -174,6 +198,7 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
         else accumulate_leaf(in, gin[i]);
       }
     }
+    if (hook) leaves_done(*n);
     if (!retain_graph) {
       n->backward = nullptr;
       n->grad_view = nullptr;

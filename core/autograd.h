@@ -50,6 +50,26 @@ class NoGradGuard {
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
+// Called during backward() when a leaf's gradient is final for that pass: every node of the graph
+// that feeds the leaf has run (leaves the graph does not reach are never named). Why: data-parallel
+// training starts summing a bucket of gradients across ranks while backward still runs
+// (models/engine/grad_reducer.h). The hook runs on the thread that called backward(), with grad
+// mode off; it may read the leaf's .grad but must not change it.
+using LeafGradReady = std::function<void(const Tensor& leaf)>;
+// Installs `fn` for the backward passes of this thread while the guard lives (guards nest: the
+// innermost is called).
+class LeafGradHook {
+ public:
+  explicit LeafGradHook(LeafGradReady fn);
+  ~LeafGradHook();
+  LeafGradHook(const LeafGradHook&) = delete;
+  LeafGradHook& operator=(const LeafGradHook&) = delete;
+
+ private:
+  LeafGradReady fn_;
+  const LeafGradReady* prev_;
+};
+
 // Records `fn` as out's grad_fn with the given inputs.
 void attach_grad(Tensor& out, const char* name, std::vector<Tensor> inputs, BackwardFn fn);
 // The same for a slicing view of `input`: `fn` must equal "zeros like input, with view(zeros) :=

@@ -10,6 +10,7 @@
 #include "models/mrnn/model_dir.h"
 #include "models/mrnn/scene_checks.h"
 #include "examples/cli_checks.h"
+#include "examples/trainer_options.h"
 
 using namespace mrnn;
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
                "--keep-checkpoints) and OUT/log.jsonl."};
   std::string data, images, features, out, tokenizer = "word", scenes_opt;
   TrainOptions t;
+  cli::DistributedFlags dist;
   std::string device = "cpu";
   MrnnConfig c;
   int64_t min_count = 5, max_train = 0, max_val = 0, max_words = 20;
@@ -46,12 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", t.epochs, "training epochs")->check(cli::positive_int);
   app.add_option("--max-steps", t.max_steps, "stop after this many steps (0 = no limit)")->check(cli::nonnegative_int);
   app.add_option("--batch", t.batch_size, "captions per batch")->check(cli::positive_int);
-  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
-  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real);
-  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real);
-  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real);
-  app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
-  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int);
+  cli::add_optimizer_options(app, t);  // --optimizer --lr --weight-decay --clip --schedule --warmup
   app.add_option("--seed", t.seed, "random seed (initialisation, shuffling, dropout)");
   app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
   app.add_option("--val-images", t.val_images, "validation images captioned for BLEU/CIDEr (0 = all)")
@@ -97,9 +94,11 @@ int main(int argc, char** argv) {
                  "length bucketing: sort captions by length within windows of K batches, then shuffle the batches "
                  "(0 = off)")->check(cli::nonnegative_int);
   cli::add_device_option(app, device);
+  cli::add_distributed_options(app, dist);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    cli::apply_distributed(dist, t);
     // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
     // refuse a GPU here, before any work, rather than fail at the first host read.
     if (parse_device(device) != Device::cpu())
@@ -164,7 +163,7 @@ int main(int argc, char** argv) {
     }
     Generator gen(t.seed);
     Mrnn model(c, gen);  // checks the sizes before anything is written to OUT
-    if (!t.resume) write_model_dir_meta(out, c, vocab, ko.mode);
+    if (!t.resume && cli::lead_rank()) write_model_dir_meta(out, c, vocab, ko.mode);  // rank 0 writes
     std::fprintf(stderr, "m-RNN: %lld parameters, vocabulary %d, %zu train / %zu val captions\n",
                  static_cast<long long>(model.parameter_count()), vocab.size(), train.captions.size(),
                  val.captions.size());

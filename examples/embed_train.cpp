@@ -6,6 +6,7 @@
 
 #include "data/karpathy.h"
 #include "examples/cli_checks.h"
+#include "examples/trainer_options.h"
 #include "models/embed/embed_dir.h"
 #include "models/embed/embed_task.h"
 #include "models/engine/trainer.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
                "OUT/checkpoint*.safetensors (for --resume) and OUT/log.jsonl. Export with embed_export."};
   std::string data, images, features, out, variant = "A", device = "cpu";
   TrainerOptions t;
+  cli::DistributedFlags dist;
   EmbedConfig c;
   EmbedTaskOptions to;
   int64_t min_count = 5, max_train = 0, max_val = 0, max_words = 20;
@@ -46,15 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-steps,--steps", t.max_steps, "stop after this many steps (0 = no limit)")
       ->check(cli::nonnegative_int)->capture_default_str();
   app.add_option("--batch", to.batch_size, "captions per batch")->check(cli::positive_int)->capture_default_str();
-  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}))
-      ->capture_default_str();
-  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real)->capture_default_str();
-  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real)->capture_default_str();
-  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real)
-      ->capture_default_str();
-  app.add_option("--schedule", t.schedule, "constant | cosine | step")
-      ->check(CLI::IsMember({"constant", "cosine", "step"}))->capture_default_str();
-  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int)->capture_default_str();
+  cli::add_optimizer_options(app, t);  // --optimizer --lr --weight-decay --clip --schedule --warmup
   app.add_option("--seed", to.seed, "random seed (initialisation, shuffling, dropout)")->capture_default_str();
   app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int)
       ->capture_default_str();
@@ -86,9 +80,11 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-bad", skip_bad, "skip unreadable images and bad captions (counted) instead of failing");
   app.add_flag("--quiet", quiet, "no progress line");
   cli::add_device_option(app, device)->capture_default_str();
+  cli::add_distributed_options(app, dist);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    cli::apply_distributed(dist, t);
     if (parse_device(device) != Device::cpu())
       throw Error("--device " + device + ": embed_train runs on the CPU only in this version (the optimizers read "
                   "tensors on the host; docs/cuda.md): use --device cpu");
@@ -148,7 +144,7 @@ int main(int argc, char** argv) {
     }
     Generator gen(to.seed);
     EmbedModel model(c, gen);  // checks the sizes before anything is written to OUT
-    if (!t.resume) write_embed_dir_meta(out, c, vocab);
+    if (!t.resume && cli::lead_rank()) write_embed_dir_meta(out, c, vocab);  // rank 0 writes
     std::fprintf(stderr, "embedding model %s: %lld parameters, vocabulary %d, %zu train / %zu val captions\n",
                  c.name().c_str(), static_cast<long long>(model.parameter_count()), vocab.size(),
                  train.captions.size(), val.captions.size());

@@ -9,6 +9,7 @@
 #include "models/mqa/mqa_dir.h"
 #include "models/mqa/mqa_task.h"
 #include "examples/cli_checks.h"
+#include "examples/trainer_options.h"
 
 using namespace mrnn;
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   std::string questions, annotations, images, val_questions, val_annotations, out, tokenizer = "word", device = "cpu";
   MqaConfig c;
   TrainerOptions t;
+  cli::DistributedFlags dist;
   t.epochs = 10;
   t.lr = 2e-3;
   t.warmup = 50;
@@ -54,12 +56,7 @@ int main(int argc, char** argv) {
   app.add_option("--steps,--max-steps", t.max_steps, "stop after this many steps (0 = the epochs decide)")
       ->check(cli::nonnegative_int);
   app.add_option("--batch", to.batch_size, "questions per batch")->check(cli::positive_int);
-  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
-  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real);
-  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real);
-  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real);
-  app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
-  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int);
+  cli::add_optimizer_options(app, t);  // --optimizer --lr --weight-decay --clip --schedule --warmup
   uint64_t seed = 1;
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, dropout)");
   app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
@@ -87,9 +84,11 @@ int main(int argc, char** argv) {
   app.add_flag("--freeze-cnn", freeze_cnn, "do not train the CNN (with --cnn-from)");
   app.add_flag("--quiet", quiet, "no progress line");
   cli::add_device_option(app, device);
+  cli::add_distributed_options(app, dist);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    cli::apply_distributed(dist, t);
     if (parse_device(device) != Device::cpu())
       throw Error("--device " + device + ": mqa_train runs on the CPU only in this version (the optimizers read "
                   "tensors on the host; docs/cuda.md): use --device cpu");
@@ -145,7 +144,7 @@ int main(int argc, char** argv) {
     }
     to.seed = seed;
     MqaTask task(model, vocab, mode, picker, train, val, to);
-    if (!t.resume) write_mqa_dir_meta(out, c, vocab, mode, picker);
+    if (!t.resume && cli::lead_rank()) write_mqa_dir_meta(out, c, vocab, mode, picker);  // rank 0 writes
     std::fprintf(stderr, "mQA: %lld parameters, vocabulary %d, %lld train / %lld val questions, %zu train images%s\n",
                  static_cast<long long>(model.parameter_count()), vocab.size(), static_cast<long long>(train.size()),
                  static_cast<long long>(val.size()), train.image_paths.size(), c.blind ? " (blind: not read)" : "");

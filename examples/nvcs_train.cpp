@@ -18,6 +18,7 @@
 #include "models/mrnn/model_split.h"
 #include "models/nvcs/nvcs.h"
 #include "examples/cli_checks.h"
+#include "examples/trainer_options.h"
 
 using namespace mrnn;
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   bool no_tws_base = false, no_fixed_bias = false, no_centralize = false, quiet = false;
   int64_t examples = 0, center_images = 500, neighbours = 5, base_mix = -1;
   TrainOptions t;
+  cli::DistributedFlags dist;
   t.epochs = 20;
   t.batch_size = 50;
   t.lr = 0.01;
@@ -69,9 +71,11 @@ int main(int argc, char** argv) {
   app.add_option("--neighbours", neighbours, "nearest old words listed per new word")->check(cli::nonnegative_int);
   app.add_flag("--quiet", quiet, "no progress line");
   cli::add_device_option(app, device);
+  cli::add_distributed_options(app, dist);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    cli::apply_distributed(dist, t);
     if (parse_device(device) != Device::cpu())
       throw Error("--device " + device + ": nvcs_train runs on the CPU only in this version (the optimizers read "
                   "tensors on the host; docs/cuda.md says what runs on a GPU): use --device cpu");
@@ -120,7 +124,7 @@ int main(int argc, char** argv) {
     t.progress = !quiet;
     t.groups = novel_param_groups(model, nw.old_vocab, !no_fixed_bias);
     t.val_every = int64_t{1} << 40;  // validate once, after the last step: model.safetensors = the last weights
-    write_model_dir_meta(out, model.config(), md.vocab, md.tokenizer);
+    if (cli::lead_rank()) write_model_dir_meta(out, model.config(), md.vocab, md.tokenizer);  // rank 0 writes
     std::fprintf(stderr, "NVCS: %zu new words after %lld base words; %lld novel + %lld base training images, %zu "
                  "captions\n", nw.words.size(), static_cast<long long>(nw.old_vocab),
                  static_cast<long long>(novel_images), static_cast<long long>(train.num_images() - novel_images),
@@ -130,6 +134,7 @@ int main(int argc, char** argv) {
     const TrainResult r = train_captioner(model, md.vocab, train, train, t);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     model.eval();
+    if (!cli::lead_rank()) return 0;  // rank 0 writes nvcs.json and reports
 
     nlohmann::ordered_json j;
     j["base_model"] = base;

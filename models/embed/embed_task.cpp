@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
+#include "kernels/ops.h"
 #include "models/engine/json_fields.h"
 
 namespace mrnn {
@@ -14,6 +15,9 @@ namespace {
 
 struct EmbedBatch : Batch {
   CaptionTrainBatch data;
+  // Data parallel (set by shard): the whole batch's LM targets and captions, the normalisers of
+  // the global loss's two terms. 0: not sharded.
+  int64_t global_targets = 0, global_captions = 0;
 };
 
 CaptionBatchOptions batch_options(const EmbedTaskOptions& o) {
@@ -70,16 +74,46 @@ std::unique_ptr<Batch> EmbedTask::next_batch(int64_t epoch, int64_t pos) {
 }
 
 Tensor EmbedTask::loss(Batch& batch) {
-  CaptionTrainBatch& b = static_cast<EmbedBatch&>(batch).data;
+  EmbedBatch& eb = static_cast<EmbedBatch&>(batch);
+  CaptionTrainBatch& b = eb.data;
+  const int64_t captions = static_cast<int64_t>(b.captions.size());
   EmbedLoss l = model_.loss(caption_batch(train_, b.captions), features_of(model_, b));
   batch.units = l.targets;
   b = CaptionTrainBatch();
-  return l.total;
+  if (eb.global_targets == 0 || !l.aux.defined() || l.targets == 0) return l.total;
+  // A shard of B or C: the trainer weights this loss by targets / global targets (norm = units),
+  // right for the LM term; the auxiliary term is a mean over captions, so it is rescaled to weigh
+  // captions / global captions instead. Then the ranks' gradients add up to the global batch's.
+  const EmbedConfig& c = model_.config();
+  const double weight = c.variant == "B" ? c.state_weight : c.emb_weight;
+  const double f = (static_cast<double>(captions) / static_cast<double>(eb.global_captions)) *
+                   (static_cast<double>(eb.global_targets) / static_cast<double>(l.targets));
+  return add(l.lm, mul_scalar(l.aux, weight * f));
 }
 
 std::vector<Metric> EmbedTask::validate() {
   const EmbedSplitScores s = score_split(model_, val_);
   return {{"perplexity", "perplexity", s.perplexity}, {"aux", "aux loss", s.aux}};
+}
+
+void EmbedTask::shard(Batch& batch, int rank, int size) {
+  EmbedBatch& eb = static_cast<EmbedBatch&>(batch);
+  CaptionTrainBatch& b = eb.data;
+  // The whole batch's normalisers, before the other ranks' captions are dropped: the LM targets
+  // (non-pad tokens after the first column, as EmbedModel::loss counts them) and the captions.
+  const Tensor tokens = caption_batch(train_, b.captions);
+  const std::vector<int64_t> ids = tokens.to_vector<int64_t>();
+  const int64_t cols = tokens.size(1);
+  eb.global_targets = 0;
+  for (size_t i = 0; i < ids.size(); ++i) eb.global_targets += i % cols != 0 && ids[i] != kPadId;
+  eb.global_captions = static_cast<int64_t>(b.captions.size());
+  const auto [lo, hi] = shard_range(static_cast<int64_t>(b.captions.size()), rank, size);
+  keep_captions(b, lo, hi);
+  batch.empty = b.captions.empty();
+}
+
+void EmbedTask::derive_rank_streams(int rank) {
+  model_.dropout_generator() = rank_stream(model_.dropout_generator(), rank);
 }
 
 std::string EmbedTask::state_json() const { return json_fields::dropout_state(model_.dropout_generator()); }

@@ -45,6 +45,12 @@ class EmbedTask : public Task {
   std::string state_json() const override;  // {"dropout_seed", "dropout_offset"}
   void load_state_json(const std::string& text, const std::string& what) override;
   std::string order_json() const override;  // {"batch", "seed", "bucket"}
+  // Data parallel: the rank's contiguous part of the batch; the dropout stream mixed with the rank.
+  // The loss is weighted by its LM targets; for B and C the shard also records the whole batch's
+  // captions, and loss() rescales the auxiliary term (a mean over captions) to match, so N ranks
+  // give one process's gradient for A, B and C.
+  void shard(Batch& batch, int rank, int size) override;
+  void derive_rank_streams(int rank) override;
 
  private:
   EmbedModel& model_;

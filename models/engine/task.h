@@ -8,10 +8,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/random.h"
 #include "core/tensor.h"
 #include "layers/module.h"
+#include "models/engine/comm.h"
 
 namespace mrnn {
 
@@ -21,6 +24,10 @@ struct Batch {
   int64_t consumed = 0;  // examples of the epoch this batch used up: the data cursor advances by this
   bool empty = false;    // nothing to train on (e.g. every image unreadable): no step is taken
   int64_t units = 0;     // what the rate counts (words, questions, ...): set by Task::loss
+  // What the loss is a mean over (set by Task::loss; 0 = units). A data-parallel run weights each
+  // rank's loss by its norm over the sum of every rank's norm, so that the ranks' gradients add up
+  // to the gradient of the global batch's mean (docs/distributed.md).
+  int64_t norm = 0;
 };
 
 // A named validation result. key is what log.jsonl and best-by-metric use ("cider_d"); label is
@@ -53,6 +60,11 @@ class Task {
   virtual Tensor loss(Batch& batch) = 0;
   // Validation metrics (the model is in eval mode and grad mode is off while this runs).
   virtual std::vector<Metric> validate() = 0;
+  // The same metrics computed by all ranks of a data-parallel run together (each a part, e.g. with
+  // map_chunks in models/engine/comm.h) and returned on every rank, equal to validate()'s. Called
+  // instead of validate() only when comm.size() > 1. Default: validate() on every rank (the same
+  // numbers, no time saved).
+  virtual std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) { return validate(); }
   // The default "best" criterion (the Trainer's option may name another metric).
   virtual BestBy best_by() const = 0;
   // What the progress line counts ("words/s").
@@ -73,6 +85,24 @@ class Task {
   // naming `what` when resuming from it would change the batch order. Default: every key present
   // in both must be equal.
   virtual void check_order(const std::string& saved, const std::string& what) const;
+
+  // ---- data-parallel training (models/engine/comm.h, docs/distributed.md) ----
+  // Requires: batch came from next_batch; 0 <= rank < size. Ensures: batch keeps only the examples
+  // rank `rank` of `size` trains on, the rank-th of `size` contiguous near-equal parts of the batch
+  // (examples [n*rank/size, n*(rank+1)/size) of its n), so that the parts of all ranks are the
+  // batch; consumed is unchanged (the data cursor is global); empty is set when the part has no
+  // example. Default: throws Error (the task cannot train data-parallel).
+  virtual void shard(Batch& batch, int rank, int size);
+  // Re-seeds the task's random streams (dropout) from their current state and `rank` (>= 1), so
+  // that ranks draw different masks and a repeated run draws the same ones. Rank 0 keeps the
+  // single-process streams. Default: nothing (a task without random streams).
+  virtual void derive_rank_streams(int rank) {}
 };
+
+// Examples [first, second) of n for rank `rank` of `size` (Task::shard's split).
+std::pair<int64_t, int64_t> shard_range(int64_t n, int rank, int size);
+// A dropout stream for rank >= 1 derived from g (seed and rank mixed, offset kept): what
+// Task::derive_rank_streams implementations use.
+Generator rank_stream(const Generator& g, int rank);
 
 }  // namespace mrnn

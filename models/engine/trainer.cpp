@@ -1,15 +1,18 @@
 #include "models/engine/trainer.h"
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <cstring>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
 #include "models/engine/checkpoint.h"
+#include "models/engine/grad_reducer.h"
 #include "models/engine/progress.h"
 #include "models/engine/optim.h"
 #include "models/engine/training_checkpoints.h"
@@ -109,9 +112,26 @@ std::string nonfinite_grad_names(const NamedParams& named) {
 
 bool better(Goal goal, double value, double best) { return goal == Goal::Maximize ? value > best : value < best; }
 
+// FNV-1a over the bytes of the parameters: equal on every rank of a data-parallel run, or a bug.
+uint64_t weights_checksum(const std::vector<Tensor>& params) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const Tensor& p : params) {
+    const Tensor c = p.contiguous();
+    const unsigned char* b = static_cast<const unsigned char*>(c.raw_data());
+    for (size_t i = 0; i < static_cast<size_t>(c.numel()) * sizeof(float); ++i) h = (h ^ b[i]) * 1099511628211ULL;
+  }
+  return h;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 
-FitResult fit(Task& task, const TrainerOptions& o) {
+// The loop of fit() on `comm` (one process when comm.size() == 1: then every step is exactly the
+// single-process step, bit for bit).
+static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
   MRNN_CHECK(!o.out_dir.empty(), "train: an output folder is required");
   MRNN_CHECK(o.epochs >= 1, "train: epochs must be positive, got {}", o.epochs);
   MRNN_CHECK(o.keep_checkpoints >= 1, "train: keep_checkpoints is {}, must be at least 1", o.keep_checkpoints);
@@ -142,32 +162,76 @@ FitResult fit(Task& task, const TrainerOptions& o) {
   int64_t step = 0, epoch = 0, pos = 0;
   std::string resumed_from;
   std::vector<std::string> resume_warnings;
-  if (o.resume) {
+  // Data parallel: rank 0 alone writes (checkpoints, best model, log, progress); every rank computes.
+  const int rank = comm.rank(), world = comm.size();
+  const bool parallel = world > 1, lead = rank == 0;
+  const double timeout = o.comm_timeout_s;
+  MRNN_CHECK(timeout > 0, "train: the communication timeout must be positive, got {} s", timeout);
+  if (parallel && rank > 0) task.derive_rank_streams(rank);  // a resume below replaces them with the saved ones
+  auto restore = [&](const std::string& path, const std::map<std::string, Tensor>& tensors,
+                     const std::map<std::string, std::string>& meta) {
+    std::map<std::string, Tensor> task_tensors;
+    const TrainState s = restore_training_checkpoint(tensors, meta, model, *opt, path, &task_tensors);
+    task.check_order(s.options, path);
+    // Each rank its own saved streams; a rank the writing run did not have derives its streams
+    // from rank 0's (a resume at a larger world size).
+    const size_t r = static_cast<size_t>(rank);
+    task.load_state_json(r == 0 ? s.task : r <= s.rank_tasks.size() ? s.rank_tasks[r - 1] : s.task, path);
+    if (r > s.rank_tasks.size()) task.derive_rank_streams(rank);
+    task.load_state_tensors(task_tensors, path);
+    step = s.step;
+    epoch = s.epoch;
+    pos = s.pos;
+    res.has_best = s.has_best && s.best_metric == best_by.key;
+    res.best_value = s.best_value;
+  };
+  if (o.resume && lead) {
     // The newest checkpoint that loads and verifies; corrupt newer ones are moved aside (warnings).
-    resumed_from = resume_newest_checkpoint(
-        o.out_dir,
-        [&](const std::string& path, const std::map<std::string, Tensor>& tensors,
-            const std::map<std::string, std::string>& meta) {
-          std::map<std::string, Tensor> task_tensors;
-          const TrainState s = restore_training_checkpoint(tensors, meta, model, *opt, path, &task_tensors);
-          task.check_order(s.options, path);
-          task.load_state_json(s.task, path);
-          task.load_state_tensors(task_tensors, path);
-          step = s.step;
-          epoch = s.epoch;
-          pos = s.pos;
-          res.has_best = s.has_best && s.best_metric == best_by.key;
-          res.best_value = s.best_value;
-        },
-        &resume_warnings);
+    resumed_from = resume_newest_checkpoint(o.out_dir, restore, &resume_warnings);
     for (const std::string& w : resume_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  } else {
+  } else if (lead) {
     remove_training_checkpoints(o.out_dir);  // a fresh run: nothing of an earlier run may be resumed
   }
-  remove_checkpoint_temporaries(o.out_dir);  // left by a run killed while writing
-  std::ofstream log(o.out_dir + "/log.jsonl", o.resume ? std::ios::app : std::ios::trunc);
-  MRNN_CHECK(log.good(), "train: cannot write {}/log.jsonl", o.out_dir);
-  auto log_line = [&](const nlohmann::ordered_json& j) { log << j.dump() << "\n" << std::flush; };
+  if (lead) remove_checkpoint_temporaries(o.out_dir);  // left by a run killed while writing
+  if (parallel) {
+    // The others resume from the checkpoint rank 0 chose (after it moved corrupt ones aside).
+    resumed_from = comm.all_gather(resumed_from, timeout, "train: choosing the checkpoint to resume from")[0];
+    if (o.resume && !lead) {
+      std::map<std::string, std::string> meta;
+      const std::map<std::string, Tensor> tensors = load_tensors(resumed_from, &meta);
+      restore(resumed_from, tensors, meta);
+    }
+  }
+  std::ofstream log;
+  if (lead) {
+    log.open(o.out_dir + "/log.jsonl", o.resume ? std::ios::app : std::ios::trunc);
+    MRNN_CHECK(log.good(), "train: cannot write {}/log.jsonl", o.out_dir);
+  }
+  auto log_line = [&](const nlohmann::ordered_json& j) {
+    if (lead) log << j.dump() << "\n" << std::flush;
+  };
+  // Every rank must hold the same weights: after initialisation or resume, and at each checkpoint.
+  auto check_same_weights = [&](const std::string& when, std::string payload) {
+    const uint64_t h = weights_checksum(params);
+    payload.insert(0, reinterpret_cast<const char*>(&h), sizeof h);
+    std::vector<std::string> all = comm.all_gather(payload, timeout, "train: " + when);
+    for (int r = 0; r < world; ++r) {
+      uint64_t hr = 0;
+      MRNN_CHECK(all[r].size() >= sizeof hr, "train: {}: rank {} sent {} bytes", when, r, all[r].size());
+      std::memcpy(&hr, all[r].data(), sizeof hr);
+      MRNN_CHECK(hr == h, "train: {}: the weights of rank {} differ from those of rank {} (checksums {:016x} and "
+                 "{:016x}): the ranks diverged", when, r, rank, hr, h);
+      all[r].erase(0, sizeof hr);
+    }
+    return all;
+  };
+  if (parallel) {
+    check_same_weights(o.resume ? "after resuming" : "after initialisation", "");
+    if (lead)
+      log_line({{"event", "data_parallel"}, {"world_size", world}, {"backend", comm.backend()},
+                {"bucket_bytes", o.bucket_bytes}, {"overlap", o.overlap}, {"comm_timeout_s", timeout}});
+  }
+  GradReducer reducer(comm, params, o.bucket_bytes, o.overlap, timeout);
   if (o.resume)
     log_line({{"event", "resume"}, {"step", step}, {"checkpoint", resumed_from}, {"unusable", resume_warnings}});
 
@@ -186,17 +250,23 @@ FitResult fit(Task& task, const TrainerOptions& o) {
     st.best_value = res.best_value;
     st.task = task.state_json();
     st.options = task.order_json();
-    save_training_checkpoint(o.out_dir, step, all, {{"mrnn_train_state", train_state_json(st)}}, o.keep_checkpoints);
+    if (parallel) {  // every rank's streams; the weights checked equal on the way
+      std::vector<std::string> states = check_same_weights(fmt::format("checkpoint at step {}", step), st.task);
+      st.rank_tasks.assign(states.begin() + 1, states.end());
+    }
+    if (lead)
+      save_training_checkpoint(o.out_dir, step, all, {{"mrnn_train_state", train_state_json(st)}},
+                               o.keep_checkpoints);
     last_checkpoint = numbered_checkpoint_path(o.out_dir, step);
   };
 
-  ProgressLine progress(o.progress);
+  ProgressLine progress(o.progress && lead);
   auto validate = [&]() {
     std::vector<Metric> metrics;
     model.eval();
     {
       NoGradGuard ng;
-      metrics = task.validate();
+      metrics = parallel ? task.validate_sharded(comm, timeout) : task.validate();
     }
     model.train();
     const Metric* key = nullptr;
@@ -207,7 +277,7 @@ FitResult fit(Task& task, const TrainerOptions& o) {
     if (improved) {
       res.has_best = true;
       res.best_value = key->value;
-      save_module(best_path, model);
+      if (lead) save_module(best_path, model);
     }
     res.last_val = metrics;
     nlohmann::ordered_json j = {{"event", "val"}, {"step", step}};
@@ -221,6 +291,53 @@ FitResult fit(Task& task, const TrainerOptions& o) {
     progress.message(line + (improved ? "  (best)" : ""));
   };
 
+  // One data-parallel forward and backward on this rank's shard of the batch, then the gradients
+  // summed over the ranks. The rank's loss is a mean over its `norm` units (Task::loss); its
+  // backward is seeded with norm, and the sum over ranks divided by the global norm, so the
+  // gradient is that of the global batch's mean. lv: the global batch's mean loss. False when
+  // every rank's shard was empty (no step, as one process skips an empty batch).
+  auto parallel_step = [&](Batch& batch, double& lv) -> bool {
+    if (!batch.empty) task.shard(batch, rank, world);
+    opt->zero_grad();
+    reducer.begin_step();
+    double local_loss = 0;
+    int64_t norm = 0;
+    if (!batch.empty) {
+      Tensor loss = task.loss(batch);
+      local_loss = loss.item();
+      norm = batch.norm > 0 ? batch.norm : batch.units;
+      std::unique_ptr<LeafGradHook> hook = reducer.hook();
+      loss.backward(Tensor::full(loss.shape(), static_cast<double>(norm)));
+    }
+    const std::string what = fmt::format("train: step {}", step);
+    std::vector<double> mine = {batch.empty ? 0.0 : 1.0, static_cast<double>(norm),
+                                static_cast<double>(batch.empty ? 0 : batch.units), local_loss * norm};
+    for (const Tensor& p : params) mine.push_back(p.grad().defined() ? 1 : 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<std::string> all = comm.all_gather(pack_doubles(mine), timeout, what);
+    double ranks_with_data = 0, global_norm = 0, global_units = 0, loss_sum = 0;
+    std::vector<bool> defined(params.size(), false);
+    for (int r = 0; r < world; ++r) {  // in rank order: the same sums on every rank
+      const std::vector<double> v = unpack_doubles(all[r]);
+      MRNN_CHECK(v.size() == mine.size(), "{}: rank {} sent {} numbers, rank {} {}: do the ranks train the same "
+                 "model?", what, r, v.size(), rank, mine.size());
+      ranks_with_data += v[0];
+      global_norm += v[1];
+      global_units += v[2];
+      loss_sum += v[3];
+      for (size_t i = 0; i < params.size(); ++i) defined[i] = defined[i] || v[4 + i] != 0;
+    }
+    if (ranks_with_data == 0) {
+      res.comm_wait_s += seconds_since(t0);
+      return false;
+    }
+    reducer.finish(global_norm > 0 ? static_cast<float>(1.0 / global_norm) : 0.0f, defined, what);
+    res.comm_wait_s += seconds_since(t0);
+    lv = loss_sum / global_norm;
+    batch.units = static_cast<int64_t>(global_units);
+    return true;
+  };
+
   model.train();
   int64_t units_done = 0, run_steps = 0;
   const std::string unit = task.rate_unit();
@@ -229,14 +346,21 @@ FitResult fit(Task& task, const TrainerOptions& o) {
       std::unique_ptr<Batch> batch = task.next_batch(epoch, pos);  // the same batch for the same cursor
       MRNN_CHECK(batch && batch->consumed >= 1, "train: the task's batch at epoch {}, position {} consumes nothing",
                  epoch, pos);
-      if (batch->empty) {
+      const auto t_step = std::chrono::steady_clock::now();
+      double lv = 0;
+      if (!parallel) {
+        if (batch->empty) {
+          pos += batch->consumed;
+          continue;
+        }
+        Tensor loss = task.loss(*batch);
+        lv = loss.item();
+        opt->zero_grad();
+        loss.backward();
+      } else if (!parallel_step(*batch, lv)) {  // every rank's shard was empty
         pos += batch->consumed;
         continue;
       }
-      Tensor loss = task.loss(*batch);
-      const double lv = loss.item();
-      opt->zero_grad();
-      loss.backward();
       if (o.after_backward) o.after_backward(step, named);
       zero_frozen_grad_rows(opt->groups());
       size_t bad = 0;
@@ -262,6 +386,7 @@ FitResult fit(Task& task, const TrainerOptions& o) {
         clip_grad_norm(params, o.clip);
         opt->step(sched.at(step));
       }
+      res.train_s += seconds_since(t_step);
       pos += batch->consumed;
       step++;
       run_steps++;
@@ -271,6 +396,10 @@ FitResult fit(Task& task, const TrainerOptions& o) {
       if (step % 10 == 0 || step == total_steps)
         log_line({{"event", "train"}, {"step", step}, {"epoch", epoch}, {"loss", lv}, {"lr", sched.at(step - 1)},
                   {unit + "_per_s", rate}, {"skipped_steps", res.skipped_steps}});
+      if (parallel && (step % 10 == 0 || step == total_steps))
+        log_line({{"event", "comm"}, {"step", step}, {"train_s", res.train_s}, {"comm_wait_s", res.comm_wait_s},
+                  {"allreduce_wait_s", reducer.wait_seconds()}, {"buckets", reducer.buckets()},
+                  {"buckets_started_in_backward", reducer.started_early()}});
       progress.update(fmt::format("[epoch {}] step {}/{}  loss {:.3f}  {:.0f} {}/s", epoch + 1, step, total_steps, lv,
                                   rate, unit),
                       run_steps, total_steps - step, step == total_steps);
@@ -293,6 +422,20 @@ FitResult fit(Task& task, const TrainerOptions& o) {
   progress.finish();
   res.steps = step;
   return res;
+}
+
+FitResult fit(Task& task, const TrainerOptions& o) {
+  Comm& comm = o.comm ? *o.comm : world_comm();
+  if (comm.size() == 1) return fit_on(task, o, comm);
+  // One rank's error ends the job at once: the others would otherwise wait for it until the timeout.
+  try {
+    return fit_on(task, o, comm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error on rank %d of %d: %s\n", comm.rank(), comm.size(), e.what());
+    std::fflush(stderr);
+    comm.abort(1);
+  }
+  return FitResult{};  // not reached: abort() ends the process
 }
 
 }  // namespace mrnn

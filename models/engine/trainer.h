@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/engine/comm.h"
 #include "models/engine/task.h"
 
 namespace mrnn {
@@ -55,6 +56,14 @@ struct TrainerOptions {
   // Called after each backward, before frozen rows are zeroed, the finite check and the update,
   // with the step (0-based) and the named parameters (gradients in .grad()). Empty: not called.
   std::function<void(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params)> after_backward;
+
+  // ---- data parallel (docs/distributed.md): N processes under mpirun, each training on its shard
+  // (Task::shard) of every global batch, gradients summed across ranks. Rank 0 writes the
+  // checkpoints, the best model and the log. ----
+  Comm* comm = nullptr;             // nullptr: world_comm() (MPI under mpirun, else one process)
+  double comm_timeout_s = 60;       // a rank that does not answer within this fails the job (named)
+  int64_t bucket_bytes = 4 << 20;   // gradient buckets summed as one message
+  bool overlap = true;              // start a bucket's sum while backward still runs
 };
 
 struct FitResult {
@@ -65,6 +74,9 @@ struct FitResult {
   double last_train_loss = 0;
   std::vector<Metric> last_val;     // the last validation's metrics
   int64_t skipped_steps = 0;        // steps of this run skipped by nan_policy = skip
+  // This run's seconds in training steps, and of them the seconds blocked on the other ranks (the
+  // per-step exchange of counts and the wait for the gradient sums); 0 for one process.
+  double train_s = 0, comm_wait_s = 0;
 };
 
 // Trains task.model() in place (it ends holding the last step's weights; the best are in

@@ -57,6 +57,12 @@ std::string train_state_json(const TrainState& s) {
   if (s.has_best) j["best"] = {{"metric", s.best_metric}, {"value", s.best_value}};
   j["task"] = nlohmann::ordered_json::parse(s.task.empty() ? "{}" : s.task);
   if (!s.options.empty()) j["options"] = nlohmann::ordered_json::parse(s.options);
+  if (!s.rank_tasks.empty()) {
+    j["world_size"] = s.rank_tasks.size() + 1;
+    nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
+    for (const std::string& t : s.rank_tasks) ranks.push_back(nlohmann::ordered_json::parse(t.empty() ? "{}" : t));
+    j["rank_tasks"] = ranks;
+  }
   return j.dump();
 }
 
@@ -88,13 +94,21 @@ TrainState parse_train_state(const std::string& text, const std::string& what) {
     nlohmann::json t = nlohmann::json::object();
     for (auto it = j.begin(); it != j.end(); ++it)
       if (it.key() != "step" && it.key() != "epoch" && it.key() != "pos" && it.key() != "best_cider" &&
-          it.key() != "options")
+          it.key() != "options" && it.key() != "world_size" && it.key() != "rank_tasks")
         t[it.key()] = it.value();
     s.task = t.dump();
   }
   if (j.contains("options")) {
     MRNN_CHECK(j["options"].is_object(), "{}: training state field 'options' must be an object", what);
     s.options = j["options"].dump();
+  }
+  if (j.contains("rank_tasks")) {
+    const nlohmann::json& r = j["rank_tasks"];
+    MRNN_CHECK(r.is_array(), "{}: training state field 'rank_tasks' must be an array of objects", what);
+    for (size_t i = 0; i < r.size(); ++i) {
+      MRNN_CHECK(r[i].is_object(), "{}: training state field 'rank_tasks[{}]' must be an object", what, i);
+      s.rank_tasks.push_back(r[i].dump());
+    }
   }
   return s;
 }

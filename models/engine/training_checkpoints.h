@@ -24,12 +24,17 @@ struct TrainState {
   double best_value = 0;
   std::string task = "{}";        // the task's own state (Task::state_json), a JSON object
   std::string options;            // the task's batch-order options (Task::order_json); "" = none recorded
+  // Data parallel: the task state of ranks 1..N-1 of the run that wrote it (rank 0's is `task`),
+  // JSON objects; empty for one process. world_size = 1 + rank_tasks.size().
+  std::vector<std::string> rank_tasks;
 };
-// {"step", "epoch", "pos", "best": {"metric", "value"} (when has_best), "task": {...}, "options": {...}}.
+// {"step", "epoch", "pos", "best": {"metric", "value"} (when has_best), "task": {...}, "options": {...},
+// "world_size" and "rank_tasks": [{...}, ...] (data parallel only)}.
 std::string train_state_json(const TrainState& s);
 // Requires nothing (text is untrusted). Ensures, else throws Error naming `what` and the field:
 // text is a JSON object whose step/epoch/pos are integers >= 0, "best" (optional) an object with a
-// string "metric" and a number "value", "task" and "options" (optional) objects. Checkpoints
+// string "metric" and a number "value", "task" and "options" (optional) objects. "rank_tasks"
+// (optional) an array of objects. Checkpoints
 // written before the engine existed ("best_cider" and the task's fields at the top level) read as
 // best = {"cider_d", best_cider} (none when it is -1) and task = the other top-level fields.
 TrainState parse_train_state(const std::string& text, const std::string& what);

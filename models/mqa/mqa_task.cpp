@@ -1,6 +1,7 @@
 #include "models/mqa/mqa_task.h"
 
 #include <cctype>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -64,18 +65,61 @@ Tensor MqaTask::loss(Batch& batch) {
   Tensor in, target;
   answer_batch(train_, rows, &in, &target);
   batch.units = static_cast<int64_t>(rows.size());
-  return model_.loss(r_q, image, in, target);
+  return model_.loss(r_q, image, in, target, &batch.norm);  // a mean over the answer words
+}
+
+int64_t MqaTask::val_count() const {
+  return opt_.val_questions > 0 ? std::min(opt_.val_questions, val_.size()) : val_.size();
 }
 
 std::vector<Metric> MqaTask::validate() {
-  const int64_t n = opt_.val_questions > 0 ? std::min(opt_.val_questions, val_.size()) : val_.size();
+  const int64_t n = val_count();
   std::vector<int64_t> rows;
   for (int64_t i = 0; i < n; ++i) rows.push_back(i);
   DecodeOptions d;
   d.beam_size = 1;
-  const SplitAnswers a = answer_texts(model_, vocab_, mode_, picker_, val_, rows, d);
+  return metrics_of(answer_texts(model_, vocab_, mode_, picker_, val_, rows, d).answers);
+}
+
+std::vector<Metric> MqaTask::validate_sharded(Comm& comm, double timeout_s) {
+  constexpr int64_t kChunk = 128;  // answer_split's default batch: the same decoding batches
+  const int64_t n = val_count();
+  DecodeOptions d;
+  d.beam_size = 1;
+  const std::vector<std::string> parts = map_chunks(
+      comm, (n + kChunk - 1) / kChunk,
+      [&](int64_t c) {
+        std::vector<int64_t> rows;
+        for (int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) rows.push_back(i);
+        std::string packed;  // each answer as its byte length (uint64) and its bytes
+        for (const std::string& a : answer_texts(model_, vocab_, mode_, picker_, val_, rows, d).answers) {
+          const uint64_t len = a.size();
+          packed.append(reinterpret_cast<const char*>(&len), sizeof len);
+          packed += a;
+        }
+        return packed;
+      },
+      timeout_s, "validation: answers");
+  std::vector<std::string> answers;
+  for (const std::string& part : parts)
+    for (size_t at = 0; at < part.size();) {
+      uint64_t len = 0;
+      MRNN_CHECK(at + sizeof len <= part.size(), "validation: a truncated answer part");
+      std::memcpy(&len, part.data() + at, sizeof len);
+      at += sizeof len;
+      MRNN_CHECK(at + len <= part.size(), "validation: a truncated answer part");
+      answers.push_back(part.substr(at, len));
+      at += len;
+    }
+  MRNN_CHECK(static_cast<int64_t>(answers.size()) == n, "validation: {} answers gathered for {} questions",
+             answers.size(), n);
+  return metrics_of(answers);
+}
+
+std::vector<Metric> MqaTask::metrics_of(const std::vector<std::string>& answers) const {
+  const int64_t n = static_cast<int64_t>(answers.size());
   std::vector<std::vector<std::string>> humans(val_.human_answers.begin(), val_.human_answers.begin() + n);
-  const eval::VqaAccuracy acc = eval::vqa_accuracy(a.answers, humans);
+  const eval::VqaAccuracy acc = eval::vqa_accuracy(answers, humans);
   std::vector<Metric> out = {{"accuracy", "VQA acc %", acc.overall_percent}};
   const eval::VqaReport r =
       eval::vqa_report(acc.per_question, std::vector<std::string>(val_.question_types.begin(), val_.question_types.begin() + n),
@@ -87,6 +131,17 @@ std::vector<Metric> MqaTask::validate() {
     out.push_back({key, type + " %", v});
   }
   return out;
+}
+
+void MqaTask::shard(Batch& batch, int rank, int size) {
+  std::vector<int64_t>& rows = static_cast<MqaBatch&>(batch).rows;
+  const auto [lo, hi] = shard_range(static_cast<int64_t>(rows.size()), rank, size);
+  rows = std::vector<int64_t>(rows.begin() + lo, rows.begin() + hi);
+  batch.empty = rows.empty();
+}
+
+void MqaTask::derive_rank_streams(int rank) {
+  model_.dropout_generator() = rank_stream(model_.dropout_generator(), rank);
 }
 
 std::string MqaTask::state_json() const { return json_fields::dropout_state(model_.dropout_generator()); }

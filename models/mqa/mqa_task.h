@@ -33,14 +33,22 @@ class MqaTask : public Task {
   // accuracy (VQA, %, of the first val_questions val questions), and the same per answer type
   // ("accuracy_<type>", non-alphanumerics as '_').
   std::vector<Metric> validate() override;
+  // The same metrics, bit for bit: the decoding chunks (128 questions, answer_split's) shared out
+  // among the ranks (map_chunks), the accuracy computed on every rank from all the answers.
+  std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) override;
   BestBy best_by() const override { return {"accuracy", Goal::Maximize}; }
   std::string rate_unit() const override { return "questions"; }
   std::string state_json() const override;
   void load_state_json(const std::string& text, const std::string& what) override;
   std::string order_json() const override;
+  // Data parallel: the rank's contiguous part of the batch; the dropout stream mixed with the rank.
+  void shard(Batch& batch, int rank, int size) override;
+  void derive_rank_streams(int rank) override;
 
  private:
   std::vector<int64_t> epoch_order(int64_t epoch) const;
+  int64_t val_count() const;  // the validation questions scored
+  std::vector<Metric> metrics_of(const std::vector<std::string>& answers) const;  // answers of rows 0..n-1
   Mqa& model_;
   const Vocab& vocab_;
   TokenizerMode mode_;

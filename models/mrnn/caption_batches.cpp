@@ -33,6 +33,29 @@ CaptionTrainBatch in_memory_batch(const CaptionSplit& split, const std::vector<i
   return out;
 }
 
+void keep_captions(CaptionTrainBatch& b, int64_t lo, int64_t hi) {
+  MRNN_CHECK(0 <= lo && lo <= hi && hi <= static_cast<int64_t>(b.captions.size()), "caption batch: keep captions "
+             "[{}, {}) of {}", lo, hi, b.captions.size());
+  const std::vector<int64_t> old_rows = b.rows.defined() ? b.rows.to_vector<int64_t>() : std::vector<int64_t>();
+  MRNN_CHECK(old_rows.size() == b.captions.size(), "caption batch: {} rows for {} captions", old_rows.size(),
+             b.captions.size());
+  std::unordered_map<int64_t, int64_t> row_of;
+  std::vector<int64_t> distinct, rows;
+  for (int64_t i = lo; i < hi; ++i) {
+    auto [it, fresh] = row_of.emplace(old_rows[i], static_cast<int64_t>(distinct.size()));
+    if (fresh) distinct.push_back(old_rows[i]);
+    rows.push_back(it->second);
+  }
+  b.captions = std::vector<int64_t>(b.captions.begin() + lo, b.captions.begin() + hi);
+  if (rows.empty()) {
+    b.images = Tensor();
+    b.rows = Tensor();
+    return;
+  }
+  b.images = index_select(b.images, Tensor::from_vector(distinct));
+  b.rows = Tensor::from_vector(rows);
+}
+
 CaptionBatches::CaptionBatches(const CaptionSplit& split, const CaptionBatchOptions& options)
     : split_(split), opt_(options), lengths_(caption_lengths(split)) {
   MRNN_CHECK(!split.captions.empty(), "caption batches: the split has no captions");

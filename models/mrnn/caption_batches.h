@@ -37,6 +37,11 @@ std::vector<int64_t> caption_lengths(const CaptionSplit& split);
 // in first-use order) and each caption's row; planned = captions.size().
 CaptionTrainBatch in_memory_batch(const CaptionSplit& split, const std::vector<int64_t>& captions);
 
+// Requires: 0 <= lo <= hi <= b.captions.size(). Ensures: b holds only its captions [lo, hi), their
+// distinct images in first-use order and each one's row (no images when none is left); planned
+// is unchanged (the epoch position still advances by the whole batch). For data-parallel shards.
+void keep_captions(CaptionTrainBatch& b, int64_t lo, int64_t hi);
+
 class CaptionBatches {
  public:
   // Requires: split outlives this object and has at least one caption; a streamed split has

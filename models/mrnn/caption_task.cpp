@@ -1,5 +1,7 @@
 #include "models/mrnn/caption_task.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "models/mrnn/scene_checks.h"
@@ -54,8 +56,58 @@ Tensor CaptionTask::loss(Batch& batch) {
 }
 
 std::vector<Metric> CaptionTask::validate() {
-  const double ppl = split_perplexity(model_, val_);
-  const CaptionEvalSummary s = evaluate_split(model_, vocab_, val_, opt_.val_images, 1);
+  return metrics_of(split_perplexity(model_, val_), evaluate_split(model_, vocab_, val_, opt_.val_images, 1));
+}
+
+std::vector<Metric> CaptionTask::validate_sharded(Comm& comm, double timeout_s) {
+  constexpr int64_t kBatch = 128;  // split_perplexity's default batch: the same chunks
+  const int64_t caps = static_cast<int64_t>(val_.captions.size());
+  const std::vector<std::string> ppl_parts = map_chunks(
+      comm, (caps + kBatch - 1) / kBatch,
+      [&](int64_t c) {
+        const auto [sum, count] = perplexity_chunk(model_, val_, c * kBatch, kBatch);
+        return pack_doubles({sum, static_cast<double>(count)});
+      },
+      timeout_s, "validation: perplexity");
+  std::vector<std::pair<double, int64_t>> chunks;
+  for (const std::string& p : ppl_parts) {
+    const std::vector<double> v = unpack_doubles(p);
+    MRNN_CHECK(v.size() == 2, "validation: a perplexity part of {} numbers", v.size());
+    chunks.emplace_back(v[0], static_cast<int64_t>(v[1]));
+  }
+  const int64_t n = evaluated_images(val_, opt_.val_images);
+  DecodeOptions greedy;
+  greedy.beam_size = 1;
+  const std::vector<std::string> caption_parts = map_chunks(
+      comm, (n + kEvalImageChunk - 1) / kEvalImageChunk,
+      [&](int64_t c) {
+        const int64_t at = c * kEvalImageChunk;
+        std::string packed;  // each caption as its byte length (uint64) and its bytes
+        for (const std::string& t : caption_chunk(model_, vocab_, val_, at, std::min(kEvalImageChunk, n - at), greedy)) {
+          const uint64_t len = t.size();
+          packed.append(reinterpret_cast<const char*>(&len), sizeof len);
+          packed += t;
+        }
+        return packed;
+      },
+      timeout_s, "validation: captions");
+  std::vector<std::string> captions;
+  for (const std::string& part : caption_parts)
+    for (size_t at = 0; at < part.size();) {
+      uint64_t len = 0;
+      MRNN_CHECK(at + sizeof len <= part.size(), "validation: a truncated caption part");
+      std::memcpy(&len, part.data() + at, sizeof len);
+      at += sizeof len;
+      MRNN_CHECK(at + len <= part.size(), "validation: a truncated caption part");
+      captions.push_back(part.substr(at, len));
+      at += len;
+    }
+  MRNN_CHECK(static_cast<int64_t>(captions.size()) == n, "validation: {} captions gathered for {} images",
+             captions.size(), n);
+  return metrics_of(perplexity_of_chunks(chunks), score_split_captions(val_, std::move(captions)));
+}
+
+std::vector<Metric> CaptionTask::metrics_of(double ppl, const CaptionEvalSummary& s) const {
   std::vector<Metric> out = {{"perplexity", "perplexity", ppl},
                              {"bleu4", "BLEU-4", s.bleu[3]},
                              {"cider_d", "CIDEr-D", s.cider_d},
@@ -77,6 +129,17 @@ void CaptionTask::load_state_json(const std::string& text, const std::string& wh
 
 std::string CaptionTask::order_json() const {
   return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}, {"bucket", opt_.bucket}}.dump();
+}
+
+void CaptionTask::shard(Batch& batch, int rank, int size) {
+  CaptionTrainBatch& b = static_cast<CaptionBatch&>(batch).data;
+  const auto [lo, hi] = shard_range(static_cast<int64_t>(b.captions.size()), rank, size);
+  keep_captions(b, lo, hi);
+  batch.empty = b.captions.empty();
+}
+
+void CaptionTask::derive_rank_streams(int rank) {
+  model_.dropout_generator() = rank_stream(model_.dropout_generator(), rank);
 }
 
 void CaptionTask::check_order(const std::string& saved, const std::string& what) const {

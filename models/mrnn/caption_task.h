@@ -9,6 +9,7 @@
 #include "data/vocab.h"
 #include "models/mrnn/caption_batches.h"
 #include "models/mrnn/caption_data.h"
+#include "models/mrnn/caption_trainer.h"
 #include "models/engine/task.h"
 #include "models/mrnn/mrnn.h"
 
@@ -43,6 +44,9 @@ class CaptionTask : public Task {
   // perplexity (val captions), bleu4, cider_d and rouge_l (greedy captions of val_images images),
   // and scene_correct / scene_object_precision when options.scenes is set.
   std::vector<Metric> validate() override;
+  // The same metrics, bit for bit, with the perplexity batches and the decoded image chunks shared
+  // out among the ranks (map_chunks) and the scores computed on every rank from all of them.
+  std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) override;
   BestBy best_by() const override { return {"cider_d", Goal::Maximize}; }
   std::string rate_unit() const override { return "words"; }
 
@@ -51,12 +55,18 @@ class CaptionTask : public Task {
   void load_state_json(const std::string& text, const std::string& what) override;
   // {"batch", "seed", "bucket"}: the options that fix the batch order.
   std::string order_json() const override;
+  // Data parallel: the rank's contiguous part of the batch; the dropout stream mixed with the rank.
+  void shard(Batch& batch, int rank, int size) override;
+  void derive_rank_streams(int rank) override;
   void check_order(const std::string& saved, const std::string& what) const override;
 
   int64_t skipped_images() const { return batches_.skipped_images(); }
   double loader_wait_seconds() const { return batches_.wait_seconds(); }
 
  private:
+  // validate()'s metrics from the perplexity and the scored greedy captions.
+  std::vector<Metric> metrics_of(double perplexity, const CaptionEvalSummary& s) const;
+
   Mrnn& model_;
   const Vocab& vocab_;
   const CaptionSplit& train_;

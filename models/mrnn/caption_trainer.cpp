@@ -21,22 +21,34 @@ std::string join_tokens(const Vocab& vocab, const std::vector<int64_t>& ids) {
 
 }  // namespace
 
-double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t batch_size) {
+std::pair<double, int64_t> perplexity_chunk(const Mrnn& model, const CaptionSplit& split, int64_t at,
+                                            int64_t batch_size) {
   NoGradGuard ng;
   const int64_t n = static_cast<int64_t>(split.captions.size());
+  std::vector<int64_t> idx;
+  for (int64_t i = at; i < std::min(n, at + batch_size); ++i) idx.push_back(i);
+  CaptionTrainBatch batch = in_memory_batch(split, idx);  // each distinct image encoded once
+  Tensor feats = model.encode_images(batch.images, batch.rows);
+  int64_t c = 0;
+  const double l = model.loss(caption_batch(split, idx), feats, &c).item();
+  return {l * static_cast<double>(c), c};
+}
+
+double perplexity_of_chunks(const std::vector<std::pair<double, int64_t>>& chunks) {
   double total = 0;
   int64_t count = 0;
-  for (int64_t at = 0; at < n; at += batch_size) {
-    std::vector<int64_t> idx;
-    for (int64_t i = at; i < std::min(n, at + batch_size); ++i) idx.push_back(i);
-    CaptionTrainBatch batch = in_memory_batch(split, idx);  // each distinct image encoded once
-    Tensor feats = model.encode_images(batch.images, batch.rows);
-    int64_t c = 0;
-    double l = model.loss(caption_batch(split, idx), feats, &c).item();
-    total += l * static_cast<double>(c);
+  for (const auto& [sum, c] : chunks) {  // in chunk order: the same additions as one loop
+    total += sum;
     count += c;
   }
   return std::exp(total / std::max<int64_t>(count, 1));
+}
+
+double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t batch_size) {
+  const int64_t n = static_cast<int64_t>(split.captions.size());
+  std::vector<std::pair<double, int64_t>> chunks;
+  for (int64_t at = 0; at < n; at += batch_size) chunks.push_back(perplexity_chunk(model, split, at, batch_size));
+  return perplexity_of_chunks(chunks);
 }
 
 CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t max_images,
@@ -46,30 +58,46 @@ CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const C
   return evaluate_split(model, vocab, split, max_images, opt);
 }
 
-CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t max_images,
-                                  const DecodeOptions& opt) {
+int64_t evaluated_images(const CaptionSplit& split, int64_t max_images) {
+  return max_images > 0 ? std::min(max_images, split.num_images()) : split.num_images();
+}
+
+std::vector<std::string> caption_chunk(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t at,
+                                       int64_t count, const DecodeOptions& opt) {
   NoGradGuard ng;
-  const int64_t n = max_images > 0 ? std::min(max_images, split.num_images()) : split.num_images();
-  const int64_t beam_size = opt.beam_size;
+  Tensor feats = model.encode_images(narrow(split.images, 0, at, count));
+  auto caps = opt.beam_size > 1 ? beam_search_captions(model, feats, opt) : greedy_captions(model, feats, opt);
+  std::vector<std::string> out;
+  for (int64_t i = 0; i < count; ++i) out.push_back(join_tokens(vocab, caps[i].ids));
+  return out;
+}
+
+CaptionEvalSummary score_split_captions(const CaptionSplit& split, std::vector<std::string> captions) {
   CaptionEvalSummary out;
   eval::CaptionMap refs, res;
-  for (int64_t at = 0; at < n; at += 128) {
-    const int64_t b = std::min<int64_t>(128, n - at);
-    Tensor feats = model.encode_images(narrow(split.images, 0, at, b));
-    auto caps = beam_size > 1 ? beam_search_captions(model, feats, opt) : greedy_captions(model, feats, opt);
-    for (int64_t i = 0; i < b; ++i) {
-      std::string text = join_tokens(vocab, caps[i].ids);
-      out.captions.push_back(text);
-      const std::string key = std::to_string(at + i);
-      res[key] = {text};
-      refs[key] = split.references[at + i];
-    }
+  for (size_t i = 0; i < captions.size(); ++i) {
+    const std::string key = std::to_string(i);
+    res[key] = {captions[i]};
+    refs[key] = split.references[i];
   }
   eval::CaptionScores s = eval::evaluate_captions(refs, res);
   for (int k = 0; k < 4; ++k) out.bleu[k] = s.bleu.corpus[k];
   out.rouge_l = s.rouge_l.corpus;
   out.cider_d = s.cider_d.corpus;
+  out.captions = std::move(captions);
   return out;
+}
+
+CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t max_images,
+                                  const DecodeOptions& opt) {
+  const int64_t n = evaluated_images(split, max_images);
+  std::vector<std::string> captions;
+  for (int64_t at = 0; at < n; at += kEvalImageChunk) {
+    const std::vector<std::string> part =
+        caption_chunk(model, vocab, split, at, std::min<int64_t>(kEvalImageChunk, n - at), opt);
+    captions.insert(captions.end(), part.begin(), part.end());
+  }
+  return score_split_captions(split, std::move(captions));
 }
 
 TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit& train, const CaptionSplit& val,
@@ -104,6 +132,9 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   t.stop_after_steps = o.stop_after_steps;
   t.groups = o.groups;
   t.after_backward = o.after_backward;
+  t.comm_timeout_s = o.comm_timeout_s;
+  t.bucket_bytes = o.bucket_bytes;
+  t.overlap = o.overlap;
   const FitResult f = fit(task, t);
   TrainResult r;
   r.steps = f.steps;

@@ -4,6 +4,8 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "data/scene_file.h"
 #include "data/vocab.h"
@@ -51,6 +53,10 @@ struct TrainOptions {
   // (0-based) and the model's named parameters (gradients in .grad()): to inspect or edit gradients,
   // e.g. to log them or to inject a fault in a test. Empty: not called.
   std::function<void(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params)> after_backward;
+  // Data parallel under mpirun (models/engine/trainer.h TrainerOptions).
+  double comm_timeout_s = 60;
+  int64_t bucket_bytes = 4 << 20;
+  bool overlap = true;
 };
 
 struct TrainResult {
@@ -83,5 +89,21 @@ CaptionEvalSummary evaluate_split(const Mrnn& model, const Vocab& vocab, const C
                                   int64_t max_images, const DecodeOptions& opt);
 // Perplexity of the split's captions (exp of the mean NLL per predicted token incl. <eos>).
 double split_perplexity(const Mrnn& model, const CaptionSplit& split, int64_t batch_size = 128);
+
+// The chunks the two functions above work in, so that data-parallel ranks can each compute some
+// of them and every rank gets the same numbers as one process (CaptionTask::validate_sharded).
+// split_perplexity = perplexity_of_chunks of perplexity_chunk(at) for at = 0, batch_size, ...:
+// (sum of the NLL, predicted tokens) of captions [at, at + batch_size).
+std::pair<double, int64_t> perplexity_chunk(const Mrnn& model, const CaptionSplit& split, int64_t at,
+                                            int64_t batch_size);
+double perplexity_of_chunks(const std::vector<std::pair<double, int64_t>>& chunks);
+// evaluate_split = score_split_captions of the caption_chunk's of images [at, at + kEvalImageChunk)
+// for at = 0, kEvalImageChunk, ... below evaluated_images (the first max_images, 0 = all).
+constexpr int64_t kEvalImageChunk = 128;
+int64_t evaluated_images(const CaptionSplit& split, int64_t max_images);
+std::vector<std::string> caption_chunk(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t at,
+                                       int64_t count, const DecodeOptions& opt);
+// Requires: captions[i] is image i's caption, i < split.num_images().
+CaptionEvalSummary score_split_captions(const CaptionSplit& split, std::vector<std::string> captions);
 
 }  // namespace mrnn
