@@ -205,7 +205,7 @@ def flops_per_retrieval_image():  # the output GEMMs per image, plus the languag
 
 def sgemm_gflops(kernels, min_time):
     if kernels and os.path.exists(kernels):
-        res = subprocess.run([kernels, "--benchmark_filter=BM_sgemm_reference$", "--benchmark_format=json",
+        res = subprocess.run([kernels, "--benchmark_filter=BM_sgemm_reference", "--benchmark_format=json",
                               f"--benchmark_min_time={min_time}"], capture_output=True, text=True, check=True)
         return json.loads(res.stdout)["benchmarks"][0]["GFLOP/s"], "OpenBLAS sgemm (bench_kernels)"
     a, b = torch.randn(1024, 512), torch.randn(10000, 512)
@@ -290,9 +290,9 @@ def main():
         if fl:
             limit = gflops * 1e9 / fl
             row.update(limit=limit, ours_fraction=u / limit, pytorch_fraction=p / limit)
-            print(f"{name:38} {u:10.1f} {p:10.1f} {ratio:6.2f} {limit:9.1f} {100 * u / limit:6.1f}% {100 * p / limit:5.1f}%")
+            print(f"{name:38} {u:10.4g} {p:10.4g} {ratio:6.2f} {limit:9.4g} {100 * u / limit:6.1f}% {100 * p / limit:5.1f}%")
         else:
-            print(f"{name:38} {u:10.1f} {p:10.1f} {ratio:6.2f}")
+            print(f"{name:38} {u:10.4g} {p:10.4g} {ratio:6.2f}")
         out.append(row)
     if a.json:
         with open(a.json, "w") as f:

@@ -326,4 +326,9 @@ inline void write_file_atomic(const std::string& path,
   }
 }
 
+// The same for one text (a JSON file, a config).
+inline void write_file_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, {{text.data(), text.size()}});
+}
+
 }  // namespace mrnn

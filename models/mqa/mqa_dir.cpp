@@ -7,33 +7,19 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "data/raw_array.h"
 #include "data/json_util.h"
 #include "models/engine/checkpoint.h"
 
 namespace mrnn {
-
-namespace {
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
-    f << text;
-    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-}  // namespace
 
 void write_mqa_dir_meta(const std::string& dir, const MqaConfig& config, const Vocab& vocab, TokenizerMode mode,
                         const AnswerWordPicker& picker) {
   std::filesystem::create_directories(dir);
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(config.to_json());
   j["tokenizer"] = tokenizer_mode_name(mode);
-  write_atomically(dir + "/config.json", j.dump(2) + "\n");
-  write_atomically(dir + "/answer_words.json", picker.to_json());
+  write_file_atomic(dir + "/config.json", j.dump(2) + "\n");
+  write_file_atomic(dir + "/answer_words.json", picker.to_json());
   vocab.save(dir + "/vocab.txt");
 }
 

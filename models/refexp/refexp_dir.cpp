@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "data/raw_array.h"
 #include "data/json_util.h"
 #include "models/engine/checkpoint.h"
 #include "models/engine/json_fields.h"
@@ -15,17 +16,6 @@ namespace mrnn {
 namespace {
 
 constexpr int64_t kMaxSize = 1 << 16, kMaxVocab = 1 << 22;
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
-    f << text;
-    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 }  // namespace
 
@@ -113,7 +103,7 @@ RefexpModelConfig RefexpModelConfig::from_json(const std::string& text, const st
 
 void write_refexp_dir_meta(const std::string& dir, const RefexpModelConfig& config, const Vocab& vocab) {
   std::filesystem::create_directories(dir);
-  write_atomically(dir + "/config.json", config.to_json());
+  write_file_atomic(dir + "/config.json", config.to_json());
   vocab.save(dir + "/vocab.txt");
 }
 

@@ -6,22 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "data/raw_array.h"
 #include "data/json_util.h"
 
 namespace mrnn {
 
 namespace {
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
-    f << text;
-    MRNN_CHECK(f.good(), "{}: cannot write", tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 nlohmann::json read_array(const std::string& path) {
   const std::string text = jsonio::read_file(path, "results file");
@@ -54,13 +44,13 @@ void write_comprehension_results(const std::string& path, const std::vector<Comp
     if (!r.refexp.empty()) e["refexp"] = r.refexp;
     j.push_back(e);
   }
-  write_atomically(path, j.dump(1) + "\n");
+  write_file_atomic(path, j.dump(1) + "\n");
 }
 
 void write_generation_results(const std::string& path, const std::vector<GenerationResult>& results) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (const GenerationResult& r : results) j.push_back({{"annotation_id", r.annotation_id}, {"refexp", r.refexp}});
-  write_atomically(path, j.dump(1) + "\n");
+  write_file_atomic(path, j.dump(1) + "\n");
 }
 
 std::vector<ComprehensionResult> read_comprehension_results(const std::string& path) {

@@ -6,10 +6,10 @@
 # checkpoint with a warning naming the bad file. docs/reliability.md lists the kinds.
 # Usage: bad_input.sh BIN_DIR WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$(cd "$1" && pwd) work=$2
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-fail() { echo "FAILED: $*" >&2; exit 1; }
 
 n=0
 # check KIND PATTERN LEFTOVER COMMAND...: COMMAND exits with 1..127 (an error, not a signal), its

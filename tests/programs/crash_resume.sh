@@ -11,10 +11,10 @@
 # use at most about 60 of the 100 steps); the script prints where each kill landed.
 # Usage: crash_resume.sh BIN_DIR WORK_DIR [KILL_SEED]
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1 work=$2 kill_seed=${3:-2024}
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-fail() { echo "FAILED: $*" >&2; exit 1; }
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 "$bin/make_shapes" --out "$work/shapes" --seed 5 --train 40 --val 6 --test 0 --novel 0 --quiet >/dev/null

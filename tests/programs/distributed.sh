@@ -17,6 +17,7 @@
 # Skips (exit 77) without mpirun or in a build without MPI (HAVE_MPI = OFF).
 # Usage: distributed.sh BIN_DIR WORK_DIR COMPARE_WEIGHTS HAVE_MPI
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1 work=$2 compare=$3 have_mpi=${4:-OFF}
 if ! command -v mpirun >/dev/null; then
   echo "SKIPPED: mpirun not found (scripts/setup installs openmpi-bin)"; exit 77
@@ -26,7 +27,6 @@ if [[ "$have_mpi" != ON ]]; then
 fi
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=1
-fail() { echo "FAILED: $*" >&2; exit 1; }
 mpi() { mpirun --oversubscribe --allow-run-as-root -np "$@"; }
 
 "$bin/make_shapes" --out "$work/shapes" --seed 5 --train 20 --val 4 --test 0 --novel 0 --quiet >/dev/null

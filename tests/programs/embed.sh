@@ -8,17 +8,10 @@
 # do not fit the model, a GPU device.
 # Usage: embed.sh BIN_DIR WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1 work=$2
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-fail() { echo "FAILED: $*" >&2; exit 1; }
-expect_error() {  # expect_error PATTERN COMMAND...
-  local pat=$1; shift
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  ((rc != 0)) || fail "expected failure: $*"
-  grep -qF -- "$pat" <<<"$out" || fail "message for '$*' lacks '$pat': $out"
-}
 
 for p in embed_train embed_eval embed_export embed_neighbors; do
   "$bin/$p" --help >"$work/help.txt" || fail "$p --help"

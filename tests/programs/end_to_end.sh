@@ -4,10 +4,10 @@
 # -> retrieve runs, and bad input gives a clear message and a non-zero exit.
 # Usage: end_to_end.sh BIN_DIR WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1 work=$2
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-fail() { echo "FAILED: $*" >&2; exit 1; }
 
 for p in make_shapes caption_train caption_generate caption_eval eval_captions retrieve; do
   "$bin/$p" --help >/dev/null || fail "$p --help"
@@ -61,14 +61,7 @@ done
 "$bin/retrieve" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --text "a red circle" --top-k 3 | grep -q png || fail "retrieve --text"
 
-# Bad input: a clear message naming the problem and a non-zero exit.
-expect_error() {  # expect_error PATTERN COMMAND...
-  local pat=$1; shift
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  ((rc != 0)) || fail "expected failure: $*"
-  grep -q -- "$pat" <<<"$out" || fail "message for '$*' lacks '$pat': $out"
-}
+# Bad input: a clear message naming the problem and a non-zero exit (lib.sh expect_error).
 grep -q '"scene_correct"' "$work/model/log.jsonl" || fail "validation did not check captions against the scene file"
 "$bin/caption_eval" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --split val --sweep-beams 1,2 --sweep-penalties 0,1 --out "$work/sweep.json" >/dev/null 2>&1 || fail "caption_eval --sweep-beams"

@@ -6,17 +6,10 @@
 # whose ids disagree, results that miss or duplicate ids, exclusive flags, a GPU device.
 # Usage: mqa.sh BIN_DIR WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1 work=$2
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-fail() { echo "FAILED: $*" >&2; exit 1; }
-expect_error() {  # expect_error PATTERN COMMAND...
-  local pat=$1; shift
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  ((rc != 0 && rc < 128)) || fail "expected an error exit (got $rc): $*"
-  grep -q -- "$pat" <<<"$out" || fail "message for '$*' lacks '$pat': $out"
-}
 
 for p in mqa_train mqa_answer mqa_eval; do
   help=$("$bin/$p" --help)  # captured first: grep -q would close the pipe early

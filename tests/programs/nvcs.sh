@@ -6,17 +6,10 @@
 # --examples beyond what exists, a GPU device.
 # Usage: nvcs.sh BIN_DIR WORK_DIR
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1 work=$2
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-fail() { echo "FAILED: $*" >&2; exit 1; }
-expect_error() {  # expect_error PATTERN COMMAND...
-  local pat=$1; shift
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  ((rc != 0)) || fail "expected failure: $*"
-  grep -q -- "$pat" <<<"$out" || fail "message for '$*' lacks '$pat': $out"
-}
 
 for p in nvcs_train nvcs_eval; do
   "$bin/$p" --help | grep -q -- "--examples\|--base-data" || fail "$p --help"
