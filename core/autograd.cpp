@@ -95,7 +95,12 @@ void add_to_view(const Node& n, const Tensor& buffer, const Tensor& g) {
 void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
   Tensor cur = leaf.grad();
   if (!cur.defined()) {
-    leaf.impl().grad = g.clone().impl_ptr();  // own copy: g may alias another tensor
+    // Adopt g when nothing else can see its memory (the only handle to a plain contiguous buffer
+    // of exactly the leaf's shape, with no history): no copy of e.g. a 20 MB output-layer
+    // gradient at the training peak. Otherwise an own copy: g may alias another tensor.
+    const bool sole = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.offset() == 0 &&
+                      g.is_contiguous() && !g.grad_fn() && !g.requires_grad() && g.dtype() == leaf.dtype();
+    leaf.impl().grad = sole ? g.impl_ptr() : g.clone().impl_ptr();
   } else {
     accumulate_into(cur, g);
   }
