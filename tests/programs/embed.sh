@@ -16,8 +16,11 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 for p in embed_train embed_eval embed_export embed_neighbors; do
   "$bin/$p" --help >"$work/help.txt" || fail "$p --help"
 done
-"$bin/embed_train" --help | grep -q -- "--no-visual" || fail "embed_train --help lacks --no-visual"
-"$bin/embed_train" --help | grep -q -- "--embed.*128" || fail "embed_train --help does not show the default embedding size"
+# Captured first: `prog --help | grep -q` can fail under pipefail when grep exits before a help text
+# longer than one stdio buffer is written (SIGPIPE).
+help=$("$bin/embed_train" --help)
+grep -q -- "--no-visual" <<<"$help" || fail "embed_train --help lacks --no-visual"
+grep -q -- "--embed.*128" <<<"$help" || fail "embed_train --help does not show the default embedding size"
 
 s=$work/shapes
 "$bin/make_shapes" --out "$s" --seed 5 --train 40 --val 8 --test 4 --novel 0 --quiet >/dev/null

@@ -58,8 +58,9 @@ grep -q "<svg" "$work/report/report.html" || fail "report has no loss curve"
 for k in ">Greedy<" ">Sentence retrieval<" ">Validation CIDEr-D<" "class=card"; do
   grep -q "$k" "$work/report/report.html" || fail "report lacks $k"
 done
-"$bin/retrieve" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
-  --text "a red circle" --top-k 3 | grep -q png || fail "retrieve --text"
+top=$("$bin/retrieve" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --text "a red circle" --top-k 3)
+grep -q png <<<"$top" || fail "retrieve --text"
 
 # Bad input: a clear message naming the problem and a non-zero exit (lib.sh expect_error).
 grep -q '"scene_correct"' "$work/model/log.jsonl" || fail "validation did not check captions against the scene file"

@@ -12,9 +12,11 @@ rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 for p in nvcs_train nvcs_eval; do
-  "$bin/$p" --help | grep -q -- "--examples\|--base-data" || fail "$p --help"
+  help=$("$bin/$p" --help)  # captured first: grep -q would close the pipe early (SIGPIPE under pipefail)
+  grep -q -- "--examples\|--base-data" <<<"$help" || fail "$p --help"
 done
-"$bin/nvcs_train" --help | grep -q "default\|=" || fail "nvcs_train --help shows no defaults"
+help=$("$bin/nvcs_train" --help)
+grep -q "default\|=" <<<"$help" || fail "nvcs_train --help shows no defaults"
 
 s=$work/shapes
 "$bin/make_shapes" --out "$s" --seed 3 --train 60 --val 10 --test 10 --novel 16 --quiet >/dev/null
@@ -82,7 +84,7 @@ expect_error "no_train.json: concept \"kite\" has no training images" \
 expect_error "--base-data" "$bin/nvcs_train" --model "$work/base" "${nvc[@]}" --out "$work/x6" --quiet
 expect_error "centralize_from" \
   "$bin/nvcs_train" --model "$work/bpf" "${nvc[@]}" "${base[@]}" --out "$work/x7" --quiet
-if ! "$bin/nvcs_train" --help | grep -q "cuda"; then fail "no --device option"; fi
+grep -q "cuda" <<<"$help" || fail "no --device option"
 out=$("$bin/nvcs_train" --model "$work/base" "${nvc[@]}" "${base[@]}" --out "$work/x8" --device cuda 2>&1) &&
   fail "--device cuda accepted"
 grep -qi "cuda" <<<"$out" || fail "--device cuda message: $out"

@@ -80,7 +80,8 @@ grep -A4 '"file_expressions"' "$work/eval.json" | grep -q '"unambiguous_percent"
   done < <(grep -o '"annotation_id":[0-9]*,"area":[0-9.]*,"bbox":\[[0-9.,]*\]' "$va" |
            sed 's/"annotation_id":\([0-9]*\),"area":[0-9.]*,"bbox":\[\([0-9.]*\),\([0-9.]*\),\([0-9.]*\),\([0-9.]*\)\]/\1 \2 \3 \4 \5/')
   echo ']'; } >"$work/perfect.json"
-"$bin/refexp_eval" --data "$va" --comprehension "$work/perfect.json" | grep -q '"precision_at_1": 100.0' ||
+perfect=$("$bin/refexp_eval" --data "$va" --comprehension "$work/perfect.json")
+grep -q '"precision_at_1": 100.0' <<<"$perfect" ||
   fail "the perfect results do not score 100"
 
 # Bad input.
