@@ -59,13 +59,7 @@ int main(int argc, char** argv) {
   cli::add_optimizer_options(app, t);  // --optimizer --lr --weight-decay --clip --schedule --warmup
   uint64_t seed = 1;
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, dropout)");
-  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
-  app.add_flag("--resume", t.resume, "continue exactly from the newest usable checkpoint in OUT");
-  app.add_option("--keep-checkpoints", t.keep_checkpoints, "numbered checkpoints kept")->check(cli::positive_int);
-  app.add_option("--nan-policy", t.nan_policy, "a non-finite loss or gradient: stop | skip")
-      ->check(CLI::IsMember({"stop", "skip"}));
-  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run")
-      ->check(cli::nonnegative_int);
+  cli::add_checkpoint_options(app, t);  // --val-every --resume --keep-checkpoints --nan-policy --stop-after
   app.add_option("--embed", c.embed, "word embedding size (shared by both LSTMs and the softmax)")->check(cli::positive_int);
   app.add_option("--lstm", c.lstm, "LSTM size")->check(cli::positive_int);
   app.add_option("--fusing", c.fusing, "fusing layer size")->check(cli::positive_int);

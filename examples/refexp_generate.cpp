@@ -44,13 +44,7 @@ int main(int argc, char** argv) {
       throw Error("--device " + device + ": refexp_generate runs on the CPU only in this version: use --device cpu");
     const auto t0 = std::chrono::steady_clock::now();
     RefexpDir m = load_refexp_dir(model_dir);
-    RefexpDataOptions d;
-    d.images_dir = images;
-    d.image_size = m.config.speaker.image_size;
-    d.tokenizer = m.config.tokenizer;
-    d.max_words = m.config.max_words;
-    d.max_images = max_images;
-    RefexpSplit split = load_refexp_split(data, d);
+    RefexpSplit split = load_refexp_split(data, m.config.data_options(images, max_images));
     const std::vector<int64_t> rows = first_row_per_annotation(split);
     const SplitFeatures f = encode_split_features(*m.model, split);
     ProgressLine line(!quiet);

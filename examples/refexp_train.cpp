@@ -6,6 +6,7 @@
 
 #include "core/device.h"
 #include "examples/cli_checks.h"
+#include "examples/trainer_options.h"
 #include "models/engine/trainer.h"
 #include "models/refexp/refexp_dir.h"
 #include "models/refexp/refexp_task.h"
@@ -58,21 +59,10 @@ int main(int argc, char** argv) {
   app.add_option("--steps,--max-steps", t.max_steps, "stop after this many steps (0 = the epochs decide)")
       ->check(cli::nonnegative_int);
   app.add_option("--batch", to.batch_size, "expressions per batch")->check(cli::positive_int);
-  app.add_option("--optimizer", t.optimizer, "adam | adamw | sgd")->check(CLI::IsMember({"adam", "adamw", "sgd"}));
-  app.add_option("--lr", t.lr, "peak learning rate")->check(cli::positive_real);
-  app.add_option("--weight-decay", t.weight_decay, "weight decay")->check(cli::nonnegative_real);
-  app.add_option("--clip", t.clip, "global gradient-norm clip (0 = off)")->check(cli::nonnegative_real);
-  app.add_option("--schedule", t.schedule, "constant | cosine | step")->check(CLI::IsMember({"constant", "cosine", "step"}));
-  app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(cli::nonnegative_int);
+  cli::add_optimizer_options(app, t);  // --optimizer --lr --weight-decay --clip --schedule --warmup
   uint64_t seed = 1;
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, negatives, dropout)");
-  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(cli::nonnegative_int);
-  app.add_flag("--resume", t.resume, "continue exactly from the newest usable checkpoint in OUT");
-  app.add_option("--keep-checkpoints", t.keep_checkpoints, "numbered checkpoints kept")->check(cli::positive_int);
-  app.add_option("--nan-policy", t.nan_policy, "a non-finite loss or gradient: stop | skip")
-      ->check(CLI::IsMember({"stop", "skip"}));
-  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run")
-      ->check(cli::nonnegative_int);
+  cli::add_checkpoint_options(app, t);  // --val-every --resume --keep-checkpoints --nan-policy --stop-after
   app.add_option("--embed", c.speaker.embed, "word embedding size")->check(cli::positive_int);
   app.add_option("--lstm", c.speaker.lstm, "LSTM size")->check(cli::positive_int);
   app.add_option("--fusing", c.speaker.fusing, "fusing layer size")->check(cli::positive_int);
@@ -104,13 +94,8 @@ int main(int argc, char** argv) {
       c.margin = to.margin;
       c.lambda = to.lambda;
     }
-    RefexpDataOptions d;
-    d.images_dir = images;
-    d.image_size = c.speaker.image_size;
-    d.tokenizer = c.tokenizer;
+    RefexpDataOptions d = c.data_options(images, max_images);
     d.retokenize = retokenize;
-    d.max_words = c.max_words;
-    d.max_images = max_images;
     std::fprintf(stderr, "loading %s ...\n", data.c_str());
     RefexpSplit train = load_refexp_split(data, d);
     RefexpSplit val;

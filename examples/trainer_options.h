@@ -45,6 +45,21 @@ void add_optimizer_options(CLI::App& app, Options& t) {
   app.add_option("--warmup", t.warmup, "linear warm-up steps")->check(nonnegative_int)->capture_default_str();
 }
 
+// The validation, checkpoint and NaN flags that mqa_train and refexp_train share (the same texts;
+// caption_train and embed_train word theirs differently and keep their own).
+template <typename Options>
+void add_checkpoint_options(CLI::App& app, Options& t) {
+  app.add_option("--val-every", t.val_every, "steps between validations (0 = each epoch)")->check(nonnegative_int)
+      ->capture_default_str();
+  app.add_flag("--resume", t.resume, "continue exactly from the newest usable checkpoint in OUT");
+  app.add_option("--keep-checkpoints", t.keep_checkpoints, "numbered checkpoints kept")->check(positive_int)
+      ->capture_default_str();
+  app.add_option("--nan-policy", t.nan_policy, "a non-finite loss or gradient: stop | skip")
+      ->check(CLI::IsMember({"stop", "skip"}))->capture_default_str();
+  app.add_option("--stop-after", t.stop_after_steps, "testing aid: exit after N steps of this run")
+      ->check(nonnegative_int)->capture_default_str();
+}
+
 // Copies the flags into a TrainerOptions or TrainOptions (comm_timeout_s, bucket_bytes, overlap).
 template <typename Options>
 void apply_distributed(const DistributedFlags& d, Options& t) {

@@ -40,6 +40,16 @@ std::string RefexpModelConfig::to_json() const {
   return j.dump(2) + "\n";
 }
 
+RefexpDataOptions RefexpModelConfig::data_options(const std::string& images_dir, int64_t max_images) const {
+  RefexpDataOptions d;
+  d.images_dir = images_dir;
+  d.image_size = speaker.image_size;
+  d.tokenizer = tokenizer;
+  d.max_words = max_words;
+  d.max_images = max_images;
+  return d;
+}
+
 RefexpModelConfig RefexpModelConfig::from_json(const std::string& text, const std::string& what) {
   const nlohmann::json j = json_fields::config_object(text, what);
   MRNN_CHECK(j.contains("model") && j["model"].is_string() && j["model"].get<std::string>() == "refexp",

@@ -7,6 +7,7 @@
 
 #include "data/tokenizer.h"
 #include "data/vocab.h"
+#include "models/refexp/refexp_data.h"
 #include "models/refexp/speaker.h"
 
 namespace mrnn {
@@ -22,6 +23,9 @@ struct RefexpModelConfig {
   // Requires nothing of text. Ensures: the config; throws Error naming `what` and the field when a
   // field is missing (vocab), of the wrong type or out of range.
   static RefexpModelConfig from_json(const std::string& text, const std::string& what);
+  // How data must be read for this model: its image size, tokenizer and expression length, with
+  // the given image folder and image limit. Why: every program reads data the way it trained.
+  RefexpDataOptions data_options(const std::string& images_dir, int64_t max_images) const;
 };
 
 struct RefexpDir {
