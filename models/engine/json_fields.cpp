@@ -40,6 +40,39 @@ nlohmann::json config_object(const std::string& text, const std::string& what) {
   return j;
 }
 
+int64_t ConfigFields::int_in(const nlohmann::json& v, const char* k, int64_t lo, int64_t hi) const {
+  MRNN_CHECK(v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) &&
+                 v.get<int64_t>() >= lo && v.get<int64_t>() <= hi,
+             "{}: field '{}' must be an integer in [{}, {}]", what_, k, lo, hi);
+  return v.get<int64_t>();
+}
+
+void ConfigFields::get_int(const char* k, int64_t& dst, int64_t lo, int64_t hi) const {
+  if (j_.contains(k)) dst = int_in(j_[k], k, lo, hi);
+}
+
+void ConfigFields::get_real(const char* k, double& dst, double lo, double hi) const {
+  if (!j_.contains(k)) return;
+  MRNN_CHECK(j_[k].is_number() && j_[k].get<double>() >= lo && j_[k].get<double>() < hi,
+             "{}: field '{}' must be a number in [{}, {})", what_, k, lo, hi);
+  dst = j_[k].get<double>();
+}
+
+void ConfigFields::get_bool(const char* k, bool& dst) const {
+  if (!j_.contains(k)) return;
+  MRNN_CHECK(j_[k].is_boolean(), "{}: field '{}' must be true or false", what_, k);
+  dst = j_[k].get<bool>();
+}
+
+void ConfigFields::get_int_list(const char* k, std::vector<int64_t>& dst, size_t max_n, int64_t lo, int64_t hi) const {
+  if (!j_.contains(k)) return;
+  const nlohmann::json& a = j_[k];
+  MRNN_CHECK(a.is_array() && !a.empty() && a.size() <= max_n, "{}: field '{}' must be an array of 1 to {} integers",
+             what_, k, max_n);
+  dst.clear();
+  for (const auto& v : a) dst.push_back(int_in(v, k, lo, hi));
+}
+
 std::string dropout_state(const Generator& g) {
   return nlohmann::json{{"dropout_seed", g.seed()}, {"dropout_offset", g.offset()}}.dump();
 }

@@ -39,43 +39,20 @@ MqaConfig MqaConfig::from_json(const std::string& text, const std::string& what)
   MRNN_CHECK(j.contains("model") && j["model"].is_string() && j["model"].get<std::string>() == "mqa",
              "{}: field 'model' must be \"mqa\" (is this an mQA model folder?)", what);
   MqaConfig c;
-  auto int_in = [&](const nlohmann::json& v, const char* k, int64_t lo, int64_t hi) {
-    MRNN_CHECK(v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) &&
-                   v.get<int64_t>() >= lo && v.get<int64_t>() <= hi,
-               "{}: field '{}' must be an integer in [{}, {}]", what, k, lo, hi);
-    return v.get<int64_t>();
-  };
-  auto get_int = [&](const char* k, int64_t& dst, int64_t lo, int64_t hi) {
-    if (j.contains(k)) dst = int_in(j[k], k, lo, hi);
-  };
-  auto get_bool = [&](const char* k, bool& dst) {
-    if (!j.contains(k)) return;
-    MRNN_CHECK(j[k].is_boolean(), "{}: field '{}' must be true or false", what, k);
-    dst = j[k].get<bool>();
-  };
+  const json_fields::ConfigFields f(j, what);
   MRNN_CHECK(j.contains("vocab"), "{}: field 'vocab' is missing", what);
-  get_int("vocab", c.vocab, kEosId + 2, kMaxMqaVocab);
-  get_int("embed", c.embed, 1, kMaxMqaSize);
-  get_int("lstm", c.lstm, 1, kMaxMqaSize);
-  get_int("fusing", c.fusing, 1, kMaxMqaSize);
-  get_int("image_size", c.image_size, 4, 8192);
-  get_int("image_dim", c.image_dim, 1, kMaxMqaSize);
-  if (j.contains("cnn_channels")) {
-    const nlohmann::json& ch = j["cnn_channels"];
-    MRNN_CHECK(ch.is_array() && !ch.empty() && ch.size() <= 8,
-               "{}: field 'cnn_channels' must be an array of 1 to 8 integers", what);
-    c.cnn_channels.clear();
-    for (const auto& v : ch) c.cnn_channels.push_back(int_in(v, "cnn_channels", 1, kMaxMqaSize));
-  }
-  if (j.contains("dropout")) {
-    MRNN_CHECK(j["dropout"].is_number() && j["dropout"].get<double>() >= 0 && j["dropout"].get<double>() < 1,
-               "{}: field 'dropout' must be a number in [0, 1)", what);
-    c.dropout = j["dropout"].get<double>();
-  }
-  get_bool("tws", c.tws);
-  get_bool("same_lstm", c.same_lstm);
-  get_bool("avg_question", c.avg_question);
-  get_bool("blind", c.blind);
+  f.get_int("vocab", c.vocab, kEosId + 2, kMaxMqaVocab);
+  f.get_int("embed", c.embed, 1, kMaxMqaSize);
+  f.get_int("lstm", c.lstm, 1, kMaxMqaSize);
+  f.get_int("fusing", c.fusing, 1, kMaxMqaSize);
+  f.get_int("image_size", c.image_size, 4, 8192);
+  f.get_int("image_dim", c.image_dim, 1, kMaxMqaSize);
+  f.get_int_list("cnn_channels", c.cnn_channels, 8, 1, kMaxMqaSize);
+  f.get_real("dropout", c.dropout, 0, 1);
+  f.get_bool("tws", c.tws);
+  f.get_bool("same_lstm", c.same_lstm);
+  f.get_bool("avg_question", c.avg_question);
+  f.get_bool("blind", c.blind);
   if (j.contains("answers")) {
     MRNN_CHECK(j["answers"].is_string() && (j["answers"] == "word" || j["answers"] == "sentence"),
                "{}: field 'answers' must be \"word\" or \"sentence\"", what);

@@ -56,41 +56,18 @@ RefexpModelConfig RefexpModelConfig::from_json(const std::string& text, const st
              "{}: field 'model' must be \"refexp\" (is this a referring-expression model folder?)", what);
   RefexpModelConfig c;
   SpeakerConfig& s = c.speaker;
-  auto int_in = [&](const nlohmann::json& v, const char* k, int64_t lo, int64_t hi) {
-    MRNN_CHECK(v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) &&
-                   v.get<int64_t>() >= lo && v.get<int64_t>() <= hi,
-               "{}: field '{}' must be an integer in [{}, {}]", what, k, lo, hi);
-    return v.get<int64_t>();
-  };
-  auto get_int = [&](const char* k, int64_t& dst, int64_t lo, int64_t hi) {
-    if (j.contains(k)) dst = int_in(j[k], k, lo, hi);
-  };
-  auto get_real = [&](const char* k, double& dst, double lo, double hi) {
-    if (!j.contains(k)) return;
-    MRNN_CHECK(j[k].is_number() && j[k].get<double>() >= lo && j[k].get<double>() < hi,
-               "{}: field '{}' must be a number in [{}, {})", what, k, lo, hi);
-    dst = j[k].get<double>();
-  };
+  const json_fields::ConfigFields f(j, what);
   MRNN_CHECK(j.contains("vocab"), "{}: field 'vocab' is missing", what);
-  get_int("vocab", s.vocab, kEosId + 2, kMaxVocab);
-  get_int("embed", s.embed, 1, kMaxSize);
-  get_int("lstm", s.lstm, 1, kMaxSize);
-  get_int("fusing", s.fusing, 1, kMaxSize);
-  get_int("image_size", s.image_size, 0, 8192);
+  f.get_int("vocab", s.vocab, kEosId + 2, kMaxVocab);
+  f.get_int("embed", s.embed, 1, kMaxSize);
+  f.get_int("lstm", s.lstm, 1, kMaxSize);
+  f.get_int("fusing", s.fusing, 1, kMaxSize);
+  f.get_int("image_size", s.image_size, 0, 8192);
   MRNN_CHECK(s.image_size == 0 || s.image_size >= 4, "{}: field 'image_size' must be 0 or >= 4", what);
-  get_int("feature_dim", s.feature_dim, 1, kMaxSize);
-  if (j.contains("cnn_channels")) {
-    const nlohmann::json& ch = j["cnn_channels"];
-    MRNN_CHECK(ch.is_array() && !ch.empty() && ch.size() <= 8,
-               "{}: field 'cnn_channels' must be an array of 1 to 8 integers", what);
-    s.cnn_channels.clear();
-    for (const auto& v : ch) s.cnn_channels.push_back(int_in(v, "cnn_channels", 1, kMaxSize));
-  }
-  get_real("dropout", s.dropout, 0, 1);
-  if (j.contains("tws")) {
-    MRNN_CHECK(j["tws"].is_boolean(), "{}: field 'tws' must be true or false", what);
-    s.tws = j["tws"].get<bool>();
-  }
+  f.get_int("feature_dim", s.feature_dim, 1, kMaxSize);
+  f.get_int_list("cnn_channels", s.cnn_channels, 8, 1, kMaxSize);
+  f.get_real("dropout", s.dropout, 0, 1);
+  f.get_bool("tws", s.tws);
   if (j.contains("tokenizer")) {
     MRNN_CHECK(j["tokenizer"].is_string(), "{}: field 'tokenizer' must be \"word\" or \"char\"", what);
     try {
@@ -99,15 +76,15 @@ RefexpModelConfig RefexpModelConfig::from_json(const std::string& text, const st
       MRNN_FAIL("{}: field 'tokenizer': {}", what, e.what());
     }
   }
-  get_int("max_words", c.max_words, 1, 1000);
+  f.get_int("max_words", c.max_words, 1, 1000);
   if (j.contains("mmi")) {
     MRNN_CHECK(j["mmi"].is_string(), "{}: field 'mmi' must be \"none\", \"softmax\" or \"margin\"", what);
     c.mmi = j["mmi"].get<std::string>();
     MRNN_CHECK(c.mmi == "none" || c.mmi == "softmax" || c.mmi == "margin",
                "{}: field 'mmi' must be \"none\", \"softmax\" or \"margin\", got \"{}\"", what, c.mmi);
   }
-  get_real("margin", c.margin, 0, 1e6);
-  get_real("lambda", c.lambda, 0, 1e6);
+  f.get_real("margin", c.margin, 0, 1e6);
+  f.get_real("lambda", c.lambda, 0, 1e6);
   return c;
 }
 
