@@ -8,14 +8,19 @@
 // precision GEMMs also report the fractions of HBM bandwidth and GEMM peak directly: HBM_frac,
 // GEMM_frac). CUDA cases are timed with CUDA events around the ops (manual time, after a warm-up
 // that creates handles and fills the allocator's cache); without a GPU, or in a build without the
-// CUDA backend, they are skipped with a message and the CPU cases still run.
+// CUDA backend, they are skipped with a message and the CPU cases still run. Each benchmark first
+// validates its kernel on fresh random inputs, at the timed shape or a smaller batch of it
+// (bench/bench_validate.h): a CUDA case against the CPU implementation, a CPU case against the
+// same computation in f64; a mismatch fails the benchmark and the program's exit status.
 //   ./build/bench/bench_cuda --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "bench/bench_validate.h"
 #include "kernels/common/matmul_precision.h"
 #include "kernels/dispatch.h"
 #include "kernels/fused.h"
@@ -28,8 +33,31 @@
 #endif
 
 using namespace mrnn;
+using mrnn::bench::fresh;
+using mrnn::bench::Outputs;
+using mrnn::bench::validated;
+using mrnn::bench::with_grads;
+using In = const std::vector<Tensor>&;
 
 namespace {
+
+// "BM_x/cuda/4096/512": the validation key of a benchmark on `dev` with these arguments.
+std::string key_of(const char* name, Device dev, std::initializer_list<int64_t> args) {
+  std::string k = std::string(name) + "/" + dev.str();
+  for (int64_t a : args) k += "/" + std::to_string(a);
+  return k;
+}
+
+// Sets the TF32 switch for a kernel and restores it after.
+struct Tf32Scope {
+#ifdef MRNN_WITH_CUDA
+  bool was = cuda::allow_tf32();
+  explicit Tf32Scope(bool on) { cuda::set_allow_tf32(on); }
+  ~Tf32Scope() { cuda::set_allow_tf32(was); }
+#else
+  explicit Tf32Scope(bool) {}
+#endif
+};
 
 // True when `st` can run on `dev`; otherwise marks it skipped and returns false.
 bool usable(benchmark::State& st, Device dev) {
@@ -78,7 +106,10 @@ void flops(benchmark::State& st, double per_iteration) {
 // C[n,n] = A[n,n] @ B[n,n], f32 (no TF32): 2 n^3 FLOPs.
 void BM_gemm(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
-  const int64_t n = st.range(0);
+  const int64_t n = st.range(0), vn = std::min<int64_t>(n, 1024);
+  if (!validated(st, key_of("BM_gemm", dev, {n}), dev, {fresh({vn, vn}, 1), fresh({vn, vn}, 2)},
+                 [](In x) { return Outputs{matmul(x[0], x[1])}; }, 1e-5))
+    return;
   Tensor a = randn_on({n, n}, dev, 1), b = randn_on({n, n}, dev, 2);
   NoGradGuard ng;
   timed(st, dev, [&] { benchmark::DoNotOptimize(matmul(a, b).raw_data()); });
@@ -88,7 +119,10 @@ void BM_gemm(benchmark::State& st, Device dev) {
 // out = a + b over n f32 elements: reads 2, writes 1 -> 12 bytes per element.
 void BM_add(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
-  const int64_t n = st.range(0);
+  const int64_t n = st.range(0), vn = std::min<int64_t>(n, 1 << 20);
+  if (!validated(st, key_of("BM_add", dev, {n}), dev, {fresh({vn}, 3), fresh({vn}, 4)},
+                 [](In x) { return Outputs{add(x[0], x[1])}; }, 1e-6))
+    return;
   Tensor a = randn_on({n}, dev, 3), b = randn_on({n}, dev, 4);
   NoGradGuard ng;
   timed(st, dev, [&] { benchmark::DoNotOptimize(add(a, b).raw_data()); });
@@ -98,7 +132,10 @@ void BM_add(benchmark::State& st, Device dev) {
 // The multimodal activation 1.7159 tanh(2x/3): 8 bytes per element.
 void BM_scaled_tanh(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
-  const int64_t n = st.range(0);
+  const int64_t n = st.range(0), vn = std::min<int64_t>(n, 1 << 20);
+  if (!validated(st, key_of("BM_scaled_tanh", dev, {n}), dev, {fresh({vn}, 5)},
+                 [](In x) { return Outputs{scaled_tanh(x[0])}; }, 1e-6))
+    return;
   Tensor a = randn_on({n}, dev, 5);
   NoGradGuard ng;
   timed(st, dev, [&] { benchmark::DoNotOptimize(scaled_tanh(a).raw_data()); });
@@ -109,6 +146,9 @@ void BM_scaled_tanh(benchmark::State& st, Device dev) {
 void BM_softmax(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
   const int64_t rows = st.range(0), v = st.range(1);
+  if (!validated(st, key_of("BM_softmax", dev, {rows, v}), dev, {fresh({std::min<int64_t>(rows, 256), v}, 6)},
+                 [](In x) { return Outputs{softmax(x[0], -1)}; }, 1e-5))
+    return;
   Tensor x = randn_on({rows, v}, dev, 6);
   NoGradGuard ng;
   timed(st, dev, [&] { benchmark::DoNotOptimize(softmax(x, -1).raw_data()); });
@@ -120,9 +160,20 @@ void BM_softmax(benchmark::State& st, Device dev) {
 void BM_cross_entropy(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
   const int64_t rows = st.range(0), v = st.range(1);
-  Tensor logits = randn_on({rows, v}, dev, 7).requires_grad_();
   std::vector<int64_t> t(static_cast<size_t>(rows));
   for (int64_t i = 0; i < rows; ++i) t[static_cast<size_t>(i)] = (i * 7919) % v;
+  {
+    const int64_t vr = std::min<int64_t>(rows, 256);
+    const std::vector<int64_t> vt(t.begin(), t.begin() + vr);
+    if (!validated(st, key_of("BM_cross_entropy", dev, {rows, v}), dev, {fresh({vr, v}, 7), Tensor::from_vector(vt)},
+                   [](In x) {
+                     Tensor z = x[0].detach().requires_grad_();
+                     return with_grads(cross_entropy(z, x[1]), Tensor::ones({}), {z});
+                   },
+                   1e-5))
+      return;
+  }
+  Tensor logits = randn_on({rows, v}, dev, 7).requires_grad_();
   Tensor targets = Tensor::from_vector(t).to(dev);
   timed(st, dev, [&] {
     logits.zero_grad();
@@ -136,6 +187,9 @@ void BM_cross_entropy(benchmark::State& st, Device dev) {
 void BM_sum_rows(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
   const int64_t rows = st.range(0), n = st.range(1);
+  if (!validated(st, key_of("BM_sum_rows", dev, {rows, n}), dev, {fresh({std::min<int64_t>(rows, 256), n}, 9)},
+                 [](In x) { return Outputs{sum(x[0], {1})}; }, 1e-5))
+    return;
   Tensor x = randn_on({rows, n}, dev, 9);
   NoGradGuard ng;
   timed(st, dev, [&] { benchmark::DoNotOptimize(sum(x, {1}).raw_data()); });
@@ -146,6 +200,14 @@ void BM_sum_rows(benchmark::State& st, Device dev) {
 void BM_dropout(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
   const int64_t n = st.range(0);
+  // The mask is a function of (seed, offset): the same on every device and dtype.
+  if (!validated(st, key_of("BM_dropout", dev, {n}), dev, {fresh({std::min<int64_t>(n, 1 << 20)}, 10)},
+                 [](In x) {
+                   Generator g(11);
+                   return Outputs{dropout(x[0], 0.5, true, g)};
+                 },
+                 1e-6))
+    return;
   Tensor x = randn_on({n}, dev, 10);
   Generator g(11);
   NoGradGuard ng;
@@ -168,6 +230,18 @@ void BM_embedding(benchmark::State& st, Device dev, bool deterministic) {
   const bool was = cuda::deterministic();
   cuda::set_deterministic(deterministic);
 #endif
+  if (!validated(st, key_of(deterministic ? "BM_embedding_sorted" : "BM_embedding_atomic", dev, {}), dev,
+                 {fresh({v, d}, 12), Tensor::from_vector(ids, {64, 20}), fresh({64, 20, d}, 13)},
+                 [](In x) {
+                   Tensor table = x[0].detach().requires_grad_();
+                   return with_grads(embedding(table, x[1]), x[2], {table});
+                 },
+                 1e-6)) {
+#ifdef MRNN_WITH_CUDA
+    cuda::set_deterministic(was);
+#endif
+    return;
+  }
   timed(st, dev, [&] {
     w.zero_grad();
     embedding(w, idx).backward(g);
@@ -181,6 +255,9 @@ void BM_embedding(benchmark::State& st, Device dev, bool deterministic) {
 // conv2d forward, x [32, 16, 32, 32], w [32, 16, 3, 3], padding 1: 2 * N*O*H*W*C*9 FLOPs.
 void BM_conv2d(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
+  if (!validated(st, key_of("BM_conv2d", dev, {}), dev, {fresh({4, 16, 32, 32}, 14), fresh({32, 16, 3, 3}, 15)},
+                 [](In x) { return Outputs{conv2d(x[0], x[1], Tensor(), 1, 1)}; }, 1e-5))
+    return;
   Tensor x = randn_on({32, 16, 32, 32}, dev, 14), w = randn_on({32, 16, 3, 3}, dev, 15);
   NoGradGuard ng;
   timed(st, dev, [&] { benchmark::DoNotOptimize(conv2d(x, w, Tensor(), 1, 1).raw_data()); });
@@ -191,6 +268,10 @@ void BM_conv2d(benchmark::State& st, Device dev) {
 void BM_round_trip(benchmark::State& st, Device dev) {
   if (!usable(st, dev) || dev.is_cpu()) return;
   const int64_t n = st.range(0);
+  if (!validated(st, key_of("BM_round_trip", dev, {n}), Device::cpu(), {fresh({n}, 8)},
+                 [dev](In x) { return Outputs{x[0].to(dev).to(Device::cpu())}; },
+                 [](In x) { return Outputs{x[0]}; }, false, 0.0))
+    return;
   Tensor h = randn_on({n}, Device::cpu(), 8);
   for (auto _ : st) benchmark::DoNotOptimize(h.to(dev).to(Device::cpu()).raw_data());
   st.SetBytesProcessed(st.iterations() * 8 * n);
@@ -251,9 +332,23 @@ Tensor output_targets(int64_t n, int64_t v, Device dev) {
 // Forward + backward of the output layer and its loss, [n, h] x [v, h]^T + b, f32: the fused op
 // (row blocks, gradient in the forward pass) or linear + cross_entropy (full [n, v] logits, the
 // softmax recomputed in backward). tf32: f32 GEMMs on TF32 tensor cores (CUDA only).
+// Forward + backward of the output layer; in: x, W, b, targets. Outputs: loss, dx, dW, db.
+Outputs output_layer_step(In in, bool fused, bool tf32) {
+  Tf32Scope scope(tf32);
+  Tensor x = in[0].detach().requires_grad_(), w = in[1].detach().requires_grad_(), b = in[2].detach().requires_grad_();
+  Tensor loss = fused ? linear_cross_entropy(x, w, b, in[3], 0) : cross_entropy(linear(x, w, b), in[3], 0);
+  return with_grads(loss, Tensor::ones({}), {x, w, b});
+}
+
 void output_layer(benchmark::State& st, Device dev, bool fused, bool tf32) {
   if (!usable(st, dev)) return;
-  const int64_t n = st.range(0), h = st.range(1), v = st.range(2);
+  const int64_t n = st.range(0), h = st.range(1), v = st.range(2), vn = std::min<int64_t>(n, 512);
+  if (!validated(st, key_of(fused ? "BM_output_layer_fused" : "BM_output_layer_unfused", dev, {n, h, v, tf32}), dev,
+                 {fresh({vn, h}, 20), fresh({v, h}, 21, 1.0 / std::sqrt(static_cast<double>(h))), fresh({v}, 22),
+                  output_targets(vn, v, Device::cpu())},
+                 [fused, tf32](In x) { return output_layer_step(x, fused, tf32); },
+                 [](In x) { return output_layer_step(x, false, false); }, dev.is_cpu(), tf32 ? 5e-3 : 1e-4))
+    return;
   Tensor x = randn_on({n, h}, dev, 20).requires_grad_();
   Tensor w, b = randn_on({v}, dev, 22).requires_grad_();
   {
@@ -287,7 +382,16 @@ void BM_output_layer_unfused(benchmark::State& st, Device dev, bool tf32) { outp
 // each call also sums the row losses on the device and reads the total back (one 16-byte copy).
 void BM_softmax_xent_rows(benchmark::State& st, Device dev) {
   if (!usable(st, dev)) return;
-  const int64_t n = st.range(0), v = st.range(1);
+  const int64_t n = st.range(0), v = st.range(1), vn = std::min<int64_t>(n, 512);
+  auto rows = [vn](In x) {  // the gradient written in place into the logits, and the loss sum
+    NoGradGuard ng;
+    double l = 0;
+    MRNN_DISPATCH(x[0].device(), softmax_xent_rows, x[0], x[1], x[2], 0, 1.0 / static_cast<double>(vn), true, &l);
+    return Outputs{x[0], Tensor::from_vector(std::vector<double>{l})};
+  };
+  if (!validated(st, key_of("BM_softmax_xent_rows", dev, {n, v}), dev,
+                 {fresh({vn, v}, 23), fresh({v}, 24), output_targets(vn, v, Device::cpu())}, rows, 1e-5))
+    return;
   Tensor z = randn_on({n, v}, dev, 23), b = randn_on({v}, dev, 24), t = output_targets(n, v, dev);
   NoGradGuard ng;
   double loss = 0;
@@ -332,10 +436,31 @@ void multimodal_counters(benchmark::State& st, Device dev, int64_t b, int64_t t,
 // Forward + backward of the multimodal layer, f32: the fused op (GEMMs into one buffer, one
 // epilogue kernel each way) or the composition scaled_tanh(linear(w, Vw) + linear(r, Vr) +
 // unsqueeze(linear(img, Vi, b), 1)) of separate ops. Args: b, t, dw, dr, di, m.
+// The multimodal layer forward + backward; in: w, r, img, Vw, Vr, Vi, bias, seed gradient.
+Outputs multimodal_step(In in, bool fused, bool tf32) {
+  Tf32Scope scope(tf32);
+  std::vector<Tensor> x;
+  for (size_t i = 0; i < 7; ++i) x.push_back(in[i].detach().requires_grad_());
+  Tensor out = fused ? multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6])
+                     : scaled_tanh(add(add(linear(x[0], x[3], Tensor()), linear(x[1], x[4], Tensor())),
+                                       unsqueeze(linear(x[2], x[5], x[6]), 1)));
+  return with_grads(out, in[7], x);
+}
+
 void multimodal_layer(benchmark::State& st, Device dev, bool fused, bool tf32) {
   if (!usable(st, dev)) return;
   const int64_t b = st.range(0), t = st.range(1), dw = st.range(2), dr = st.range(3), di = st.range(4),
                 m = st.range(5);
+  {
+    const int64_t vb = std::min<int64_t>(b, 8);
+    const double k = 1.0 / std::sqrt(static_cast<double>(dw + dr + di));
+    if (!validated(st, key_of(fused ? "BM_multimodal_fused" : "BM_multimodal_unfused", dev, {b, tf32}), dev,
+                   {fresh({vb, t, dw}, 30), fresh({vb, t, dr}, 31), fresh({vb, di}, 32), fresh({m, dw}, 33, k),
+                    fresh({m, dr}, 34, k), fresh({m, di}, 35, k), fresh({m}, 36, 0.1), fresh({vb, t, m}, 37)},
+                   [fused, tf32](In x) { return multimodal_step(x, fused, tf32); },
+                   [](In x) { return multimodal_step(x, false, false); }, dev.is_cpu(), tf32 ? 5e-3 : 1e-4))
+      return;
+  }
   auto scaled = [&](const Shape& s, double k, uint64_t seed) {
     Tensor x;
     {
@@ -380,10 +505,46 @@ void BM_multimodal_unfused(benchmark::State& st, Device dev, bool tf32) { multim
 // bound by memory traffic.
 enum class Cell { Relu, Lstm, Gru };
 
+// One cell step forward + backward; in: xp, hp, state, seed. Outputs: the step's output and the
+// gradients of xp, hp (and the state, for LSTM and GRU).
+Outputs cell_step(In in, Cell cell, bool fused) {
+  const int64_t h = in[2].size(1);
+  Tensor xp = in[0].detach().requires_grad_(), hp = in[1].detach().requires_grad_(), state = in[2].detach();
+  std::vector<Tensor> leaves{xp, hp};
+  if (cell != Cell::Relu) leaves.push_back(state.requires_grad_());
+  Tensor out;
+  if (fused) {
+    out = cell == Cell::Relu ? rnn_cell(xp, hp, true) : cell == Cell::Lstm ? lstm_cell(xp, hp, state) : gru_cell(xp, hp, state);
+  } else if (cell == Cell::Relu) {
+    out = relu(add(xp, hp));
+  } else if (cell == Cell::Lstm) {
+    auto g = split(add(xp, hp), {h, h, h, h}, 1);
+    Tensor c2 = add(mul(sigmoid(g[1]), state), mul(sigmoid(g[0]), tanh(g[2])));
+    out = stack({mul(sigmoid(g[3]), tanh(c2)), c2}, 0);
+  } else {
+    auto xg = split(xp, {h, h, h}, 1);
+    auto hg = split(hp, {h, h, h}, 1);
+    Tensor r = sigmoid(add(xg[0], hg[0])), z = sigmoid(add(xg[1], hg[1]));
+    Tensor n = tanh(add(xg[2], mul(r, hg[2])));
+    out = add(n, mul(z, sub(state, n)));
+  }
+  return with_grads(out, in[3], leaves);
+}
+
 void rnn_cell_bench(benchmark::State& st, Device dev, Cell cell, bool fused) {
   if (!usable(st, dev)) return;
   const int64_t b = st.range(0), h = st.range(1);
   const int64_t gates = cell == Cell::Relu ? 1 : cell == Cell::Lstm ? 4 : 3;
+  {
+    const char* names[] = {"BM_relu_cell", "BM_lstm_cell", "BM_gru_cell"};
+    const std::string name = std::string(names[static_cast<int>(cell)]) + (fused ? "_fused" : "_unfused");
+    if (!validated(st, key_of(name.c_str(), dev, {b, h}), dev,
+                   {fresh({b, gates * h}, 40), fresh({b, gates * h}, 41), fresh({b, h}, 42),
+                    fresh(cell == Cell::Lstm ? Shape{2, b, h} : Shape{b, h}, 43)},
+                   [cell, fused](In x) { return cell_step(x, cell, fused); },
+                   [cell](In x) { return cell_step(x, cell, false); }, dev.is_cpu(), 1e-5))
+      return;
+  }
   Tensor xp = randn_on({b, gates * h}, dev, 40).requires_grad_(), hp = randn_on({b, gates * h}, dev, 41).requires_grad_();
   Tensor state = randn_on({b, h}, dev, 42);
   if (cell != Cell::Relu) state.requires_grad_();  // the plain cell has no state input
@@ -436,9 +597,31 @@ void BM_gru_cell_unfused(benchmark::State& st, Device dev) { rnn_cell_bench(st, 
 void relu_rnn_counters(benchmark::State& st, int64_t b, int64_t t, int64_t in, int64_t h) {
   flops(st, 6.0 * static_cast<double>(b * t) * static_cast<double>(h) * static_cast<double>(in + h));
 }
+// The ReLU RNN layer forward + backward (the loss: the sum of every step's output); in: x, wih,
+// whh, bih, bhh. Outputs: the loss and the four weight gradients.
+Outputs relu_rnn_step(In in, bool fused) {
+  const int64_t b = in[0].size(0), t = in[0].size(1), h = in[1].size(0);
+  std::vector<Tensor> p;
+  for (size_t i = 1; i < 5; ++i) p.push_back(in[i].detach().requires_grad_());
+  Tensor xp = linear(in[0], p[0], p[2]), hs = Tensor::zeros({b, h}, in[0].dtype(), in[0].device());
+  std::vector<Tensor> out;
+  for (int64_t k = 0; k < t; ++k) {
+    Tensor step = select(xp, 1, k), hp = linear(hs, p[1], p[3]);
+    hs = fused ? rnn_cell(step, hp, true) : relu(add(step, hp));
+    out.push_back(hs);
+  }
+  return with_grads(sum(stack(out, 1)), Tensor::ones({}), p);
+}
+
 void relu_rnn_layer(benchmark::State& st, Device dev, bool fused) {
   if (!usable(st, dev)) return;
   const int64_t b = st.range(0), t = st.range(1), in = st.range(2), h = st.range(3);
+  if (!validated(st, key_of(fused ? "BM_relu_rnn_fused" : "BM_relu_rnn_unfused", dev, {b, t, in, h}), dev,
+                 {fresh({std::min<int64_t>(b, 8), t, in}, 60), fresh({h, in}, 61, 0.05), fresh({h, h}, 62, 0.05),
+                  fresh({h}, 63, 0.05), fresh({h}, 64, 0.05)},
+                 [fused](In x) { return relu_rnn_step(x, fused); }, [](In x) { return relu_rnn_step(x, false); },
+                 dev.is_cpu(), 1e-4))
+    return;
   auto param = [&](const Shape& s, uint64_t seed) {
     Tensor p;
     {
@@ -471,6 +654,9 @@ void BM_relu_rnn_cudnn(benchmark::State& st, Device dev) {
   cuda::CudnnReluRnn rnn(dev.index, b, t, in, h);
   timed(st, dev, [&] { rnn.forward_backward(); });
   relu_rnn_counters(st, b, t, in, h);
+  // Not validated: cuDNN's RNN is the baseline compared against, and its wrapper keeps its
+  // outputs inside (kernels/cuda/cudnn_rnn.h).
+  st.SetLabel("baseline, not validated");
 #endif
 }
 
@@ -484,6 +670,25 @@ void BM_gemm_precision(benchmark::State& st, Device dev, MatmulPrecision mode) {
   if (!usable(st, dev)) return;
 #ifdef MRNN_WITH_CUDA
   const int64_t m = st.range(0), k = st.range(1), n = st.range(2);
+  {
+    auto gemm = [mode](In x) {  // in the mode on the GPU (then back), plain f32 on the CPU
+      NoGradGuard ng;
+      const MatmulPrecision was = cuda::matmul_precision();
+      if (x[0].device().is_cuda()) cuda::set_matmul_precision(mode);
+      Tensor c = Tensor::empty({x[0].size(0), x[1].size(1)}, DType::F32, x[0].device());
+      if (mode == MatmulPrecision::BF16 && x[0].device().is_cuda())
+        cuda::gemm_bf16(x[0], false, x[1], false, c, 1.0, 0.0);
+      else
+        c = matmul(x[0], x[1]);
+      cuda::set_matmul_precision(was);
+      return Outputs{c};
+    };
+    const double tol = mode == MatmulPrecision::FP32 ? 1e-5 : mode == MatmulPrecision::TF32 ? 3e-3 : 1e-2;
+    if (!validated(st, key_of("BM_gemm_precision", dev, {m, k, n, static_cast<int64_t>(mode)}), dev,
+                   {fresh({std::min<int64_t>(m, 1024), k}, 50), fresh({k, std::min<int64_t>(n, 2048)}, 51)}, gemm, gemm,
+                   false, tol))
+      return;
+  }
   Tensor a = randn_on({m, k}, dev, 50), b = randn_on({k, n}, dev, 51), c = Tensor::empty({m, n}, DType::F32, dev);
   NoGradGuard ng;
   const MatmulPrecision was = cuda::matmul_precision();
@@ -616,4 +821,4 @@ MRNN_PREC_BENCH(cuda_tf32, MatmulPrecision::TF32);
 MRNN_PREC_BENCH(cuda_bf16, MatmulPrecision::BF16);
 #undef MRNN_PREC_BENCH
 
-BENCHMARK_MAIN();
+MRNN_BENCH_MAIN_VALIDATED()

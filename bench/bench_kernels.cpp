@@ -2,6 +2,9 @@
 // the output layer + loss (linear_cross_entropy vs cross_entropy(linear)) and the multimodal layer
 // (one fused op vs the composition of linears, broadcast add and scaled tanh), forward + backward,
 // and mQA's 4-input fusing layer (fuse vs linears + adds + tanh).
+// Every benchmark first validates its kernel on fresh random inputs (bench/bench_validate.h: the
+// f32 kernels against the unfused composition in f64, at a smaller batch; the CPU beam search with
+// beam 1 against its closed form; a GPU against the CPU) and a mismatch fails it and the program.
 // Each reports GFLOP/s by counted FLOPs and, as `of_sgemm`, the fraction of the sgemm rate this
 // machine reaches on a GEMM of the same shape (BM_sgemm_reference) — the practical CPU limit.
 // Then, on the CPU and (when built with CUDA; skipped without a GPU) on the GPU: the batched beam
@@ -13,6 +16,7 @@
 
 #include <chrono>
 
+#include "bench/bench_validate.h"
 #include "core/autograd.h"
 #include "data/vocab.h"
 #include "kernels/beam.h"
@@ -23,6 +27,10 @@
 #endif
 
 using namespace mrnn;
+using mrnn::bench::fresh;
+using mrnn::bench::Outputs;
+using mrnn::bench::validated;
+using mrnn::bench::with_grads;
 
 namespace {
 
@@ -40,6 +48,15 @@ void report(benchmark::State& st, double flops) {
 }
 
 void BM_sgemm_reference(benchmark::State& st) {
+  const std::vector<Tensor> in{fresh({64, kHidden}, 1), fresh({kVocab, kHidden}, 2)};
+  auto sgemm = [](const std::vector<Tensor>& x) -> Outputs {  // 64 rows of the timed GEMM
+    Tensor c = Tensor::empty({x[0].size(0), kVocab});
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(x[0].size(0)), kVocab, kHidden, 1.f,
+                x[0].data<float>(), kHidden, x[1].data<float>(), kHidden, 0.f, c.data<float>(), kVocab);
+    return {c};
+  };
+  auto ref = [](const std::vector<Tensor>& x) -> Outputs { return {matmul(x[0], transpose(x[1], 0, 1))}; };
+  if (!validated(st, "BM_sgemm_reference", Device::cpu(), in, sgemm, ref, true, 1e-5)) return;
   Generator g(1);
   Tensor a = Tensor::randn({kRows, kHidden}, g), b = Tensor::randn({kVocab, kHidden}, g), c = Tensor::empty({kRows, kVocab});
   auto t0 = std::chrono::steady_clock::now();
@@ -55,8 +72,26 @@ void BM_sgemm_reference(benchmark::State& st) {
 }
 BENCHMARK(BM_sgemm_reference)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Forward + backward of the output layer: the fused op or linear + cross_entropy (and the latter
+// in f64 as the reference). Outputs: loss, dx, dW, db.
+Outputs output_loss(const std::vector<Tensor>& in, bool fused) {
+  Tensor x = in[0].detach().requires_grad_(), w = in[1].detach().requires_grad_(), b = in[2].detach().requires_grad_();
+  Tensor loss = fused ? linear_cross_entropy(x, w, b, in[3], -100) : cross_entropy(linear(x, w, b), in[3], -100);
+  return with_grads(loss, Tensor::ones({}), {x, w, b});
+}
+std::vector<Tensor> output_loss_inputs(int64_t rows) {
+  std::vector<int64_t> ids(static_cast<size_t>(rows));
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = i % 7 == 3 ? -100 : static_cast<int64_t>((i * 7919 + 13) % kVocab);
+  return {fresh({rows, kHidden}, 3), fresh({kVocab, kHidden}, 4, 0.05), fresh({kVocab}, 5, 0.1),
+          Tensor::from_vector(ids, {rows})};
+}
+
 void BM_output_loss(benchmark::State& st) {
   const bool fused = st.range(0) != 0;
+  if (!validated(st, fused ? "BM_output_loss/fused" : "BM_output_loss/unfused", Device::cpu(),
+                 output_loss_inputs(kRows / 8), [fused](const auto& in) { return output_loss(in, fused); },
+                 [](const auto& in) { return output_loss(in, false); }, true, 1e-4))
+    return;
   Generator g(1);
   Tensor x = Tensor::randn({kRows, kHidden}, g).requires_grad_();
   Tensor w = (Tensor::randn({kVocab, kHidden}, g) * 0.05).requires_grad_();
@@ -77,8 +112,29 @@ void BM_output_loss(benchmark::State& st) {
 }
 BENCHMARK(BM_output_loss)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The multimodal layer, fused or composed, forward + backward with seed gradient in[7]. Outputs:
+// the layer's output and the gradients of all seven inputs.
+Outputs multimodal_layer(const std::vector<Tensor>& in, bool fused) {
+  std::vector<Tensor> x;
+  for (size_t i = 0; i < 7; ++i) x.push_back(in[i].detach().requires_grad_());
+  Tensor m = fused ? multimodal(x[0], x[1], x[2], x[3], x[4], x[5], x[6])
+                   : scaled_tanh(add(add(linear(x[0], x[3], Tensor()), linear(x[1], x[4], Tensor())),
+                                     unsqueeze(linear(x[2], x[5], x[6]), 1)));
+  return with_grads(m, in[7], x);
+}
+
 void BM_multimodal(benchmark::State& st) {
   const bool fused = st.range(0) != 0;
+  {
+    const int64_t b = kB / 8;
+    const std::vector<Tensor> in{fresh({b, kT, kDw}, 6), fresh({b, kT, kDr}, 7), fresh({b, kDi}, 8),
+                                 fresh({kM, kDw}, 9, 0.05), fresh({kM, kDr}, 10, 0.05), fresh({kM, kDi}, 11, 0.02),
+                                 fresh({kM}, 12, 0.1), fresh({b, kT, kM}, 13)};
+    if (!validated(st, fused ? "BM_multimodal/fused" : "BM_multimodal/unfused", Device::cpu(), in,
+                   [fused](const auto& x) { return multimodal_layer(x, fused); },
+                   [](const auto& x) { return multimodal_layer(x, false); }, true, 1e-4))
+      return;
+  }
   Generator g(2);
   Tensor w = Tensor::randn({kB, kT, kDw}, g).requires_grad_(), r = Tensor::randn({kB, kT, kDr}, g).requires_grad_();
   Tensor img = Tensor::randn({kB, kDi}, g).requires_grad_();
@@ -105,9 +161,34 @@ BENCHMARK(BM_multimodal)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseReal
 
 // mQA's 4-input fusing layer (question state and image per sequence, answer state and word per
 // step; tanh): fuse vs 4 linears + broadcast adds + tanh, forward + backward.
+constexpr int64_t kDq = 512, kDa = 512;
+// The 4-input fusing layer, fused or composed; in: q, img, a, w, Wq, Wi, Wa, Ww, bias, seed.
+Outputs fuse4_layer(const std::vector<Tensor>& in, bool fused) {
+  std::vector<Tensor> x;
+  for (size_t i = 0; i < 9; ++i) x.push_back(in[i].detach().requires_grad_());
+  Tensor m;
+  if (fused) {
+    m = fuse({x[0], x[1], x[2], x[3]}, {x[4], x[5], x[6], x[7]}, x[8], FuseActivation::Tanh);
+  } else {
+    Tensor seq_term = unsqueeze(add(linear(x[0], x[4], x[8]), linear(x[1], x[5], Tensor())), 1);
+    m = tanh(add(add(linear(x[2], x[6], Tensor()), linear(x[3], x[7], Tensor())), seq_term));
+  }
+  return with_grads(m, in[9], x);
+}
+
 void BM_fuse4(benchmark::State& st) {
   const bool fused = st.range(0) != 0;
-  constexpr int64_t kDq = 512, kDa = 512;
+  {
+    const int64_t b = kB / 8;
+    const std::vector<Tensor> in{fresh({b, kDq}, 14), fresh({b, kDi}, 15), fresh({b, kT, kDa}, 16),
+                                 fresh({b, kT, kDw}, 17), fresh({kM, kDq}, 18, 0.03), fresh({kM, kDi}, 19, 0.01),
+                                 fresh({kM, kDa}, 20, 0.03), fresh({kM, kDw}, 21, 0.05), fresh({kM}, 22, 0.1),
+                                 fresh({b, kT, kM}, 23)};
+    if (!validated(st, fused ? "BM_fuse4/fused" : "BM_fuse4/unfused", Device::cpu(), in,
+                   [fused](const auto& x) { return fuse4_layer(x, fused); },
+                   [](const auto& x) { return fuse4_layer(x, false); }, true, 1e-4))
+      return;
+  }
   Generator g(3);
   Tensor q = Tensor::randn({kB, kDq}, g).requires_grad_(), img = Tensor::randn({kB, kDi}, g).requires_grad_();
   Tensor a = Tensor::randn({kB, kT, kDa}, g).requires_grad_(), w = Tensor::randn({kB, kT, kDw}, g).requires_grad_();
@@ -164,9 +245,52 @@ void sync(Device dev) {
 // read (the floor; the row is read three times, from cache after the first), ~20 FLOPs (max, fast_exp
 // ~15, the score add and the cut-off compare). images/s is the number the goal (>= 20k/s on
 // an H100, with the model) is about.
+// The whole search over logits [images * K, V] repeated at every step; out: its result.
+Outputs beam_result_of(const Tensor& logits, int64_t images, int64_t K, int64_t L) {
+  BeamSearch s = beam_search_init(images, K, L, 0.0, false, {kBosId, kEosId, kEosId}, logits.device());
+  for (int64_t t = 0; t <= L; ++t) beam_search_step(s, logits, t);
+  return {beam_search_result(s)};
+}
+// Beam 1 over the same logits at every step, in closed form: image b repeats w = the best word of
+// row b (from <eos> up, the lower id on a tie) for L steps and then must end, so its caption is L
+// times w with log-probability L lsm(w) + lsm(<eos>), or empty with lsm(<eos>) when w is <eos>.
+Outputs beam1_closed_form(const Tensor& logits, int64_t L) {
+  const int64_t B = logits.size(0), V = logits.size(1);
+  const std::vector<double> z = logits.to(DType::F64).to_vector<double>();
+  std::vector<double> out(static_cast<size_t>(B * (3 + L)), 0.0);
+  for (int64_t b = 0; b < B; ++b) {
+    const double* row = z.data() + b * V;
+    double mx = -INFINITY, se = 0;
+    int64_t w = kEosId;
+    for (int64_t v = kEosId; v < V; ++v)
+      if (row[v] > row[w]) w = v;
+    for (int64_t v = 0; v < V; ++v) mx = std::max(mx, row[v]);
+    for (int64_t v = 0; v < V; ++v) se += std::exp(row[v] - mx);
+    const double lse = mx + std::log(se);
+    double* o = out.data() + b * (3 + L);
+    const int64_t n = w == kEosId ? 0 : L;
+    o[0] = static_cast<double>(n);
+    o[1] = static_cast<double>(n) * (row[w] - lse) + (row[kEosId] - lse);
+    o[2] = o[1];
+    for (int64_t t = 0; t < n; ++t) o[3 + t] = static_cast<double>(w);
+  }
+  return {Tensor::from_vector(out, {B, 3 + L})};
+}
+
 void BM_beam_search(benchmark::State& st, Device dev) {
   if (!device_ready(st, dev)) return;
   const int64_t images = st.range(0), K = 3, L = 20;
+  {
+    const std::vector<Tensor> in{fresh({images, kVocab}, 24, 3.0)};
+    const std::string key = "BM_beam_search/" + dev.str() + "/" + std::to_string(images);
+    const bool ok = dev.is_cpu()
+                        ? validated(st, key + "/beam1", dev, in, [&](const auto& x) { return beam_result_of(x[0], images, 1, L); },
+                                    [&](const auto& x) { return Outputs{beam1_closed_form(x[0], L)}; }, true, 1e-9)
+                        : validated(st, key, dev, {fresh({images * K, kVocab}, 25, 3.0)},
+                                    [&](const auto& x) { return beam_result_of(x[0], images, K, L); },
+                                    [&](const auto& x) { return beam_result_of(x[0], images, K, L); }, false, 1e-6);
+    if (!ok) return;
+  }
   Generator g(3);
   Tensor logits = mul_scalar(Tensor::randn({images * K, kVocab}, g), 3.0);
   if (dev.is_cuda()) logits = logits.to(dev);
@@ -190,6 +314,20 @@ void BM_loss_no_grad(benchmark::State& st, Device dev) {
   if (!device_ready(st, dev)) return;
   const int64_t n = st.range(0);
   const bool logits_free = st.range(1) != 0;
+  {
+    auto loss = [logits_free](const std::vector<Tensor>& in) -> Outputs {
+      NoGradGuard ng;
+      return {logits_free ? linear_cross_entropy_loss(in[0], in[1], in[2], in[3], -100)
+                          : linear_cross_entropy(in[0], in[1], in[2], in[3], -100)};
+    };
+    auto ref = [](const std::vector<Tensor>& in) -> Outputs {
+      NoGradGuard ng;
+      return {cross_entropy(linear(in[0], in[1], in[2]), in[3], -100)};
+    };
+    const std::string key = std::string("BM_loss_no_grad/") + dev.str() + "/" + std::to_string(n) +
+                            (logits_free ? "/logits_free" : "/forward");
+    if (!validated(st, key, dev, output_loss_inputs(n / 8), loss, ref, true, 1e-5)) return;
+  }
   Generator g(4);
   Tensor x = Tensor::randn({n, kHidden}, g), w = mul_scalar(Tensor::randn({kVocab, kHidden}, g), 0.05);
   Tensor b = Tensor::zeros({kVocab});
@@ -233,4 +371,4 @@ BENCHMARK_CAPTURE(BM_loss_no_grad, cuda, kGpu)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+MRNN_BENCH_MAIN_VALIDATED()

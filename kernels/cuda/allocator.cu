@@ -1,6 +1,7 @@
-// The caching allocator's policy (CachingAllocator) and its CUDA glue: one instance per device
-// backed by cudaMalloc/cudaFree, registered as the CUDA backend's allocate/deallocate
-// (core/device_backend.h); the allocator of a device is created on its first allocation.
+// The caching allocator's CUDA glue: one CachingAllocator (its policy is plain C++,
+// kernels/cuda/caching_allocator.cpp) per device backed by cudaMalloc/cudaFree and CUDA events,
+// registered as the CUDA backend's allocate/deallocate (core/device_backend.h); the allocator of a
+// device is created on its first allocation, with max_split_size from MRNN_CUDA_MAX_SPLIT_SIZE_MB.
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -13,169 +14,6 @@
 #include "core/device_backend.h"
 
 namespace mrnn::cuda {
-
-// ---------------- policy ----------------
-
-bool CachingAllocator::BySize::operator()(const Block* a, const Block* b) const {
-  if (a->stream != b->stream) return a->stream < b->stream;
-  if (a->size != b->size) return a->size < b->size;
-  return a->ptr < b->ptr;
-}
-
-CachingAllocator::CachingAllocator(RawMemory raw) : raw_(std::move(raw)) {}
-
-CachingAllocator::~CachingAllocator() {
-  for (auto& [p, b] : blocks_)
-    if (!b->prev) raw_.free(b->ptr);  // a segment starts at its first block
-}
-
-size_t CachingAllocator::round_size(size_t bytes) {
-  if (bytes < kRound) return kRound;
-  return (bytes + kRound - 1) / kRound * kRound;
-}
-
-size_t CachingAllocator::segment_size(size_t size) {
-  if (size <= kSmallLimit) return kSmallSegment;
-  if (size < kMidLimit) return kLargeSegment;
-  return (size + kLargeRound - 1) / kLargeRound * kLargeRound;
-}
-
-CachingAllocator::Block* CachingAllocator::find_free(FreeList& pool, size_t size, uintptr_t stream) {
-  Block key;
-  key.size = size;
-  key.stream = stream;
-  auto it = pool.lower_bound(&key);
-  if (it == pool.end() || (*it)->stream != stream) return nullptr;
-  Block* b = *it;
-  pool.erase(it);
-  return b;
-}
-
-CachingAllocator::Block* CachingAllocator::new_segment(size_t size, uintptr_t stream, bool small) {
-  const size_t seg = segment_size(size);
-  void* p = raw_.alloc(seg);
-  if (!p) {  // give the cache back and try once more
-    release_free_segments();
-    p = raw_.alloc(seg);
-    if (!p) return nullptr;
-  }
-  st_.system_allocs++;
-  st_.bytes_reserved += seg;
-  st_.peak_bytes_reserved = std::max(st_.peak_bytes_reserved, st_.bytes_reserved);
-  auto b = std::make_unique<Block>();
-  b->ptr = static_cast<char*>(p);
-  b->size = seg;
-  b->stream = stream;
-  b->small = small;
-  Block* raw = b.get();
-  blocks_.emplace(raw->ptr, std::move(b));
-  return raw;
-}
-
-void* CachingAllocator::allocate(size_t bytes, uintptr_t stream) {
-  MRNN_CHECK(bytes > 0, "cuda allocator: zero-byte request");
-  const size_t size = round_size(bytes);
-  const bool small = size <= kSmallLimit;
-  std::lock_guard<std::mutex> lock(mu_);
-  st_.requests++;
-  FreeList& pool = small ? small_free_ : large_free_;
-  Block* b = find_free(pool, size, stream);
-  if (!b) {
-    b = new_segment(size, stream, small);
-    if (!b) return nullptr;
-  }
-  const size_t rest = b->size - size;
-  if (small ? rest >= kRound : rest > kSmallLimit) {  // split: the tail stays cached
-    auto tail = std::make_unique<Block>();
-    tail->ptr = b->ptr + size;
-    tail->size = rest;
-    tail->stream = stream;
-    tail->small = small;
-    tail->prev = b;
-    tail->next = b->next;
-    if (b->next) b->next->prev = tail.get();
-    b->next = tail.get();
-    b->size = size;
-    pool.insert(tail.get());
-    blocks_.emplace(tail->ptr, std::move(tail));
-  }
-  b->allocated = true;
-  st_.bytes_in_use += b->size;
-  st_.peak_bytes_in_use = std::max(st_.peak_bytes_in_use, st_.bytes_in_use);
-  return b->ptr;
-}
-
-void CachingAllocator::deallocate(void* p) {
-  if (!p) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = blocks_.find(static_cast<char*>(p));
-  MRNN_CHECK(it != blocks_.end() && it->second->allocated,
-             "cuda allocator: freeing {} which is not a live block of this allocator", p);
-  Block* b = it->second.get();
-  b->allocated = false;
-  st_.bytes_in_use -= b->size;
-  FreeList& pool = b->small ? small_free_ : large_free_;
-  // Merge with free neighbours (same segment, hence same stream and pool).
-  if (Block* n = b->next; n && !n->allocated) {
-    pool.erase(n);
-    b->size += n->size;
-    b->next = n->next;
-    if (n->next) n->next->prev = b;
-    blocks_.erase(n->ptr);
-  }
-  if (Block* q = b->prev; q && !q->allocated) {
-    pool.erase(q);
-    q->size += b->size;
-    q->next = b->next;
-    if (b->next) b->next->prev = q;
-    blocks_.erase(b->ptr);
-    b = q;
-  }
-  pool.insert(b);
-}
-
-void CachingAllocator::release_free_segments() {
-  for (FreeList* pool : {&small_free_, &large_free_}) {
-    for (auto it = pool->begin(); it != pool->end();) {
-      Block* b = *it;
-      if (b->prev || b->next) {  // part of a segment that still has live blocks
-        ++it;
-        continue;
-      }
-      it = pool->erase(it);
-      raw_.free(b->ptr);
-      st_.bytes_reserved -= b->size;
-      raw_frees_++;
-      blocks_.erase(b->ptr);
-    }
-  }
-}
-
-void CachingAllocator::empty_cache() {
-  std::lock_guard<std::mutex> lock(mu_);
-  release_free_segments();
-}
-
-AllocatorStats CachingAllocator::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return st_;
-}
-
-void CachingAllocator::reset_peak() {
-  std::lock_guard<std::mutex> lock(mu_);
-  st_.peak_bytes_in_use = st_.bytes_in_use;
-  st_.peak_bytes_reserved = st_.bytes_reserved;
-}
-
-size_t CachingAllocator::cached_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return st_.bytes_reserved - st_.bytes_in_use;
-}
-
-uint64_t CachingAllocator::raw_frees() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return raw_frees_;
-}
 
 // ---------------- CUDA glue ----------------
 
@@ -198,6 +36,17 @@ std::string fmt_bytes(size_t b) {
   if (b >= (size_t{1} << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1 << 30));
   if (b >= (size_t{1} << 20)) return fmt::format("{:.2f} MiB", static_cast<double>(b) / (1 << 20));
   return fmt::format("{} bytes", b);
+}
+
+// max_split_size for allocators created from now on: set_max_split_size() if it was called,
+// else MRNN_CUDA_MAX_SPLIT_SIZE_MB (read once; a bad value raises its error at the first
+// allocation), else the default.
+std::mutex g_split_mu;
+size_t g_split_set = 0;  // 0: not set by set_max_split_size
+size_t max_split_setting() {
+  std::lock_guard<std::mutex> lock(g_split_mu);
+  if (g_split_set) return g_split_set;
+  return CachingAllocator::parse_max_split_size_mb(std::getenv("MRNN_CUDA_MAX_SPLIT_SIZE_MB"));
 }
 
 CachingAllocator& allocator_for(int device) {
@@ -223,7 +72,33 @@ CachingAllocator& allocator_for(int device) {
       // The segment may still be in use by queued kernels: cudaFree synchronizes the device.
       MRNN_CUDA_CHECK(cudaFree(p));
     };
-    a.per_device[device] = std::make_unique<CachingAllocator>(std::move(raw));
+    // record_stream's events: timing off (cheaper), one per (freed block, other stream).
+    raw.record_event = [device](uintptr_t stream) -> uintptr_t {
+      DeviceGuard g(device);
+      cudaEvent_t e = nullptr;
+      MRNN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+      MRNN_CUDA_CHECK(cudaEventRecord(e, reinterpret_cast<cudaStream_t>(stream)));
+      return reinterpret_cast<uintptr_t>(e);
+    };
+    raw.event_done = [device](uintptr_t e) {
+      DeviceGuard g(device);
+      const cudaError_t r = cudaEventQuery(reinterpret_cast<cudaEvent_t>(e));
+      if (r == cudaErrorNotReady) {
+        if (cudaPeekAtLastError() == cudaErrorNotReady) cudaGetLastError();  // not an error: clear it
+        return false;
+      }
+      MRNN_CUDA_CHECK(r);
+      return true;
+    };
+    raw.wait_event = [device](uintptr_t e) {
+      DeviceGuard g(device);
+      MRNN_CUDA_CHECK(cudaEventSynchronize(reinterpret_cast<cudaEvent_t>(e)));
+    };
+    raw.destroy_event = [device](uintptr_t e) {
+      DeviceGuard g(device);
+      cudaEventDestroy(reinterpret_cast<cudaEvent_t>(e));
+    };
+    a.per_device[device] = std::make_unique<CachingAllocator>(std::move(raw), max_split_setting());
   }
   return *a.per_device[device];
 }
@@ -308,6 +183,34 @@ DeviceBackend allocator_entries() {
 }
 const DeviceBackendRegistrar register_allocator(Device::Kind::CUDA, allocator_entries());
 }  // namespace
+
+void set_max_split_size(size_t bytes) {
+  MRNN_CHECK(bytes >= CachingAllocator::kMinMaxSplit, "cuda::set_max_split_size: must be above {} MiB (got {} bytes)",
+             CachingAllocator::kLargeSegment >> 20, bytes);
+  {
+    std::lock_guard<std::mutex> lock(g_split_mu);
+    g_split_set = bytes;
+  }
+  for (int d = 0; d < kMaxDevices; ++d)
+    if (CachingAllocator* a = existing_allocator(d)) a->set_max_split_size(bytes);
+}
+
+size_t max_split_size() { return max_split_setting(); }
+
+void record_stream(const Tensor& t, const Stream& s) {
+  MRNN_CHECK(t.device().is_cuda() && t.device().index == s.device(),
+             "cuda::record_stream: expected a tensor on cuda:{} (the stream's device), got {}", s.device(), t.desc());
+  if (!t.storage() || t.storage()->bytes() == 0 || no_caching()) return;  // nothing cached to protect
+  allocator_for(s.device()).record_stream(t.storage()->data(), reinterpret_cast<uintptr_t>(s.handle()));
+}
+
+void allocator_retire_stream(int device, cudaStream_t stream) noexcept {
+  try {
+    // The legacy default stream (handle 0) inherits: it is ordered with every stream we create.
+    if (CachingAllocator* a = existing_allocator(device)) a->retire_stream(reinterpret_cast<uintptr_t>(stream), 0);
+  } catch (...) {  // (only std::bad_alloc is possible) the stream's cache stays stranded, nothing worse
+  }
+}
 
 AllocatorStats memory_stats(int device) {
   CachingAllocator* a = existing_allocator(device);

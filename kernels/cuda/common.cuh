@@ -28,6 +28,10 @@ class DeviceGuard {
 
 // current_stream(device) as a cudaStream_t.
 cudaStream_t stream_of(int device);
+// For ~Stream, after the stream's work has finished and before it is destroyed: its cached and
+// live blocks pass to the legacy default stream (kernels/cuda/allocator.cu), so no cache is
+// stranded under a handle that may never come back (or come back as another stream).
+void allocator_retire_stream(int device, cudaStream_t stream) noexcept;
 
 // One cuBLAS / cuDNN handle per (device, stream), created on first use and kept for the process
 // (destroying them during static teardown races the driver's own teardown).

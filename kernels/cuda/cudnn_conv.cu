@@ -1,5 +1,13 @@
-// Convolution and pooling through cuDNN (NCHW, f32/f64), with algorithm choice honouring
-// deterministic() and the TF32 setting.
+// Convolution and pooling through cuDNN (NCHW, f32/f64), with an algorithm choice that honours
+// deterministic() and the TF32 setting, sets the chosen algorithm's math type, falls back to
+// every algorithm cuDNN has when its heuristics offer none that qualifies (f64 backward filter),
+// and says "unsupported" when nothing runs (run_conv).
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device.h"
@@ -42,10 +50,12 @@ struct ConvDesc : DnnDescriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolu
     MRNN_CUDA_CHECK(cudnnSetConvolution2dDescriptor(d, as_int(pad, "padding"), as_int(pad, "padding"),
                                                     as_int(stride, "stride"), as_int(stride, "stride"), 1, 1,
                                                     CUDNN_CROSS_CORRELATION, dt));
-    // Without TF32, f32 convolutions must stay on FMA kernels (cuDNN's default math allows TF32).
-    const cudnnMathType_t math =
-        dt == CUDNN_DATA_FLOAT ? (allow_tf32() ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH) : CUDNN_DEFAULT_MATH;
-    MRNN_CUDA_CHECK(cudnnSetConvolutionMathType(d, math));
+    MRNN_CUDA_CHECK(cudnnSetConvolutionMathType(d, base_math(dt)));
+  }
+  // Without TF32, f32 convolutions must stay on FMA kernels (cuDNN's default math allows TF32 on
+  // sm_80 and later); f64 has no tensor-op variant to forbid.
+  static cudnnMathType_t base_math(cudnnDataType_t dt) {
+    return dt == CUDNN_DATA_FLOAT ? (allow_tf32() ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH) : CUDNN_DEFAULT_MATH;
   }
 };
 
@@ -82,29 +92,99 @@ void check_nchw(const char* op, std::initializer_list<const Tensor*> ts) {
   }
 }
 
-// Picks the first algorithm of cuDNN's heuristic ranking that succeeded, is deterministic when
-// deterministic() is on, and uses tensor cores only when TF32 is allowed for f32.
-template <typename Perf>
-Perf choose(const Perf* perf, int count, cudnnDataType_t dt, const char* op) {
-  for (int i = 0; i < count; ++i) {
-    const Perf& p = perf[i];
-    if (p.status != CUDNN_STATUS_SUCCESS) continue;
-    if (deterministic() && p.determinism != CUDNN_DETERMINISTIC) continue;
-    if (dt == CUDNN_DATA_FLOAT && !allow_tf32() && p.mathType != CUDNN_DEFAULT_MATH && p.mathType != CUDNN_FMA_MATH)
-      continue;
-    return p;
-  }
-  MRNN_FAIL("{}: cuDNN offers no algorithm for this shape under the current settings (deterministic={}, tf32={})",
-            op, deterministic(), allow_tf32());
-}
-
 constexpr int kMaxAlgos = 16;
 
 Tensor workspace(size_t bytes, Device dev) {
   return Tensor::empty({static_cast<int64_t>((bytes + 7) / 8)}, DType::I64, dev);
 }
 
+std::atomic<bool> g_heuristics{true};
+
+// Deterministic by cuDNN's documentation: every forward algorithm; backward data all but ALGO_0;
+// backward filter all but ALGO_0 and ALGO_3 (they accumulate with atomics). Used for the fallback,
+// where no heuristic result says so.
+bool known_deterministic(cudnnConvolutionFwdAlgo_t) { return true; }
+bool known_deterministic(cudnnConvolutionBwdDataAlgo_t a) { return a != CUDNN_CONVOLUTION_BWD_DATA_ALGO_0; }
+bool known_deterministic(cudnnConvolutionBwdFilterAlgo_t a) {
+  return a != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 && a != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
+}
+
+// The algorithm choice for one convolution direction, and the call. Candidates in order:
+// 1. cuDNN's v7 heuristic ranking (unless set_conv_heuristics(false)), keeping those that
+//    succeeded, are deterministic when deterministic() is on, and use tensor cores for f32 only
+//    when TF32 is allowed; each runs with its own math type, set on the descriptor (for f32
+//    without TF32 always FMA: cuDNN's default math would allow TF32);
+// 2. the fallback: every algorithm of the enumeration (known_deterministic ones only when
+//    deterministic() is on) with the base math type.
+// The first candidate whose workspace query and call both succeed is used; a candidate that
+// reports NOT_SUPPORTED (or a bad parameter for this configuration) is skipped, any other error
+// is raised. If none runs, an "unsupported" error names the op, the shapes, the settings and what
+// was tried. Heur(perf, &count) fills the ranking; Ws(algo, &bytes) and Run(algo, ws, bytes)
+// return the cuDNN status.
+template <typename Algo, typename Perf, typename Heur, typename Ws, typename Run>
+void run_conv(const char* op, const std::string& shapes, cudnnDataType_t dt, const ConvDesc& cd, int algo_count,
+              Device dev, Heur heur, Ws ws_query, Run run) {
+  struct Candidate {
+    Algo algo;
+    cudnnMathType_t math;
+    bool fallback;
+  };
+  const cudnnMathType_t base = ConvDesc::base_math(dt);
+  const bool f32_fma = dt == CUDNN_DATA_FLOAT && !allow_tf32();
+  std::vector<Candidate> cands;
+  if (g_heuristics.load()) {
+    Perf perf[kMaxAlgos];
+    int count = 0;
+    MRNN_CUDA_CHECK(heur(perf, &count));
+    for (int i = 0; i < count; ++i) {
+      const Perf& p = perf[i];
+      if (p.status != CUDNN_STATUS_SUCCESS) continue;
+      if (deterministic() && p.determinism != CUDNN_DETERMINISTIC) continue;
+      if (f32_fma && p.mathType != CUDNN_DEFAULT_MATH && p.mathType != CUDNN_FMA_MATH) continue;
+      cands.push_back({p.algo, f32_fma ? CUDNN_FMA_MATH : p.mathType, false});
+    }
+  }
+  for (int a = 0; a < algo_count; ++a) {
+    const Algo algo = static_cast<Algo>(a);
+    if (deterministic() && !known_deterministic(algo)) continue;
+    cands.push_back({algo, base, true});
+  }
+  std::string tried;
+  for (const Candidate& c : cands) {
+    tried += fmt::format("{}{}{}", tried.empty() ? "" : ", ", static_cast<int>(c.algo), c.fallback ? "" : " (ranked)");
+    if (cudnnSetConvolutionMathType(cd.d, c.math) != CUDNN_STATUS_SUCCESS) continue;
+    size_t bytes = 0;
+    const cudnnStatus_t q = ws_query(c.algo, &bytes);
+    if (q == CUDNN_STATUS_NOT_SUPPORTED || q == CUDNN_STATUS_BAD_PARAM) continue;
+    MRNN_CUDA_CHECK(q);
+    Tensor ws;
+    try {
+      ws = workspace(bytes, dev);
+    } catch (const Error&) {  // an algorithm whose workspace does not fit: the next one
+      tried += " (workspace too large)";
+      continue;
+    }
+    const cudnnStatus_t r = run(c.algo, ws.raw_data(), bytes);
+    if (r == CUDNN_STATUS_NOT_SUPPORTED || r == CUDNN_STATUS_BAD_PARAM) continue;
+    MRNN_CUDA_CHECK(r);
+    return;
+  }
+  MRNN_FAIL("{}: unsupported: no cuDNN algorithm runs this convolution ({}; {}, deterministic={}, tf32={}; "
+            "algorithms tried: {}){}",
+            op, shapes, dt == CUDNN_DATA_FLOAT ? "f32" : "f64", deterministic(), allow_tf32(),
+            tried.empty() ? "none" : tried,
+            deterministic() ? "; cuda::set_deterministic(false) admits the non-deterministic ones" : "");
+}
+
+std::string conv_shapes(const Tensor& x, const Tensor& w, int64_t stride, int64_t pad) {
+  return fmt::format("input {}, weight {}, stride {}, padding {}", shape_str(x.shape()), shape_str(w.shape()), stride,
+                     pad);
+}
+
 }  // namespace
+
+void set_conv_heuristics(bool on) { g_heuristics = on; }
+bool conv_heuristics() { return g_heuristics.load(); }
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t pad, const Tensor& out) {
   check_nchw("conv2d_forward", {&x, &w, &b, &out});
@@ -115,17 +195,19 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, int64_t s
   TensorDesc xd = nchw(dt, x), yd = nchw(dt, out);
   FilterDesc wd(dt, w);
   ConvDesc cd(dt, stride, pad);
-  cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
-  int count = 0;
-  MRNN_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, xd.d, wd.d, cd.d, yd.d, kMaxAlgos, &count, perf));
-  const auto algo = choose(perf, count, dt, "conv2d");
-  size_t ws_bytes = 0;
-  MRNN_CUDA_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, xd.d, wd.d, cd.d, yd.d, algo.algo, &ws_bytes));
-  Tensor ws = workspace(ws_bytes, x.device());
   const Scalars one_zero = scalars(1.0, 0.0), one_one = scalars(1.0, 1.0);
-  MRNN_CUDA_CHECK(cudnnConvolutionForward(h, one_zero.alpha(x.dtype()), xd.d, x.raw_data(), wd.d, w.raw_data(), cd.d,
-                                          algo.algo, ws.raw_data(), ws_bytes, one_zero.beta(x.dtype()), yd.d,
-                                          out.raw_data()));
+  run_conv<cudnnConvolutionFwdAlgo_t, cudnnConvolutionFwdAlgoPerf_t>(
+      "conv2d", conv_shapes(x, w, stride, pad), dt, cd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, x.device(),
+      [&](cudnnConvolutionFwdAlgoPerf_t* perf, int* count) {
+        return cudnnGetConvolutionForwardAlgorithm_v7(h, xd.d, wd.d, cd.d, yd.d, kMaxAlgos, count, perf);
+      },
+      [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
+        return cudnnGetConvolutionForwardWorkspaceSize(h, xd.d, wd.d, cd.d, yd.d, a, bytes);
+      },
+      [&](cudnnConvolutionFwdAlgo_t a, void* ws, size_t bytes) {
+        return cudnnConvolutionForward(h, one_zero.alpha(x.dtype()), xd.d, x.raw_data(), wd.d, w.raw_data(), cd.d, a,
+                                       ws, bytes, one_zero.beta(x.dtype()), yd.d, out.raw_data());
+      });
   if (b.defined()) {
     TensorDesc bd(dt, 1, b.size(0), 1, 1);
     MRNN_CUDA_CHECK(cudnnAddTensor(h, one_one.alpha(x.dtype()), bd.d, b.raw_data(), one_one.beta(x.dtype()), yd.d,
@@ -145,27 +227,34 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& g, int64_t 
   const Scalars s = scalars(1.0, 0.0);
   const void* alpha = s.alpha(x.dtype());
   const void* beta = s.beta(x.dtype());
+  const std::string shapes = conv_shapes(x, w, stride, pad);
   if (gx.defined() && gx.numel() > 0) {
-    cudnnConvolutionBwdDataAlgoPerf_t perf[kMaxAlgos];
-    int count = 0;
-    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wd.d, gd.d, cd.d, xd.d, kMaxAlgos, &count, perf));
-    const auto algo = choose(perf, count, dt, "conv2d backward (data)");
-    size_t ws_bytes = 0;
-    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd.d, gd.d, cd.d, xd.d, algo.algo, &ws_bytes));
-    Tensor ws = workspace(ws_bytes, x.device());
-    MRNN_CUDA_CHECK(cudnnConvolutionBackwardData(h, alpha, wd.d, w.raw_data(), gd.d, g.raw_data(), cd.d, algo.algo,
-                                                 ws.raw_data(), ws_bytes, beta, xd.d, gx.raw_data()));
+    run_conv<cudnnConvolutionBwdDataAlgo_t, cudnnConvolutionBwdDataAlgoPerf_t>(
+        "conv2d backward (data)", shapes, dt, cd, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, x.device(),
+        [&](cudnnConvolutionBwdDataAlgoPerf_t* perf, int* count) {
+          return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wd.d, gd.d, cd.d, xd.d, kMaxAlgos, count, perf);
+        },
+        [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd.d, gd.d, cd.d, xd.d, a, bytes);
+        },
+        [&](cudnnConvolutionBwdDataAlgo_t a, void* ws, size_t bytes) {
+          return cudnnConvolutionBackwardData(h, alpha, wd.d, w.raw_data(), gd.d, g.raw_data(), cd.d, a, ws, bytes,
+                                              beta, xd.d, gx.raw_data());
+        });
   }
   if (gw.defined() && gw.numel() > 0) {
-    cudnnConvolutionBwdFilterAlgoPerf_t perf[kMaxAlgos];
-    int count = 0;
-    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, xd.d, gd.d, cd.d, wd.d, kMaxAlgos, &count, perf));
-    const auto algo = choose(perf, count, dt, "conv2d backward (filter)");
-    size_t ws_bytes = 0;
-    MRNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd.d, gd.d, cd.d, wd.d, algo.algo, &ws_bytes));
-    Tensor ws = workspace(ws_bytes, x.device());
-    MRNN_CUDA_CHECK(cudnnConvolutionBackwardFilter(h, alpha, xd.d, x.raw_data(), gd.d, g.raw_data(), cd.d, algo.algo,
-                                                   ws.raw_data(), ws_bytes, beta, wd.d, gw.raw_data()));
+    run_conv<cudnnConvolutionBwdFilterAlgo_t, cudnnConvolutionBwdFilterAlgoPerf_t>(
+        "conv2d backward (filter)", shapes, dt, cd, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, x.device(),
+        [&](cudnnConvolutionBwdFilterAlgoPerf_t* perf, int* count) {
+          return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, xd.d, gd.d, cd.d, wd.d, kMaxAlgos, count, perf);
+        },
+        [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd.d, gd.d, cd.d, wd.d, a, bytes);
+        },
+        [&](cudnnConvolutionBwdFilterAlgo_t a, void* ws, size_t bytes) {
+          return cudnnConvolutionBackwardFilter(h, alpha, xd.d, x.raw_data(), gd.d, g.raw_data(), cd.d, a, ws, bytes,
+                                                beta, wd.d, gw.raw_data());
+        });
   }
   if (gb.defined() && gb.numel() > 0) {
     TensorDesc bd(dt, 1, gb.size(0), 1, 1);

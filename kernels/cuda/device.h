@@ -8,6 +8,10 @@
 
 #include "core/allocator.h"  // AllocatorStats
 
+namespace mrnn {
+class Tensor;
+}
+
 namespace mrnn::cuda {
 
 // ---------------- devices ----------------
@@ -97,6 +101,11 @@ bool allow_tf32();
 // differences in the last bits).
 void set_deterministic(bool on);
 bool deterministic();
+// Convolution algorithms: on (default), cuDNN's heuristic ranking first, then the fallback of
+// every algorithm cuDNN has (kernels/cuda/cudnn_conv.cu); off, only the fallback, so the tests can
+// run that path on any GPU.
+void set_conv_heuristics(bool on);
+bool conv_heuristics();
 // Debug aid for tests: every block the CUDA allocator hands out is filled with 0xFF bytes (NaN for
 // floats, -1 for integers), so an output element a kernel forgot to write shows up. Default off.
 void set_poison_allocations(bool on);
@@ -111,6 +120,21 @@ void reset_peak_memory(int device = 0);
 void empty_cache();
 // Bytes the allocator holds in segments but has not handed out, on `device`.
 size_t cached_bytes(int device = 0);
+// Cached blocks of at least this many bytes are never split (PyTorch's max_split_size): requests
+// below it never take one, requests at or above it only one that wastes under 20 MiB. Default
+// 256 MiB, or MRNN_CUDA_MAX_SPLIT_SIZE_MB (a whole number above 20, or "unlimited"), read when a
+// device's allocator is created. Requires: bytes above 20 MiB (SIZE_MAX: no cap); applies to every
+// device's allocator from now on.
+void set_max_split_size(size_t bytes);
+size_t max_split_size();
+// The stream rule: a block belongs to the stream current at its allocation and, once freed, is
+// reused only by that stream. Streams made by Stream are ordered with the legacy default stream
+// (there is no way to make a non-blocking one), so work on the default stream and one other stream
+// is always safe. A tensor allocated on one stream and used by work queued on another must be
+// named with record_stream(t, other) before it is freed: its block then returns to the cache only
+// once the work queued on `other` up to the free has finished (an event, the host does not wait).
+// Requires: t on s's device. A no-op for an empty tensor or under MRNN_CUDA_NO_CACHING.
+void record_stream(const Tensor& t, const Stream& s);
 // (The allocator reaches core through the registered CUDA backend, core/device_backend.h.)
 
 }  // namespace mrnn::cuda

@@ -1,9 +1,11 @@
 // The f32 GEMM precision switch and the BF16 GEMM path (issue 6, kernel 5): operands are rounded
-// to bfloat16 (kernels/common/bf16.h, round to nearest even) into allocator workspace, then one
+// to bfloat16 (kernels/common/bf16.h, round to nearest even) into allocator workspace with
+// leading dimensions padded to 8 elements, by a coalesced tiled conversion, then one
 // cublasLtMatmul multiplies them on the tensor cores with f32 accumulation (CUBLAS_COMPUTE_32F)
 // and writes the f32 output, with alpha/beta as in cuda::gemm.
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <cstdint>
 #include <mutex>
 
@@ -15,6 +17,7 @@
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/gemm_lt.h"
 #include "kernels/cuda/device.h"
+#include "kernels/ops.h"  // narrow
 
 namespace mrnn::cuda {
 
@@ -32,27 +35,62 @@ cublasLtHandle_t lt_handle(int device) {
   return handles[device];
 }
 
-// dst (contiguous [rows, cols] bf16 bits) := op(src) rounded, where element (i, j) of op(src) is
-// src[i * s0 + j * s1]. Block over columns, grid.y strides over rows.
+// Leading dimensions of the bf16 operands are padded to this many elements (16 bytes): with other
+// leading dimensions cuBLASLt's heuristics may offer no tensor-core algorithm at all.
+constexpr int64_t kLdMultiple = 8;
+int64_t padded_ld(int64_t cols) { return (cols + kLdMultiple - 1) / kLdMultiple * kLdMultiple; }
+
+constexpr int kTile = 32, kTileRows = 8;  // 32 x 32 tiles, 32 x 8 threads
+
+// dst (row-major [rows, ld] bf16 bits) := op(src) rounded, where element (i, j) of op(src) is
+// src[i * s0 + j * s1], and 0 in the padding columns cols <= j < ld. Through a shared-memory tile,
+// so both the reads and the writes are coalesced: with kRowsFast (s0 the smaller stride, e.g. a
+// transposed weight) the warp's threads read consecutive i, else consecutive j; they always write
+// consecutive j. grid.x covers ld, grid.y strides over the rows.
+template <bool kRowsFast>
 __global__ void to_bf16_kernel(const float* __restrict__ src, int64_t s0, int64_t s1, uint16_t* __restrict__ dst,
-                               int64_t rows, int64_t cols) {
-  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (j >= cols) return;
-  for (int64_t i = blockIdx.y; i < rows; i += gridDim.y) dst[i * cols + j] = float_to_bf16_bits(src[i * s0 + j * s1]);
+                               int64_t rows, int64_t cols, int64_t ld) {
+  __shared__ float tile[kTile][kTile + 1];  // [i][j], +1: no bank conflicts on the column reads
+  const int64_t j0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  for (int64_t i0 = static_cast<int64_t>(blockIdx.y) * kTile; i0 < rows; i0 += static_cast<int64_t>(gridDim.y) * kTile) {
+    for (int k = threadIdx.y; k < kTile; k += kTileRows) {
+      const int li = kRowsFast ? threadIdx.x : k, lj = kRowsFast ? k : threadIdx.x;
+      const int64_t i = i0 + li, j = j0 + lj;
+      tile[li][lj] = i < rows && j < cols ? src[i * s0 + j * s1] : 0.0f;
+    }
+    __syncthreads();
+    for (int k = threadIdx.y; k < kTile; k += kTileRows) {
+      const int64_t i = i0 + k, j = j0 + threadIdx.x;
+      if (i < rows && j < ld) dst[i * ld + j] = j < cols ? float_to_bf16_bits(tile[k][threadIdx.x]) : uint16_t{0};
+    }
+    __syncthreads();
+  }
 }
 
-// op(x) as a contiguous row-major [rows, cols] bf16 matrix in a fresh allocator block (an i32
-// tensor of half as many elements: two bf16 values per element).
-Tensor to_bf16(const Tensor& x, bool trans, const Launch& l) {
+// op(x) as a row-major [rows, ld] bf16 matrix (ld = padded_ld(cols)) in a fresh allocator block (an
+// i32 tensor of half as many elements: two bf16 values per element).
+struct Bf16Matrix {
+  Tensor buf;
+  int64_t ld;
+};
+Bf16Matrix to_bf16(const Tensor& x, bool trans, const Launch& l) {
   const int64_t rows = trans ? x.size(1) : x.size(0), cols = trans ? x.size(0) : x.size(1);
   const int64_t s0 = trans ? x.strides()[1] : x.strides()[0], s1 = trans ? x.strides()[0] : x.strides()[1];
-  Tensor buf = Tensor::empty({(rows * cols + 1) / 2}, DType::I32, x.device());
-  const dim3 grid(grid_dim((cols + kThreads - 1) / kThreads, "gemm_bf16"),
-                  static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
-  to_bf16_kernel<<<grid, kThreads, 0, l.stream>>>(ptr<float>(x), s0, s1, reinterpret_cast<uint16_t*>(ptr<int32_t>(buf)),
-                                                  rows, cols);
+  const int64_t ld = padded_ld(cols);
+  Tensor buf = Tensor::empty({(rows * ld + 1) / 2}, DType::I32, x.device());
+  const dim3 grid(grid_dim((ld + kTile - 1) / kTile, "gemm_bf16"),
+                  static_cast<unsigned>(std::min<int64_t>((rows + kTile - 1) / kTile, 65535)));
+  const dim3 block(kTile, kTileRows);
+  uint16_t* dst = reinterpret_cast<uint16_t*>(ptr<int32_t>(buf));
+  // Rows are the fast source dimension when consecutive i are closer in memory than consecutive j
+  // (a size-1 dimension's stride does not count).
+  const bool rows_fast = rows > 1 && (cols == 1 || std::abs(s0) < std::abs(s1));
+  if (rows_fast)
+    to_bf16_kernel<true><<<grid, block, 0, l.stream>>>(ptr<float>(x), s0, s1, dst, rows, cols, ld);
+  else
+    to_bf16_kernel<false><<<grid, block, 0, l.stream>>>(ptr<float>(x), s0, s1, dst, rows, cols, ld);
   MRNN_CUDA_CHECK_LAUNCH("to_bf16_kernel", l.stream);
-  return buf;
+  return {buf, ld};
 }
 
 // RAII owners of the cuBLASLt descriptors.
@@ -127,35 +165,61 @@ void gemm_bf16(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, con
   }
   Launch l(c);
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T. With op(A) stored as a
-  // row-major [m, k] bf16 matrix (column-major k x m, ld k) and op(B) as row-major [k, n]
-  // (column-major n x k, ld n), cuBLASLt computes C^T = Bbuf * Abuf with no transposes.
-  const Tensor abuf = to_bf16(a, trans_a, l), bbuf = to_bf16(b, trans_b, l);
-  const int64_t ldc = m <= 1 ? std::max<int64_t>(n, 1) : c.strides()[0];
+  // row-major [m, k] bf16 matrix (column-major k x m, ld lda >= k) and op(B) as row-major [k, n]
+  // (column-major n x k, ld ldb >= n), cuBLASLt computes C^T = Bbuf * Abuf with no transposes.
+  // The conversion runs on every call (weights change between steps; a cache keyed by address
+  // could serve stale values), coalesced both ways and padded so the heuristics find algorithms.
+  const Bf16Matrix abuf = to_bf16(a, trans_a, l), bbuf = to_bf16(b, trans_b, l);
+  cublasLtHandle_t h = lt_handle(l.device);
   MatmulDesc desc;
   const cublasOperation_t no = CUBLAS_OP_N;
   MRNN_CUDA_CHECK(cublasLtMatmulDescSetAttribute(desc.d, CUBLASLT_MATMUL_DESC_TRANSA, &no, sizeof no));
   MRNN_CUDA_CHECK(cublasLtMatmulDescSetAttribute(desc.d, CUBLASLT_MATMUL_DESC_TRANSB, &no, sizeof no));
-  const Layout la(CUDA_R_16BF, n, k, n), lb(CUDA_R_16BF, k, m, k), lc(CUDA_R_32F, n, m, ldc);
-  Preference pref;
-  const uint64_t ws = kWorkspaceBytes;
-  MRNN_CUDA_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref.p, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
-  const uint32_t align_c = alignment_of(ptr<float>(c));
-  MRNN_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c,
-                                                       sizeof align_c));
-  MRNN_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c,
-                                                       sizeof align_c));
-  cublasLtHandle_t h = lt_handle(l.device);
-  cublasLtMatmulHeuristicResult_t heur{};
-  int found = 0;
-  MRNN_CUDA_CHECK(cublasLtMatmulAlgoGetHeuristic(h, desc.d, la.l, lb.l, lc.l, lc.l, pref.p, 1, &heur, &found));
-  MRNN_CHECK(found > 0, "{}: cuBLASLt offers no BF16 algorithm for [{}, {}] x [{}, {}] into {} (ldc {})", op, m, k, k,
-             n, c.desc(), ldc);
-  Tensor workspace = Tensor::empty({static_cast<int64_t>(kWorkspaceBytes / 4)}, DType::I32, c.device());
+  const Layout la(CUDA_R_16BF, n, k, bbuf.ld), lb(CUDA_R_16BF, k, m, abuf.ld);
+  // The heuristic's best algorithm for an f32 output of leading dimension ldc at `out`, if any.
+  auto pick = [&](const Layout& lc, const void* out, cublasLtMatmulHeuristicResult_t* heur) {
+    Preference pref;
+    const uint64_t ws = kWorkspaceBytes;
+    MRNN_CUDA_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref.p, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    const uint32_t align_c = alignment_of(out);
+    MRNN_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c,
+                                                         sizeof align_c));
+    MRNN_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c,
+                                                         sizeof align_c));
+    int found = 0;
+    MRNN_CUDA_CHECK(cublasLtMatmulAlgoGetHeuristic(h, desc.d, la.l, lb.l, lc.l, lc.l, pref.p, 1, heur, &found));
+    return found > 0;
+  };
   const float fa = static_cast<float>(alpha), fb = static_cast<float>(beta);
-  MRNN_CUDA_CHECK(cublasLtMatmul(h, desc.d, &fa, ptr<int32_t>(bbuf), la.l, ptr<int32_t>(abuf), lb.l, &fb, ptr<float>(c),
-                                 lc.l, ptr<float>(c), lc.l, &heur.algo, ptr<int32_t>(workspace), kWorkspaceBytes,
-                                 l.stream));
+  Tensor workspace = Tensor::empty({static_cast<int64_t>(kWorkspaceBytes / 4)}, DType::I32, c.device());
+  auto matmul = [&](const Layout& lc, float* out, const cublasLtMatmulHeuristicResult_t& heur) {
+    MRNN_CUDA_CHECK(cublasLtMatmul(h, desc.d, &fa, ptr<int32_t>(bbuf.buf), la.l, ptr<int32_t>(abuf.buf), lb.l, &fb,
+                                   out, lc.l, out, lc.l, &heur.algo, ptr<int32_t>(workspace), kWorkspaceBytes,
+                                   l.stream));
+  };
+  const int64_t ldc = m <= 1 ? std::max<int64_t>(n, 1) : c.strides()[0];
+  cublasLtMatmulHeuristicResult_t heur{};
+  {
+    const Layout lc(CUDA_R_32F, n, m, ldc);
+    if (pick(lc, ptr<float>(c), &heur)) {
+      matmul(lc, ptr<float>(c), heur);
+      return;
+    }
+  }
+  // No algorithm for C as it lies (an odd leading dimension, an unaligned view): through a padded
+  // contiguous buffer, copied in (when beta reads it) and out on the device.
+  const int64_t ldt = padded_ld(n);
+  Tensor tmp = Tensor::empty({m, ldt}, DType::F32, c.device());
+  const Tensor view = narrow(tmp, 1, 0, n);
+  if (beta != 0) copy(c, view);
+  const Layout lt(CUDA_R_32F, n, m, ldt);
+  MRNN_CHECK(pick(lt, ptr<float>(tmp), &heur),
+             "{}: unsupported: cuBLASLt offers no BF16 algorithm for [{}, {}] x [{}, {}] into {} (ldc {}), nor into a "
+             "padded buffer (ld {})",
+             op, m, k, k, n, c.desc(), ldc, ldt);
+  matmul(lt, ptr<float>(tmp), heur);
+  copy(view, c);
 }
 
 }  // namespace mrnn::cuda

@@ -177,10 +177,11 @@ Stream::~Stream() {
   int cur = -1;
   cudaGetDevice(&cur);
   cudaSetDevice(device_);
-  // Wait for the queued work first: cudaStreamDestroy alone returns at once, and a new stream may
-  // get the same handle, hence the caching allocator's free list of this one (blocks a kernel still
-  // queued here may be using). Errors are ignored: destructors do not throw.
+  // Wait for the queued work first: cudaStreamDestroy alone returns at once. Then the caching
+  // allocator hands this stream's blocks to the default stream (a new stream may get the same
+  // handle, and must not inherit them). Errors are ignored: destructors do not throw.
   cudaStreamSynchronize(static_cast<cudaStream_t>(stream_));
+  allocator_retire_stream(device_, static_cast<cudaStream_t>(stream_));
   cudaStreamDestroy(static_cast<cudaStream_t>(stream_));
   cudaGetLastError();
   if (cur >= 0) cudaSetDevice(cur);

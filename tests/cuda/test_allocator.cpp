@@ -1,308 +1,19 @@
-// The CUDA caching allocator. The policy tests drive CachingAllocator with host memory standing in
-// for cudaMalloc (they need no GPU and run wherever the CUDA backend is built); the device tests
-// check the installed allocator through tensors: no cudaMalloc in a steady loop, statistics,
-// empty_cache, poisoning and the out-of-memory message.
+// The installed CUDA caching allocator, through tensors: no cudaMalloc in a steady loop,
+// statistics, empty_cache, poisoning, the out-of-memory message, record_stream and a destroyed
+// stream's cache. Skipped without a GPU. Its policy is tested on any machine in
+// tests/cuda_policy/test_allocator_policy.cpp.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
-#include <iterator>
-#include <map>
 #include <vector>
 
 #include "tests/cuda/cuda_support.h"
 
 #ifdef MRNN_WITH_CUDA
-#include "kernels/cuda/caching_allocator.h"
 #include "kernels/cuda/device.h"
 #endif
 
 using namespace mrnn;
-
-#ifdef MRNN_WITH_CUDA
-namespace {
-
-using cuda::CachingAllocator;
-
-// Host memory as the raw source, with a budget so out-of-memory can be provoked, and a log of
-// every raw call.
-struct FakeDevice {
-  size_t budget = size_t{1} << 40, held = 0;
-  std::vector<size_t> allocs, frees;
-  std::map<void*, size_t> live;
-  cuda::RawMemory raw() {
-    return {[this](size_t n) -> void* {
-              if (held + n > budget) return nullptr;
-              void* p = std::malloc(n);
-              held += n;
-              allocs.push_back(n);
-              live[p] = n;
-              return p;
-            },
-            [this](void* p) {
-              held -= live.at(p);
-              frees.push_back(live.at(p));
-              live.erase(p);
-              std::free(p);
-            }};
-  }
-};
-
-constexpr uintptr_t kStreamA = 1, kStreamB = 2;
-constexpr size_t MiB = size_t{1} << 20;
-
-}  // namespace
-
-TEST_CASE("allocator policy: sizes round to 512 bytes and pick the segment size by pool", "[allocator]") {
-  CHECK(CachingAllocator::round_size(1) == 512);
-  CHECK(CachingAllocator::round_size(512) == 512);
-  CHECK(CachingAllocator::round_size(513) == 1024);
-  CHECK(CachingAllocator::segment_size(512) == 2 * MiB);          // small pool
-  CHECK(CachingAllocator::segment_size(MiB) == 2 * MiB);
-  CHECK(CachingAllocator::segment_size(MiB + 512) == 20 * MiB);   // large, under 10 MiB: shared 20 MiB
-  CHECK(CachingAllocator::segment_size(10 * MiB) == 10 * MiB);    // own segment, 2 MiB multiple
-  CHECK(CachingAllocator::segment_size(11 * MiB) == 12 * MiB);
-}
-
-TEST_CASE("allocator policy: small blocks are carved from one 2 MiB segment, a steady loop allocates nothing",
-          "[allocator]") {
-  FakeDevice dev;
-  CachingAllocator a(dev.raw());
-  char* p1 = static_cast<char*>(a.allocate(1000, kStreamA));
-  char* p2 = static_cast<char*>(a.allocate(1000, kStreamA));
-  char* p3 = static_cast<char*>(a.allocate(3000, kStreamA));
-  CHECK(dev.allocs == std::vector<size_t>{2 * MiB});
-  CHECK(p2 == p1 + 1024);  // split from the front of the remainder
-  CHECK(p3 == p2 + 1024);
-  AllocatorStats s = a.stats();
-  CHECK(s.bytes_in_use == 1024 + 1024 + 3072);
-  CHECK(s.bytes_reserved == 2 * MiB);
-  CHECK(s.requests == 3);
-  CHECK(s.system_allocs == 1);
-  for (int it = 0; it < 100; ++it) {  // a "training step" that frees and re-requests its buffers
-    a.deallocate(p2);
-    a.deallocate(p3);
-    p2 = static_cast<char*>(a.allocate(900, kStreamA));
-    p3 = static_cast<char*>(a.allocate(2600, kStreamA));
-  }
-  CHECK(dev.allocs.size() == 1);
-  CHECK(a.stats().system_allocs == 1);
-  CHECK(a.stats().bytes_in_use == 1024 + 1024 + 3072);
-  a.deallocate(p1);
-  a.deallocate(p2);
-  a.deallocate(p3);
-  CHECK(a.stats().bytes_in_use == 0);
-  CHECK(a.cached_bytes() == 2 * MiB);
-}
-
-TEST_CASE("allocator policy: freed neighbours merge and empty_cache releases whole free segments",
-          "[allocator]") {
-  FakeDevice dev;
-  CachingAllocator a(dev.raw());
-  void* big1 = a.allocate(3 * MiB, kStreamA);  // large pool: one 20 MiB segment, split
-  void* big2 = a.allocate(4 * MiB, kStreamA);
-  CHECK(dev.allocs == std::vector<size_t>{20 * MiB});
-  CHECK(static_cast<char*>(big2) == static_cast<char*>(big1) + 3 * MiB);
-  a.deallocate(big1);
-  a.empty_cache();  // big2 still lives in the segment: nothing can be released
-  CHECK(dev.frees.empty());
-  a.deallocate(big2);  // merges with big1's block and the tail: the segment is whole again
-  void* whole = a.allocate(19 * MiB, kStreamA);  // only fits if the three pieces merged
-  CHECK(whole == big1);
-  CHECK(dev.allocs.size() == 1);
-  a.deallocate(whole);
-  a.empty_cache();
-  CHECK(dev.frees == std::vector<size_t>{20 * MiB});
-  CHECK(a.stats().bytes_reserved == 0);
-  CHECK(a.stats().peak_bytes_reserved == 20 * MiB);
-  CHECK(a.stats().peak_bytes_in_use == 20 * MiB);  // 1 MiB left over is too little to split off
-  CHECK(a.raw_frees() == 1);
-}
-
-TEST_CASE("allocator policy: cached blocks are reused only by the stream that freed them", "[allocator]") {
-  FakeDevice dev;
-  CachingAllocator a(dev.raw());
-  void* p = a.allocate(MiB, kStreamA);
-  a.deallocate(p);
-  void* q = a.allocate(MiB, kStreamB);  // stream B may not get A's block: a kernel may still use it
-  CHECK(q != p);
-  CHECK(dev.allocs.size() == 2);
-  void* r = a.allocate(MiB, kStreamA);
-  CHECK(r == p);
-  CHECK(dev.allocs.size() == 2);
-  a.deallocate(q);
-  a.deallocate(r);
-}
-
-TEST_CASE("allocator policy: out of memory releases the cache, retries, then reports nullptr", "[allocator]") {
-  FakeDevice dev;
-  dev.budget = 24 * MiB;
-  CachingAllocator a(dev.raw());
-  void* p = a.allocate(3 * MiB, kStreamA);  // 20 MiB segment
-  a.deallocate(p);                          // cached, not returned
-  void* q = a.allocate(16 * MiB, kStreamB);  // needs its own 16 MiB: only fits after the cache goes
-  REQUIRE(q != nullptr);
-  CHECK(dev.frees == std::vector<size_t>{20 * MiB});
-  CHECK(a.allocate(16 * MiB, kStreamB) == nullptr);  // 32 MiB > budget even with an empty cache
-  a.deallocate(q);
-  CHECK_THROWS_WITH(a.deallocate(q), Catch::Contains("not a live block"));
-  int on_stack = 0;
-  CHECK_THROWS_WITH(a.deallocate(&on_stack), Catch::Contains("not a live block"));
-}
-
-// A long random run ("fake training") on two streams with sizes from all three pools and a memory
-// budget, checking after every call what the allocator promises: every block lies inside a raw
-// segment that was allocated for its stream; live blocks never overlap; bytes_in_use is the sum of
-// the rounded sizes (large blocks may keep a tail of at most 1 MiB); bytes_reserved is exactly
-// what the raw memory holds; nullptr comes back only when even an empty cache could not make
-// room; and once everything is freed, empty_cache returns every byte (so all splits merged back).
-TEST_CASE("allocator policy: a random run on two streams keeps blocks disjoint, per stream and accounted",
-          "[allocator]") {
-  struct Segment {
-    size_t size;
-    uintptr_t stream;
-  };
-  struct Tracked {
-    std::map<char*, Segment> segments;
-    uintptr_t stream = 0;  // the stream of the allocate() call in progress
-    size_t held = 0, budget = 300 * MiB;
-    uint64_t allocs = 0, frees = 0;
-  } dev;
-  cuda::RawMemory raw{[&dev](size_t n) -> void* {
-                        if (dev.held + n > dev.budget) return nullptr;
-                        char* p = static_cast<char*>(std::malloc(n));  // never touched: no RSS
-                        dev.segments[p] = {n, dev.stream};
-                        dev.held += n;
-                        dev.allocs++;
-                        return p;
-                      },
-                      [&dev](void* p) {
-                        auto it = dev.segments.find(static_cast<char*>(p));
-                        REQUIRE(it != dev.segments.end());
-                        dev.held -= it->second.size;
-                        dev.frees++;
-                        dev.segments.erase(it);
-                        std::free(p);
-                      }};
-  CachingAllocator a(raw);
-
-  struct Live {
-    size_t rounded;
-    uintptr_t stream;
-  };
-  std::map<char*, Live> live;  // by address
-  std::vector<char*> order;    // for picking a random one to free
-  uint64_t state = 0x9E3779B97F4A7C15ull;
-  auto next = [&state](uint64_t n) {  // splitmix64, uniform enough for picking
-    state += 0x9E3779B97F4A7C15ull;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (z ^ (z >> 31)) % n;
-  };
-  uint64_t requests = 0, nulls = 0;
-  for (int step = 0; step < 6000; ++step) {
-    const uint64_t what = next(100);
-    if (what < 55 || live.empty()) {
-      const uint64_t pool = next(10);
-      const size_t bytes = pool < 7 ? 1 + next(MiB)                  // small
-                           : pool < 9 ? MiB + 1 + next(9 * MiB)     // large, shared segments
-                                      : 10 * MiB + next(30 * MiB);  // large, own segment
-      const uintptr_t stream = next(2) ? kStreamA : kStreamB;
-      dev.stream = stream;
-      char* p = static_cast<char*>(a.allocate(bytes, stream));
-      ++requests;
-      const size_t rounded = CachingAllocator::round_size(bytes);
-      if (!p) {  // only when the budget cannot fit a new segment even with every free one released
-        ++nulls;
-        size_t free_whole = 0;
-        CHECK(dev.held + CachingAllocator::segment_size(rounded) > dev.budget);
-        for (const auto& [seg, info] : dev.segments) {
-          bool used = false;
-          for (auto it = live.lower_bound(seg); it != live.end() && it->first < seg + info.size; ++it) used = true;
-          if (!used) free_whole += info.size;
-        }
-        CHECK(free_whole == 0);
-        continue;
-      }
-      // Inside one segment of the same stream...
-      auto seg = dev.segments.upper_bound(p);
-      REQUIRE(seg != dev.segments.begin());
-      --seg;
-      REQUIRE(p + rounded <= seg->first + seg->second.size);
-      CHECK(seg->second.stream == stream);
-      // ...and overlapping no live block.
-      auto after = live.lower_bound(p);
-      if (after != live.end()) CHECK(p + rounded <= after->first);
-      if (after != live.begin()) {
-        auto before = std::prev(after);
-        CHECK(before->first + before->second.rounded <= p);
-      }
-      live[p] = {rounded, stream};
-      order.push_back(p);
-    } else if (what < 99) {
-      const size_t k = next(order.size());
-      char* p = order[k];
-      order[k] = order.back();
-      order.pop_back();
-      live.erase(p);
-      a.deallocate(p);
-    } else {
-      a.empty_cache();
-    }
-    const AllocatorStats st = a.stats();
-    size_t want = 0, large = 0;
-    for (const auto& [p, l] : live) {
-      want += l.rounded;
-      large += l.rounded > CachingAllocator::kSmallLimit;
-    }
-    REQUIRE(st.bytes_in_use >= want);
-    REQUIRE(st.bytes_in_use - want <= large * CachingAllocator::kSmallLimit);
-    REQUIRE(st.bytes_reserved == dev.held);
-    REQUIRE(st.requests == requests);
-    REQUIRE(st.system_allocs == dev.allocs);
-    REQUIRE(a.raw_frees() == dev.frees);
-    REQUIRE(st.peak_bytes_in_use >= st.bytes_in_use);
-    REQUIRE(st.peak_bytes_reserved >= st.bytes_reserved);
-  }
-  CHECK(nulls > 0);              // the budget was hit: the release-and-retry path ran
-  CHECK(dev.frees > 0);          // and segments went back
-  CHECK(requests - nulls > 2000);
-  for (char* p : order) a.deallocate(p);
-  CHECK(a.stats().bytes_in_use == 0);
-  a.empty_cache();
-  CHECK(dev.held == 0);
-  CHECK(dev.segments.empty());
-  CHECK(a.stats().bytes_reserved == 0);
-  a.reset_peak();
-  CHECK(a.stats().peak_bytes_in_use == 0);
-  CHECK(a.stats().peak_bytes_reserved == 0);
-}
-
-TEST_CASE("allocator policy: a block freed in the middle of a segment merges with both neighbours",
-          "[allocator]") {
-  FakeDevice dev;
-  CachingAllocator a(dev.raw());
-  char* p1 = static_cast<char*>(a.allocate(4096, kStreamA));
-  char* p2 = static_cast<char*>(a.allocate(4096, kStreamA));
-  char* p3 = static_cast<char*>(a.allocate(4096, kStreamA));
-  CHECK(p2 == p1 + 4096);
-  CHECK(p3 == p2 + 4096);
-  a.deallocate(p1);
-  a.deallocate(p3);  // merges with the free tail of the segment
-  a.deallocate(p2);  // merges with p1 before it and with p3 + tail after it
-  // Two 1 MiB (small-pool) blocks fit only if the whole 2 MiB segment is one free block again, and
-  // the first starts at the segment's start only if p2 merged backwards into p1.
-  char* q1 = static_cast<char*>(a.allocate(MiB, kStreamA));
-  char* q2 = static_cast<char*>(a.allocate(MiB, kStreamA));
-  CHECK(q1 == p1);
-  CHECK(q2 == p1 + MiB);
-  CHECK(dev.allocs == std::vector<size_t>{2 * MiB});
-  CHECK(a.stats().bytes_in_use == 2 * MiB);
-  CHECK(a.cached_bytes() == 0);
-  a.deallocate(q2);
-  a.deallocate(q1);
-}
-#endif  // MRNN_WITH_CUDA
 
 TEST_CASE("allocator on the GPU: no cudaMalloc in a steady training loop, stats and empty_cache",
           "[allocator]") {
@@ -362,5 +73,42 @@ TEST_CASE("allocator on the GPU: poisoned allocations and the out-of-memory mess
                         Catch::Contains("reserved"));
   Tensor still_works = Tensor::full({4}, 2.0, DType::F32, gpu);  // the allocator survived
   CHECK(still_works.to_vector<float>() == std::vector<float>(4, 2.0f));
+#endif
+}
+
+TEST_CASE("allocator on the GPU: record_stream delays a free, a destroyed stream's cache passes to the default stream",
+          "[allocator]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  const Device gpu = Device::cuda(0);
+  cuda::synchronize(0);
+  cuda::empty_cache();
+  const size_t base = cuda::memory_stats(0).bytes_in_use;
+  {
+    cuda::Stream side(0);
+    Tensor t = Tensor::full({1 << 18}, 1.0, DType::F32, gpu);  // 1 MiB, the default stream's
+    Tensor u;
+    {
+      cuda::StreamGuard g(side);
+      u = mul_scalar(t, 2.0);  // queued on `side`, reading t
+    }
+    cuda::record_stream(t, side);
+    t = Tensor();  // freed: its block waits for side's work
+    CHECK(cuda::memory_stats(0).bytes_in_use >= base + (size_t{1} << 20) + (size_t{1} << 20));
+    side.synchronize();
+    Tensor probe = Tensor::empty({1}, DType::F32, gpu);  // the next allocation sees the event done
+    CHECK(cuda::memory_stats(0).bytes_in_use < base + (size_t{2} << 20));  // u and probe, not t
+    CHECK(u.to_vector<float>() == std::vector<float>(1 << 18, 2.0f));
+    CHECK_THROWS_WITH(cuda::record_stream(Tensor::zeros({2}), side), Catch::Contains("expected a tensor on cuda:0"));
+  }
+  cuda::empty_cache();
+  {
+    cuda::Stream doomed(0);
+    cuda::StreamGuard g(doomed);
+    Tensor x = Tensor::empty({3 << 20}, DType::F32, gpu);  // 12 MiB: a segment of its own, cached under `doomed`
+  }  // x freed on `doomed`, then the stream is destroyed: its cache passes to the default stream
+  const uint64_t mallocs = cuda::memory_stats(0).system_allocs;
+  Tensor y = Tensor::empty({3 << 20}, DType::F32, gpu);
+  CHECK(cuda::memory_stats(0).system_allocs == mallocs);  // reused, not stranded
 #endif
 }

@@ -326,6 +326,32 @@ TEST_CASE("parity: random shapes, dims and transposes for every kernel family", 
 #endif
 }
 
+// cuDNN's fallback (kernels/cuda/cudnn_conv.cu): with the heuristic ranking switched off every
+// convolution takes the first algorithm of cuDNN's enumeration that runs (deterministic ones, as
+// deterministic() is on), f64 backward filter included, and must still match the CPU.
+TEST_CASE("parity: conv2d forward and backward through the cuDNN fallback, f64 and f32", "[parity][conv]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  PoisonScope poison;
+  struct HeuristicsOff {
+    HeuristicsOff() { cuda::set_conv_heuristics(false); }
+    ~HeuristicsOff() { cuda::set_conv_heuristics(true); }
+  } off;
+  REQUIRE(cuda::deterministic());
+  std::vector<OpCase> convs;
+  for (const OpCase& c : op_table())
+    if (c.name.rfind("conv2d", 0) == 0) convs.push_back(c);
+  for (const OpCase& c : large_cases())
+    if (c.name.rfind("conv2d", 0) == 0) convs.push_back(c);
+  for (const OpCase& c : random_cases(91, 44))
+    if (c.name.rfind("random_conv2d", 0) == 0) convs.push_back(c);
+  REQUIRE(convs.size() >= 5);
+  uint64_t seed = 1700;
+  for (const OpCase& c : convs)
+    for (DType dt : {DType::F64, DType::F32}) check_case(c, dt, false, seed++);
+#endif
+}
+
 // Runs everywhere (no GPU needed): every random draw is a valid program on the CPU, so a GPU
 // session never spends its time on a malformed case.
 TEST_CASE("parity: the random cases are valid CPU programs", "[random]") {
