@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "core/error.h"
@@ -474,4 +475,163 @@ TEST_CASE("allocator policy: a retired stream's cached and live blocks pass to i
   CHECK(dev.recorded == 0);
   CHECK(a.pending_frees() == 0);
   a.retire_stream(kStreamB, kStreamB);  // retiring into itself changes nothing
+}
+
+// A random run of everything at once on four streams: allocations from all three pools, frees,
+// record_stream onto other streams, streams finishing their work (their events complete),
+// retired streams (their blocks pass to the default stream), empty_cache, under a memory budget.
+// After every call: a block handed out overlaps no live block and no freed block whose other
+// streams' events have not completed (out of memory may wait for them), and lies in a segment
+// owned by the requesting stream; each free with other streams records one event per stream; the reserved
+// bytes equal what the fake device holds; the bytes in use cover every live and still-waiting
+// block. At the end everything is returned.
+TEST_CASE("allocator policy: a random run with record_stream, finishing and retired streams stays safe",
+          "[allocator]") {
+  struct Tracked {
+    std::map<char*, std::pair<size_t, uintptr_t>> segments;  // start -> size, owner stream
+    uintptr_t stream = 0;
+    size_t held = 0, budget = 200 * MiB;
+  } dev;
+  std::map<uintptr_t, std::pair<uintptr_t, bool>> events;  // token -> stream, done
+  uintptr_t next_event = 1;
+  cuda::RawMemory raw{[&dev](size_t n) -> void* {
+                        if (dev.held + n > dev.budget) return nullptr;
+                        char* p = static_cast<char*>(std::malloc(n));
+                        dev.segments[p] = {n, dev.stream};
+                        dev.held += n;
+                        return p;
+                      },
+                      [&dev](void* p) {
+                        auto it = dev.segments.find(static_cast<char*>(p));
+                        REQUIRE(it != dev.segments.end());
+                        dev.held -= it->second.first;
+                        dev.segments.erase(it);
+                        std::free(p);
+                      }};
+  raw.record_event = [&](uintptr_t s) {
+    events[next_event] = {s, false};
+    return next_event++;
+  };
+  raw.event_done = [&](uintptr_t e) { return events.at(e).second; };
+  int waited = 0;
+  raw.wait_event = [&](uintptr_t e) {
+    ++waited;
+    events.at(e).second = true;
+  };
+  raw.destroy_event = [&](uintptr_t e) { REQUIRE(events.erase(e) == 1); };
+  CachingAllocator a(raw);
+
+  struct Block {
+    size_t rounded;
+    uintptr_t stream;
+    std::set<uintptr_t> uses;  // other streams named by record_stream
+  };
+  std::map<char*, Block> live;
+  std::map<char*, std::pair<size_t, std::vector<uintptr_t>>> waiting;  // freed blocks and their events
+  // Whether a freed block may still be in use: one of its events is live and not done (a done
+  // event may be destroyed, i.e. gone from the map, once its block is back).
+  auto still_waiting = [&events](const std::vector<uintptr_t>& evs) {
+    for (uintptr_t e : evs)
+      if (events.count(e) && !events.at(e).second) return true;
+    return false;
+  };
+  std::vector<uintptr_t> streams = {0, 1, 2, 3};
+  uintptr_t next_stream = 4;
+  uint64_t state = 12345;
+  auto next = [&state](uint64_t n) {
+    state += 0x9E3779B97F4A7C15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) % n;
+  };
+  auto pick_live = [&]() {
+    auto it = live.begin();
+    std::advance(it, static_cast<long>(next(live.size())));
+    return it;
+  };
+  uint64_t allocated = 0, recorded = 0, retired = 0, nulls = 0;
+  for (int step = 0; step < 5000; ++step) {
+    const uint64_t what = next(100);
+    if (what < 45 || live.empty()) {
+      const uint64_t pool = next(10);
+      const size_t bytes = pool < 7 ? 1 + next(MiB) : pool < 9 ? MiB + 1 + next(9 * MiB) : 10 * MiB + next(20 * MiB);
+      const uintptr_t s = streams[next(streams.size())];
+      dev.stream = s;
+      char* p = static_cast<char*>(a.allocate(bytes, s));
+      if (!p) {  // the budget (the other random run checks when nullptr may come back)
+        ++nulls;
+        continue;
+      }
+      ++allocated;
+      const size_t rounded = CachingAllocator::round_size(bytes);
+      auto seg = dev.segments.upper_bound(p);
+      REQUIRE(seg != dev.segments.begin());
+      --seg;
+      REQUIRE(p + rounded <= seg->first + seg->second.first);
+      CHECK(seg->second.second == s);
+      for (const auto& [q, b] : live) CHECK((p + rounded <= q || q + b.rounded <= p));
+      for (const auto& [q, w] : waiting)
+        if (still_waiting(w.second)) CHECK((p + rounded <= q || q + w.first <= p));
+      waiting.erase(p);  // a block handed out again had finished waiting
+      live[p] = {rounded, s, {}};
+    } else if (what < 60) {
+      auto it = pick_live();
+      const uintptr_t other = streams[next(streams.size())];
+      a.record_stream(it->first, other);
+      if (other != it->second.stream) it->second.uses.insert(other);
+      ++recorded;
+    } else if (what < 90) {
+      auto it = pick_live();
+      const uintptr_t first = next_event;
+      a.deallocate(it->first);
+      CHECK(next_event - first == it->second.uses.size());  // one event per other stream
+      if (next_event > first) {
+        std::vector<uintptr_t> evs;
+        for (uintptr_t e = first; e < next_event; ++e) evs.push_back(e);
+        waiting[it->first] = {it->second.rounded, evs};
+      }
+      live.erase(it);
+    } else if (what < 96) {  // a stream's queued work has run
+      const uintptr_t s = streams[next(streams.size())];
+      for (auto& [t, e] : events)
+        if (e.first == s) e.second = true;
+    } else if (what < 99 && streams.size() > 1) {  // a user stream synchronized and destroyed
+      const size_t k = 1 + next(streams.size() - 1);
+      const uintptr_t s = streams[k];
+      for (auto& [t, e] : events)
+        if (e.first == s) e.second = true;
+      a.retire_stream(s, 0);
+      for (auto& [q, b] : live) {
+        if (b.stream == s) b.stream = 0;
+        b.uses.erase(s);
+        if (b.stream == 0) b.uses.erase(0);
+      }
+      for (auto& [seg, info] : dev.segments)
+        if (info.second == s) info.second = 0;
+      streams[k] = next_stream++;  // a new stream in its place
+      ++retired;
+    } else {
+      a.empty_cache();
+    }
+    const AllocatorStats st = a.stats();
+    REQUIRE(st.bytes_reserved == dev.held);
+    size_t want = 0;
+    for (const auto& [q, b] : live) want += b.rounded;
+    for (const auto& [q, w] : waiting)
+      if (still_waiting(w.second)) want += w.first;
+    REQUIRE(st.bytes_in_use >= want);
+  }
+  CHECK(allocated > 1500);
+  CHECK(recorded > 500);
+  CHECK(retired > 50);
+  CHECK(nulls > 0);   // the budget was reached...
+  CHECK(waited > 0);  // ...and pending frees were waited for
+  for (auto& [q, b] : live) a.deallocate(q);
+  for (auto& [t, e] : events) e.second = true;
+  a.empty_cache();  // sees every event done: the waiting blocks return, then whole segments go
+  CHECK(a.pending_frees() == 0);
+  CHECK(a.stats().bytes_in_use == 0);
+  CHECK(dev.held == 0);
+  CHECK(events.empty());
 }
