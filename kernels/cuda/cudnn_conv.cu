@@ -109,6 +109,18 @@ bool known_deterministic(cudnnConvolutionBwdFilterAlgo_t a) {
   return a != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 && a != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
 }
 
+// Whether a status says "this algorithm cannot do this configuration" (move on to the next one):
+// cuDNN 9 reports NOT_SUPPORTED and BAD_PARAM with specific sub-codes (3002 NOT_SUPPORTED_SHAPE,
+// ...), so the category decides, not the exact value.
+bool not_for_this(cudnnStatus_t s) {
+#ifdef CUDNN_STATUS_CATEGORY
+  const int cat = CUDNN_STATUS_CATEGORY(static_cast<int>(s));
+  return cat == CUDNN_STATUS_NOT_SUPPORTED || cat == CUDNN_STATUS_BAD_PARAM;
+#else
+  return s == CUDNN_STATUS_NOT_SUPPORTED || s == CUDNN_STATUS_BAD_PARAM;
+#endif
+}
+
 // The algorithm choice for one convolution direction, and the call. Candidates in order:
 // 1. cuDNN's v7 heuristic ranking (unless set_conv_heuristics(false)), keeping those that
 //    succeeded, are deterministic when deterministic() is on, and use tensor cores for f32 only
@@ -117,10 +129,10 @@ bool known_deterministic(cudnnConvolutionBwdFilterAlgo_t a) {
 // 2. the fallback: every algorithm of the enumeration (known_deterministic ones only when
 //    deterministic() is on) with the base math type.
 // The first candidate whose workspace query and call both succeed is used; a candidate that
-// reports NOT_SUPPORTED (or a bad parameter for this configuration) is skipped, any other error
-// is raised. If none runs, an "unsupported" error names the op, the shapes, the settings and what
-// was tried. Heur(perf, &count) fills the ranking; Ws(algo, &bytes) and Run(algo, ws, bytes)
-// return the cuDNN status.
+// reports NOT_SUPPORTED or BAD_PARAM (not_for_this) is skipped, any other error is raised. If
+// none runs, an "unsupported" error names the op, the shapes, the settings, what was tried and
+// the last status cuDNN gave. Heur(perf, &count) fills the ranking; Ws(algo, &bytes) and
+// Run(algo, ws, bytes) return the cuDNN status.
 template <typename Algo, typename Perf, typename Heur, typename Ws, typename Run>
 void run_conv(const char* op, const std::string& shapes, cudnnDataType_t dt, const ConvDesc& cd, int algo_count,
               Device dev, Heur heur, Ws ws_query, Run run) {
@@ -149,13 +161,16 @@ void run_conv(const char* op, const std::string& shapes, cudnnDataType_t dt, con
     if (deterministic() && !known_deterministic(algo)) continue;
     cands.push_back({algo, base, true});
   }
-  std::string tried;
+  std::string tried, last = "none";
   for (const Candidate& c : cands) {
     tried += fmt::format("{}{}{}", tried.empty() ? "" : ", ", static_cast<int>(c.algo), c.fallback ? "" : " (ranked)");
     if (cudnnSetConvolutionMathType(cd.d, c.math) != CUDNN_STATUS_SUCCESS) continue;
     size_t bytes = 0;
     const cudnnStatus_t q = ws_query(c.algo, &bytes);
-    if (q == CUDNN_STATUS_NOT_SUPPORTED || q == CUDNN_STATUS_BAD_PARAM) continue;
+    if (not_for_this(q)) {
+      last = cudnnGetErrorString(q);
+      continue;
+    }
     MRNN_CUDA_CHECK(q);
     Tensor ws;
     try {
@@ -165,14 +180,17 @@ void run_conv(const char* op, const std::string& shapes, cudnnDataType_t dt, con
       continue;
     }
     const cudnnStatus_t r = run(c.algo, ws.raw_data(), bytes);
-    if (r == CUDNN_STATUS_NOT_SUPPORTED || r == CUDNN_STATUS_BAD_PARAM) continue;
+    if (not_for_this(r)) {
+      last = cudnnGetErrorString(r);
+      continue;
+    }
     MRNN_CUDA_CHECK(r);
     return;
   }
   MRNN_FAIL("{}: unsupported: no cuDNN algorithm runs this convolution ({}; {}, deterministic={}, tf32={}; "
-            "algorithms tried: {}){}",
+            "algorithms tried: {}; last status: {}){}",
             op, shapes, dt == CUDNN_DATA_FLOAT ? "f32" : "f64", deterministic(), allow_tf32(),
-            tried.empty() ? "none" : tried,
+            tried.empty() ? "none" : tried, last,
             deterministic() ? "; cuda::set_deterministic(false) admits the non-deterministic ones" : "");
 }
 
