@@ -78,11 +78,14 @@ int64_t check_same_state(const BeamSearch& gpu, const BeamSearch& cpu, int64_t v
 // The GPU search continues from the CPU's state, so that a near tie decided the other way at one
 // step cannot make every later step differ.
 void adopt_state(BeamSearch& gpu, const BeamSearch& cpu) {
-  const std::vector<std::pair<Tensor*, const Tensor*>> parts = {{&gpu.logp, &cpu.logp}, {&gpu.ids, &cpu.ids}, {&gpu.rows, &cpu.rows},
-                      {&gpu.new_logp, &cpu.new_logp}, {&gpu.new_ids, &cpu.new_ids}, {&gpu.hist_word, &cpu.hist_word},
-                      {&gpu.hist_parent, &cpu.hist_parent}, {&gpu.cand_score, &cpu.cand_score},
-                      {&gpu.cand_word, &cpu.cand_word}, {&gpu.cand_n, &cpu.cand_n}, {&gpu.img_f, &cpu.img_f},
-                      {&gpu.img_i, &cpu.img_i}, {&gpu.ctl, &cpu.ctl}};
+  const std::vector<std::pair<Tensor*, const Tensor*>> parts = {
+      {&gpu.logp, &cpu.logp},           {&gpu.ids, &cpu.ids},
+      {&gpu.rows, &cpu.rows},           {&gpu.new_logp, &cpu.new_logp},
+      {&gpu.new_ids, &cpu.new_ids},     {&gpu.hist_word, &cpu.hist_word},
+      {&gpu.hist_parent, &cpu.hist_parent}, {&gpu.cand_score, &cpu.cand_score},
+      {&gpu.cand_word, &cpu.cand_word}, {&gpu.cand_n, &cpu.cand_n},
+      {&gpu.img_f, &cpu.img_f},         {&gpu.img_i, &cpu.img_i},
+      {&gpu.ctl, &cpu.ctl}};
   for (auto [g, c] : parts) g->copy_(c->to(kGpu));
 }
 
