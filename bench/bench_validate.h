@@ -67,12 +67,26 @@ inline std::vector<Tensor> inputs_on(const std::vector<Tensor>& host, Device dev
   return out;
 }
 
+// Empty when two outputs (on the CPU, f64) agree, else why not.
+using Comparison = std::function<std::string(size_t output, const Tensor& got, const Tensor& want)>;
+
+// Every output's relative L2 error at most `tol`.
+inline Comparison relative_l2(double tol) {
+  return [tol](size_t i, const Tensor& got, const Tensor& want) -> std::string {
+    const double e = detail::rel_error(got, want);
+    if (e <= tol) return {};
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "output %zu %s: relative error %.3g > %.3g", i, got.desc().c_str(), e, tol);
+    return buf;
+  };
+}
+
 // Validates the benchmark `key` once: kernel(inputs on dev) against reference(inputs on the CPU,
-// in f64 when ref_f64) — every output's relative L2 error at most `tol`. Returns true when it
-// passed (now or before); else marks `st` skipped with the reason, counts the failure, and returns
-// false (the caller returns without timing).
+// in f64 when ref_f64), every output compared by `compare`. Returns true when it passed (now or
+// before); else marks `st` skipped with the reason, counts the failure, and returns false (the
+// caller returns without timing).
 inline bool validated(benchmark::State& st, const std::string& key, Device dev, const std::vector<Tensor>& host,
-                      const Kernel& kernel, const Kernel& reference, bool ref_f64, double tol) {
+                      const Kernel& kernel, const Kernel& reference, bool ref_f64, const Comparison& compare) {
   auto& res = detail::results();
   auto it = res.find(key);
   if (it == res.end()) {
@@ -89,13 +103,7 @@ inline bool validated(benchmark::State& st, const std::string& key, Device dev, 
           const double scale = 1e-2 * std::sqrt(sum(square(g)).item() / std::max<int64_t>(g.numel(), 1));
           g = add(g, mul_scalar(Tensor::randn(g.shape(), noise, DType::F64), scale > 0 ? scale : 1e-2));
         }
-        const double e = detail::rel_error(g, want[i].to(DType::F64));
-        if (!(e <= tol)) {
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "output %zu %s: relative error %.3g > %.3g", i, got[i].desc().c_str(), e,
-                        tol);
-          why = buf;
-        }
+        why = compare(i, g, want[i].to(Device::cpu()).to(DType::F64));
       }
     } catch (const std::exception& ex) {
       why = std::string("threw: ") + ex.what();
@@ -111,6 +119,11 @@ inline bool validated(benchmark::State& st, const std::string& key, Device dev, 
   if (it->second.empty()) return true;
   st.SkipWithError(("validation failed: " + it->second).c_str());
   return false;
+}
+
+inline bool validated(benchmark::State& st, const std::string& key, Device dev, const std::vector<Tensor>& host,
+                      const Kernel& kernel, const Kernel& reference, bool ref_f64, double tol) {
+  return validated(st, key, dev, host, kernel, reference, ref_f64, relative_l2(tol));
 }
 
 // The same kernel as its own reference (a GPU against the CPU implementation; on the CPU, the
