@@ -14,6 +14,7 @@
 #include "kernels/beam.h"
 #include "models/mrnn/decoding.h"
 #include "tests/cuda/cuda_support.h"
+#include "tests/support/decode_compare.h"
 #include "tests/support/near_tie.h"
 #include "tests/support/small_mrnn.h"
 
@@ -27,88 +28,13 @@ namespace {
 // another order, accumulated in f64 over up to 9 steps of |log p| <= ~12 (10k words).
 constexpr double kStepEps = 1e-4;
 
-// The state after a step, compared with near ties allowed (tests/support/near_tie.h): per image,
-// the new beams' log-probabilities in rank order within kStepEps, and (parent row, word) only for
-// beams no other candidate of the image nearly ties; the finished-hypothesis bookkeeping exactly
-// unless the image had a near tie; the control words and candidate counts exactly. Returns the
-// number of beams whose ids were not compared.
+// The state comparison, with CHECK; see tests/support/decode_compare.h.
 int64_t check_same_state(const BeamSearch& gpu, const BeamSearch& cpu, int64_t vocab) {
-  const int64_t K = cpu.beam, keep = cpu.keep;
-  const std::vector<double> lc = cpu.logp.to_vector<double>(), lg = gpu.logp.to_vector<double>();
-  const std::vector<int64_t> ic = cpu.ids.to_vector<int64_t>(), ig = gpu.ids.to_vector<int64_t>();
-  const std::vector<int64_t> rc = cpu.rows.to_vector<int64_t>(), rg = gpu.rows.to_vector<int64_t>();
-  const std::vector<double> cs = cpu.cand_score.to_vector<double>();
-  const std::vector<int64_t> cn = cpu.cand_n.to_vector<int64_t>();
-  const std::vector<double> fc = cpu.img_f.to_vector<double>(), fg = gpu.img_f.to_vector<double>();
-  const std::vector<int64_t> jc = cpu.img_i.to_vector<int64_t>(), jg = gpu.img_i.to_vector<int64_t>();
-  CHECK(gpu.ctl.to_vector<int64_t>() == cpu.ctl.to_vector<int64_t>());
-  CHECK(gpu.cand_n.to_vector<int64_t>() == cn);
   int64_t unchecked = 0;
-  for (int64_t b = 0; b < cpu.images; ++b) {
-    INFO("image " << b);
-    Ranked want, got;
-    std::vector<double> pool;
-    for (int64_t k = 0; k < K; ++k) {
-      const size_t r = static_cast<size_t>(b * K + k);
-      want.ids.push_back(rc[r] * vocab + ic[r]);
-      want.scores.push_back(lc[r]);
-      got.ids.push_back(rg[r] * vocab + ig[r]);
-      got.scores.push_back(lg[r]);
-      for (int64_t j = 0; j < cn[r]; ++j) pool.push_back(cs[r * keep + j]);
-    }
-    int64_t skipped = 0;
-    const std::string d = compare_ranked(got, want, pool, kStepEps, &skipped);
-    INFO("beams: " << d);
-    CHECK(d.empty());
-    unchecked += skipped;
-    // The best finished hypothesis: its penalised score and log-probability (no ids to compare).
-    const std::string f =
-        compare_ranked({{0, 0}, {fg[2 * b], fg[2 * b + 1]}}, {{0, 0}, {fc[2 * b], fc[2 * b + 1]}}, {}, kStepEps);
-    INFO("best finished: " << f);
-    CHECK(f.empty());
-    bool tie = false;
-    for (size_t i = 0; i < pool.size() && !tie; ++i)
-      for (size_t j = i + 1; j < pool.size() && !tie; ++j) tie = near_tie(pool[i], pool[j], kStepEps);
-    if (!tie)
-      for (int64_t q = 0; q < 4; ++q) CHECK(jg[4 * b + q] == jc[4 * b + q]);
-  }
+  const std::string d = compare_beam_state(gpu, cpu, vocab, kStepEps, &unchecked);
+  INFO(d);
+  CHECK(d.empty());
   return unchecked;
-}
-
-// The GPU search continues from the CPU's state, so that a near tie decided the other way at one
-// step cannot make every later step differ.
-void adopt_state(BeamSearch& gpu, const BeamSearch& cpu) {
-  const std::vector<std::pair<Tensor*, const Tensor*>> parts = {
-      {&gpu.logp, &cpu.logp},           {&gpu.ids, &cpu.ids},
-      {&gpu.rows, &cpu.rows},           {&gpu.new_logp, &cpu.new_logp},
-      {&gpu.new_ids, &cpu.new_ids},     {&gpu.hist_word, &cpu.hist_word},
-      {&gpu.hist_parent, &cpu.hist_parent}, {&gpu.cand_score, &cpu.cand_score},
-      {&gpu.cand_word, &cpu.cand_word}, {&gpu.cand_n, &cpu.cand_n},
-      {&gpu.img_f, &cpu.img_f},         {&gpu.img_i, &cpu.img_i},
-      {&gpu.ctl, &cpu.ctl}};
-  for (auto [g, c] : parts) g->copy_(c->to(kGpu));
-}
-
-// The CPU model's log-probabilities of the next word of image `feats` [1, D] after `prefix`
-// (teacher forcing from <bos>).
-std::vector<double> next_log_probs(const Mrnn& m, const Tensor& feats, const std::vector<int64_t>& prefix) {
-  NoGradGuard ng;
-  DecoderState st = m.initial_state(1);
-  const Tensor img = m.image_term(feats);
-  Tensor z = m.step_logits(Tensor::from_vector(std::vector<int64_t>{kBosId}), st, img);
-  for (int64_t w : prefix) z = m.step_logits(Tensor::from_vector(std::vector<int64_t>{w}), st, img);
-  return log_softmax(z.to(DType::F64), 1).to_vector<double>();
-}
-
-// The CPU model's penalised score of caption `ids` ending with <eos>.
-double caption_score(const Mrnn& m, const Tensor& feats, const std::vector<int64_t>& ids, double alpha) {
-  double lp = 0;
-  std::vector<int64_t> prefix;
-  for (size_t t = 0; t <= ids.size(); ++t) {
-    lp += next_log_probs(m, feats, prefix)[static_cast<size_t>(t < ids.size() ? ids[t] : kEosId)];
-    if (t < ids.size()) prefix.push_back(ids[t]);
-  }
-  return beam::penalised(lp, static_cast<int64_t>(ids.size()), alpha);
 }
 #endif
 
@@ -293,8 +219,8 @@ TEST_CASE("parity: greedy and beam captions of a model on the GPU equal the CPU 
               }
               // Another caption only if the CPU model scores it as well as its own: a near tie.
               const Tensor f = index_select(feats, Tensor::from_vector(std::vector<int64_t>{int64_t(i)}));
-              const double mine = caption_score(cpu, f, want[i].ids, alpha);
-              const double theirs = caption_score(cpu, f, got[i].ids, alpha);
+              const double mine = caption_log_prob(cpu, f, want[i].ids, alpha).second;
+              const double theirs = caption_log_prob(cpu, f, got[i].ids, alpha).second;
               INFO("the CPU scores its caption " << mine << ", the GPU's " << theirs);
               CHECK(near_tie(mine, theirs, kCaptionEps));
               ++ties;
