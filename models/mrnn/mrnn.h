@@ -154,4 +154,8 @@ class Mrnn : public Module {
   mutable Generator dropout_gen_;
 };
 
+// The targets Mrnn::loss counts in tokens [B, L >= 2]: the ids of columns 1.. that are not kPadId.
+// Reads tokens on the host: give it the CPU copy of a batch, so nothing is read back from a GPU.
+int64_t count_targets(const Tensor& tokens);
+
 }  // namespace mrnn
