@@ -14,6 +14,7 @@
 #include "tests/cuda/cuda_support.h"
 
 #ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/host_syncs.h"
 #include "kernels/cuda/optim_step.h"
 #endif
 
@@ -198,6 +199,37 @@ TEST_CASE("optimizer state moves between devices: a CPU checkpoint resumes on th
       for (size_t k = 0; k < r->params().size(); ++k)
         CHECK(compare(b->params()[k], r->params()[k], tolerance(DType::F32)) == "");
     }
+  }
+#endif
+}
+
+TEST_CASE("host syncs on the GPU: the trainer's step after backward reads once, the guarded step never",
+          "[optim][parity]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  for (int kind = 0; kind < 3; ++kind) {
+    INFO("kind " << kind);
+    const Setup s = make_setup(90 + kind, 60, 2, kGpu);  // 60 parameters: two launches of the table
+    auto o = make(kind, s);
+    set_grads(*o, s, 0);
+    const Tensor loss = Tensor::full({}, 2.0, DType::F32, kGpu);
+    // What fit() does after backward: the sum, one read of loss + sum, clipping, the update.
+    const uint64_t before = cuda::host_sync_count();
+    const Tensor sumsq = grad_sum_squares(o->params());
+    const StepStats st = read_step_stats(loss, sumsq);
+    clip_grads(o->params(), sumsq, 1.0);
+    o->step(0.01);
+    const uint64_t after = cuda::host_sync_count();
+    CHECK(after - before == 1);
+    CHECK(st.loss == 2.0);
+    CHECK(std::isfinite(st.sum_squares));
+    // Logging off: the device guard decides, nothing is read.
+    set_grads(*o, s, 1);
+    const uint64_t b2 = cuda::host_sync_count();
+    const Tensor ss2 = grad_sum_squares(o->params());
+    clip_grads(o->params(), ss2, 1.0);
+    o->step(0.01, ss2);
+    CHECK(cuda::host_sync_count() - b2 == 0);
   }
 #endif
 }
