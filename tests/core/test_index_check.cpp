@@ -1,0 +1,30 @@
+// DeferredIndexCheck (kernels/index_check.h) on the CPU: the embedding's check stays immediate,
+// finish() without a GPU embedding reads nothing and passes, and scopes nest.
+#include <catch2/catch.hpp>
+
+#include "kernels/index_check.h"
+#include "kernels/ops.h"
+
+using namespace mrnn;
+using Catch::Matchers::Contains;
+
+TEST_CASE("deferred index check: on the CPU a bad id still fails at once, and scopes nest", "[index_check]") {
+  CHECK(DeferredIndexCheck::current() == nullptr);
+  Tensor table = Tensor::zeros({4, 2});
+  {
+    DeferredIndexCheck outer("outer");
+    CHECK(DeferredIndexCheck::current() == &outer);
+    {
+      DeferredIndexCheck inner("inner");
+      CHECK(DeferredIndexCheck::current() == &inner);
+      CHECK_THROWS_WITH(embedding(table, Tensor::from_vector(std::vector<int64_t>{0, 7})),
+                        Contains("index 7 at position 1 is outside the table of 4 rows"));
+      CHECK(!inner.record().defined());  // nothing deferred on the CPU
+      CHECK_NOTHROW(inner.finish());
+    }
+    CHECK(DeferredIndexCheck::current() == &outer);
+    CHECK(embedding(table, Tensor::from_vector(std::vector<int64_t>{3})).shape() == Shape{1, 2});
+    CHECK_NOTHROW(outer.finish());
+  }
+  CHECK(DeferredIndexCheck::current() == nullptr);
+}
