@@ -19,8 +19,12 @@ DeferredIndexCheck* DeferredIndexCheck::current() { return g_current; }
 
 void DeferredIndexCheck::finish() {
   if (!record_.defined()) return;
-  const std::vector<int64_t> r = record_.to_vector<int64_t>();  // the one read
+  finish(record_.to_vector<int64_t>());  // the one read
+}
+
+void DeferredIndexCheck::finish(const std::vector<int64_t>& r) {
   record_ = Tensor();
+  MRNN_CHECK(r.size() == 3, "DeferredIndexCheck::finish: expected 3 values, got {}", r.size());
   if (r[0] >= 0)
     MRNN_FAIL("embedding: index {} at position {} is outside the table of {} rows (found by {}'s deferred check)",
               r[1], r[0], r[2], what_);

@@ -6,6 +6,7 @@
 // On the CPU the check costs no sync and stays immediate; a scope changes nothing there.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -24,6 +25,9 @@ class DeferredIndexCheck {
   // naming the loop; otherwise returns. At most one device-to-host copy (none if no GPU embedding
   // ran inside the scope).
   void finish();
+  // The same with the record's values already read by the caller (`values`: the three i64s of
+  // record(), e.g. fetched together with other numbers in one copy); reads nothing.
+  void finish(const std::vector<int64_t>& values);
 
   // For kernels/cuda/embedding.cu: the innermost scope of this thread, or nullptr.
   static DeferredIndexCheck* current();

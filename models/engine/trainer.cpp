@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <cstring>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
+#include "kernels/index_check.h"
 #include "models/engine/checkpoint.h"
 #include "models/engine/grad_reducer.h"
 #include "models/engine/progress.h"
@@ -358,6 +360,10 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
       const auto t_step = std::chrono::steady_clock::now();
       double lv = 0;
       Tensor loss;  // this process's loss (one process), on the model's device
+      // On a GPU the embeddings' index checks of this forward stay on the device and come back with
+      // the step's one read below (kernels/index_check.h); on the CPU they are immediate as ever.
+      std::optional<DeferredIndexCheck> index_check;
+      index_check.emplace(fmt::format("train: step {}", step));
       if (!parallel) {
         if (batch->empty) {
           pos += batch->consumed;
@@ -375,7 +381,9 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
       // The finite check and the clip factor from one sum of squares, computed where the gradients
       // are; the loss and that sum come to the host in one read (models/engine/step_stats.h).
       const Tensor sumsq = grad_sum_squares(params);
-      const StepStats stats = read_step_stats(parallel ? Tensor() : loss, sumsq);
+      const StepStats stats = read_step_stats(parallel ? Tensor() : loss, sumsq, index_check->record());
+      if (!stats.index_record.empty()) index_check->finish(stats.index_record);  // a bad id: throws, no update
+      index_check.reset();  // validation and checkpoints below check their own indices
       if (!parallel) lv = stats.loss;
       loss = Tensor();
       size_t bad = 0;

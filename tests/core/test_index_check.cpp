@@ -27,4 +27,10 @@ TEST_CASE("deferred index check: on the CPU a bad id still fails at once, and sc
     CHECK_NOTHROW(outer.finish());
   }
   CHECK(DeferredIndexCheck::current() == nullptr);
+  // finish(values): the record read by the caller; a bad entry throws naming the loop.
+  DeferredIndexCheck d("a step");
+  CHECK_NOTHROW(d.finish({-1, -1, -1}));
+  CHECK_THROWS_WITH(d.finish({2, 11, 10}), Contains("index 11 at position 2 is outside the table of 10 rows") &&
+                                               Contains("a step's deferred check"));
+  CHECK_THROWS_WITH(d.finish({1}), Contains("expected 3 values"));
 }

@@ -11,6 +11,10 @@
 #include "tests/cuda/cuda_support.h"
 #include "tests/support/device_toy_task.h"
 
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/host_syncs.h"
+#endif
+
 using namespace mrnn;
 using namespace mrnn::testing;
 namespace fs = std::filesystem;
@@ -85,5 +89,30 @@ TEST_CASE("training on the GPU: fit() there matches the CPU, and checkpoints res
       CHECK(compare(gpu_resumed[k], gpu[k], Tolerance{0, 0}) == "");
     }
   }
+#endif
+}
+
+TEST_CASE("training on the GPU: a whole step of fit() makes one host sync", "[train_cuda][host_syncs]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  TrainerOptions o = options("syncs", "adam", kGpu);
+  fs::remove_all(o.out_dir);
+  o.val_every = 1000;  // validation and the checkpoint only after the last step
+  std::vector<uint64_t> at;
+  o.after_backward = [&](int64_t, const std::vector<std::pair<std::string, Tensor>>&) {
+    at.push_back(cuda::host_sync_count());
+  };
+  Generator g(4);
+  DeviceToyModel m(g);
+  DeviceToyTask t(m, true);
+  fit(t, o);
+  REQUIRE(at.size() == 18);
+  // From one backward to the next: the step's read (loss, sum of squares, index check), the update,
+  // and the next batch's forward and backward (its ids and targets are uploaded without a wait).
+  for (size_t k = 1; k < at.size(); ++k) {
+    INFO("step " << k);
+    CHECK(at[k] - at[k - 1] == 1);
+  }
+  fs::remove_all(o.out_dir);
 #endif
 }

@@ -215,6 +215,13 @@ TEST_CASE("read_step_stats on the CPU returns the loss and the sum, and checks i
   CHECK(s.loss == 2.5);
   CHECK(s.sum_squares == 9);
   CHECK(read_step_stats(Tensor(), Tensor::from_vector(std::vector<double>{4})).loss == 0);
+  const StepStats r = read_step_stats(Tensor::scalar(1), Tensor::from_vector(std::vector<double>{4}),
+                                      Tensor::from_vector(std::vector<int64_t>{3, 12, 10}));
+  CHECK(r.loss == 1);
+  CHECK(r.index_record == std::vector<int64_t>{3, 12, 10});
+  CHECK(s.index_record.empty());
+  CHECK_THROWS_WITH(read_step_stats(Tensor(), Tensor::from_vector(std::vector<double>{1}), Tensor::zeros({3})),
+                    Contains("index record of three i64s"));
   CHECK_THROWS_WITH(read_step_stats(Tensor::zeros({2}), Tensor::from_vector(std::vector<double>{1})),
                     Contains("expected a scalar loss"));
   CHECK_THROWS_WITH(read_step_stats(Tensor::scalar(1), Tensor()), Contains("expected one sum of squares"));
