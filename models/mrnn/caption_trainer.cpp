@@ -32,7 +32,7 @@ std::pair<double, int64_t> perplexity_chunk(const Mrnn& model, const CaptionSpli
   Tensor feats = model.encode_images(batch.images.to(dev), batch.rows.to(dev));
   const Tensor tokens = caption_batch(split, idx);
   const int64_t c = count_targets(tokens);
-  const double l = model.loss(tokens.to(dev), feats, nullptr).item();
+  const double l = model.loss(tokens, feats, nullptr).item();  // host tokens (Mrnn::loss)
   return {l * static_cast<double>(c), c};
 }
 

@@ -233,7 +233,11 @@ Tensor Mrnn::logits(const Tensor& ids, const Tensor& image_features) const {
 Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* count) const {
   MRNN_CHECK(tokens.dim() == 2 && tokens.size(1) >= 2, "m-RNN: tokens must be [B, L >= 2], got {}", tokens.desc());
   const int64_t B = tokens.size(0), T = tokens.size(1) - 1;
-  Tensor in = narrow(tokens, 1, 0, T).contiguous(), target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
+  // The inputs go to the model's device; the targets stay where tokens are: host tokens give the
+  // output layer host targets, checked there and uploaded once (kernels/fused.h), so a step on a
+  // GPU reads nothing back for them.
+  Tensor in = narrow(tokens, 1, 0, T).contiguous().to(device()),
+         target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
   Tensor w, r;
   language(in, &w, &r);
   Tensor m = mm_->forward(w, r, image_features);

@@ -78,6 +78,8 @@ class Mrnn : public Module {
   Tensor logits(const Tensor& ids, const Tensor& image_features) const;
   // Mean NLL over real tokens of sequences tokens [B, L] framed <bos> ... <eos> <pad>...
   // (inputs tokens[:, :-1], targets tokens[:, 1:]); *count gets the number of real targets.
+  // tokens may be on the CPU for a model on a GPU (the inputs are copied there, the targets checked
+  // on the host and uploaded once): the way to train on a GPU without a read-back.
   Tensor loss(const Tensor& tokens, const Tensor& image_features, int64_t* count = nullptr) const;
 
   // ---- step-by-step (decoding, under NoGradGuard; models/mrnn/decoding.h adapts it to StepModel) ----
