@@ -5,7 +5,7 @@
 namespace mrnn {
 
 RawArray to_raw_array(const Tensor& t) {
-  Tensor c = t.detach().contiguous();
+  Tensor c = t.detach().to(Device::cpu()).contiguous();  // a GPU tensor is copied to the host first
   RawArray a;
   switch (t.dtype()) {
     case DType::F32: a.type = ElemType::F32; break;

@@ -85,13 +85,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
-    // refuse a GPU here, before any work, rather than fail at the first host read.
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": caption_eval runs on the CPU only in this version (retrieval scoring and the metrics read tensors on the "
-                  "host; docs/cuda.md says what runs on a GPU): use --device cpu");
+    const Device dev = parse_device(device);  // checked by --device already
     ModelDir md = load_model_dir(model_dir);
     Mrnn& model = *md.model;
+    model.to(dev);  // perplexity, decoding and retrieval scoring run there (inputs copied per chunk)
     std::string notice;
     model.set_inference_precision(parse_matmul_precision(precision), &notice);
     if (!notice.empty()) std::fprintf(stderr, "caption_eval: %s\n", notice.c_str());
@@ -192,7 +189,7 @@ int main(int argc, char** argv) {
     for (size_t c = 0; c < split.captions.size(); ++c)
       if (split.caption_image[c] < R) all.push_back(static_cast<int64_t>(c));
     Tensor tokens = caption_batch(split, all);
-    Tensor feats = model.encode_images(narrow(split.images, 0, 0, R));
+    Tensor feats = model.encode_images(narrow(split.images, 0, 0, R).to(dev));
     std::vector<double> scores = sentence_log_probs(model, feats, tokens);
     const size_t N = static_cast<size_t>(R), S = all.size();
     m["retrieval_images"] = N;

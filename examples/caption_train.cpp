@@ -99,11 +99,7 @@ int main(int argc, char** argv) {
 
   try {
     cli::apply_distributed(dist, t);
-    // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
-    // refuse a GPU here, before any work, rather than fail at the first host read.
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": caption_train runs on the CPU only in this version (the optimizers read tensors on the "
-                  "host; docs/cuda.md says what runs on a GPU): use --device cpu");
+    t.device = parse_device(device);  // checked by --device already; the trainer moves the model there
     if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR or --features FILE.npy");
     t.out_dir = out;
     t.progress = !quiet;

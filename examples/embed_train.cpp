@@ -85,9 +85,7 @@ int main(int argc, char** argv) {
 
   try {
     cli::apply_distributed(dist, t);
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": embed_train runs on the CPU only in this version (the optimizers read "
-                  "tensors on the host; docs/cuda.md): use --device cpu");
+    t.device = parse_device(device);  // checked by --device; the trainer moves the model there
     if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR or --features FILE.npy");
     if (no_visual && variant != "A")
       throw Error("--no-visual is model A's text-only ablation; models B and C always read the images");

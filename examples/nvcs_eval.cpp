@@ -58,13 +58,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": nvcs_eval runs on the CPU only in this version (the metrics read "
-                  "tensors on the host; docs/cuda.md says what runs on a GPU): use --device cpu");
+    const Device dev = parse_device(device);  // checked by --device; decoding runs there, the metrics on the host
     if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR or --features FILE.npy");
     if (base_images.empty() && base_features.empty()) base_images = images;
     NoGradGuard ng;
     ModelDir md = load_model_dir(model_dir);
+    md.model->to(dev);
     NovelDataOptions no;
     no.mode = md.tokenizer;
     no.retokenize = md.tokenizer == TokenizerMode::character;
@@ -109,11 +108,13 @@ int main(int argc, char** argv) {
       ModelDir bm = load_model_dir(before);
       const CaptionSplit bb = load_split_for_model(bm, before, load_karpathy(base_data, dataset_options_for(bm)), bsplit,
                                                    base_src, max_base);
+      bm.model->to(dev);
       const CaptionEvalSummary b0 = evaluate_split(*bm.model, bm.vocab, bb, 0, beam);
       j["base_before"] = caption_metrics(b0, bb.num_images());
       j["base_cider_d_change"] = bs.cider_d - b0.cider_d;
       std::printf("base %s CIDEr-D before %.3f, change %+.4f\n", base_split.c_str(), b0.cider_d, bs.cider_d - b0.cider_d);
     }
+    md.model->to(Device::cpu());  // the nearest words below read the weights on the host
     // The new words' nearest old words, for an NVCS model (its nvcs.json says where the old words end).
     std::ifstream nf(model_dir + "/nvcs.json");
     if (nf.good()) {

@@ -35,16 +35,13 @@ int main(int argc, char** argv) {
   cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
   try {
-    // Training, its optimizers and retrieval read tensors on the host today (docs/cuda.md):
-    // refuse a GPU here, before any work, rather than fail at the first host read.
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": retrieve runs on the CPU only in this version (retrieval scoring read tensors on the "
-                  "host; docs/cuda.md says what runs on a GPU): use --device cpu");
+    const Device dev = parse_device(device);  // checked by --device already
     if (text.empty() == image.empty()) throw Error("give exactly one of --text or --image");
     ModelDir md = load_model_dir(model_dir);
     KarpathyDataset ds = load_karpathy(data, dataset_options_for(md));
     const SplitSource source{data, images, features};
     CaptionSplit sp = load_split_for_model(md, model_dir, ds, parse_split(split_name), source, max_images);
+    md.model->to(dev);  // scoring runs there; one block of losses at a time comes back (retrieval.h)
     NoGradGuard ng;
     if (!text.empty()) {
       CaptionSplit q;
@@ -53,7 +50,7 @@ int main(int argc, char** argv) {
       q.captions.push_back(md.vocab.encode(toks));
       q.caption_image.push_back(0);
       Tensor tokens = caption_batch(q, {0});
-      std::vector<double> s = sentence_log_probs(*md.model, md.model->encode_images(sp.images), tokens);
+      std::vector<double> s = sentence_log_probs(*md.model, md.model->encode_images(sp.images.to(dev)), tokens);
       std::vector<int64_t> order(sp.num_images());
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s[a] > s[b]; });
@@ -66,10 +63,10 @@ int main(int argc, char** argv) {
       std::vector<int64_t> all(sp.captions.size());
       std::iota(all.begin(), all.end(), 0);
       Tensor tokens = caption_batch(sp, all);
-      std::vector<double> s = sentence_log_probs(*md.model, md.model->encode_images(img), tokens);
+      std::vector<double> s = sentence_log_probs(*md.model, md.model->encode_images(img.to(dev)), tokens);
       CaptionSplit prior = load_split_for_model(md, model_dir, ds, Split::train, source, prior_images);
       std::vector<double> norm =
-          normalised_scores(s, sentence_log_prior_over(*md.model, md.model->encode_images(prior.images), tokens));
+          normalised_scores(s, sentence_log_prior_over(*md.model, md.model->encode_images(prior.images.to(dev)), tokens));
       std::vector<int64_t> order(all.size());
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return norm[a] > norm[b]; });

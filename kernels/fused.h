@@ -48,13 +48,16 @@ namespace mrnn {
 //   sum(reshape(linear_cross_entropy(x, w, b, targets, pad, 0, Reduction::None), {B, T}), {1})  // [B]
 // (padding rows contribute 0; tests/core/test_loss_reductions.cpp).
 // Requires x [N, H], weight [V, H] (any strides, e.g. a tied embedding table), bias [V] or
-// undefined, targets i64/i32 [N] with values in [0, V) or ignore_index; same device and dtype.
+// undefined, targets i64/i32 [N] with values in [0, V) or ignore_index; same device and dtype,
+// except that targets may be on the CPU for inputs on a GPU (then they are checked on the host and
+// uploaded once: nothing is read back; device targets are copied to the host for the check).
 // Ensures: a scalar loss; the [N, V] logits exist one block of `chunk_rows` rows at a time
 // (0 = automatic, about 8 MB of logits). When a gradient is needed the op computes dx, dW and db
 // during the forward pass (the loss ends the graph, so the gradient is known up to the upstream
 // scalar) — three GEMMs, no stored probabilities — and backward only scales them. CUDA inputs
 // run the same row blocks with cuBLAS GEMMs and kernels/cuda/xent.cu (not yet run on a GPU); their
-// block losses add up on the device, so the forward reads nothing back but the targets.
+// block losses add up on the device, so the forward reads nothing back but device targets, and
+// backward scales by the upstream gradient on the device (no read either).
 Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
                             int64_t ignore_index, int64_t chunk_rows = 0, Reduction reduction = Reduction::Mean);
 

@@ -29,9 +29,10 @@ int64_t block_rows(int64_t n, int64_t v, int64_t requested) {
   return std::max<int64_t>(1, (n + blocks - 1) / std::max<int64_t>(blocks, 1));
 }
 
-// The checks shared by both entry points; returns the contiguous targets and sets *count to the
-// number of real rows. Targets are checked and counted on the host; for CUDA inputs from a copy
-// of the N integers (the one read-back of the op).
+// The checks shared by both entry points; returns the contiguous targets on x's device and sets
+// *count to the number of real rows. Targets are checked and counted on the host: for CUDA inputs
+// from a copy of the N integers (the one read-back of the op), unless the caller passes them on
+// the CPU, when they are checked there and uploaded once (no read-back).
 Tensor check_args(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& targets,
                   int64_t ignore_index, int64_t* count) {
   check_defined(op, {&x, &weight, &targets});
@@ -44,12 +45,14 @@ Tensor check_args(const char* op, const Tensor& x, const Tensor& weight, const T
   MRNN_CHECK(targets.dtype() == DType::I64 || targets.dtype() == DType::I32, "{}: targets must be i64 or i32, got {}",
              op, targets.desc());
   if (bias.defined()) {
-    check_same_device(op, {&x, &weight, &bias, &targets});
+    check_same_device(op, {&x, &weight, &bias});
     check_same_dtype(op, {&x, &weight, &bias});
   } else {
-    check_same_device(op, {&x, &weight, &targets});
+    check_same_device(op, {&x, &weight});
     check_same_dtype(op, {&x, &weight});
   }
+  MRNN_CHECK(targets.device() == x.device() || targets.device().is_cpu(),
+             "{}: targets must be on x's device ({}) or on the CPU, got {}", op, x.device().str(), targets.desc());
   require_backend(op, x);
   const int64_t N = x.size(0), V = weight.size(0);
   Tensor tc = targets.contiguous();
@@ -63,7 +66,7 @@ Tensor check_args(const char* op, const Tensor& x, const Tensor& weight, const T
     n += t != ignore_index;
   }
   *count = n;
-  return tc;
+  return tc.to(x.device());  // host targets for device inputs: one upload
 }
 
 // The loss scalar (x's dtype, on x's device) from a sum kept on the host (CPU) or in a device
@@ -198,6 +201,11 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
   if (want_grad) {
     if (db.defined()) db = reshape(db, {V});
     attach_grad(loss, op, {x, weight, bias}, [dx, dw, db](const Tensor& g) {
+      if (!g.device().is_cpu()) {  // scaled on the device: the upstream gradient is never read back
+        const Tensor gs = g.to(dx.defined() ? dx.dtype() : dw.defined() ? dw.dtype() : g.dtype());
+        auto scaled = [&gs](const Tensor& t) { return t.defined() ? mul(t, gs) : t; };
+        return std::vector<Tensor>{scaled(dx), scaled(dw), scaled(db)};
+      }
       const double s = g.item();
       auto scaled = [s](const Tensor& t) { return !t.defined() || s == 1.0 ? t : mul_scalar(t, s); };
       return std::vector<Tensor>{scaled(dx), scaled(dw), scaled(db)};

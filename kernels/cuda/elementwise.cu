@@ -1,6 +1,7 @@
 // Elementwise ops, fill, dtype-converting copies (device<->device, host<->device) and dropout
 // masks. One generic grid-stride kernel walks any strided/broadcast layout through Indexer and
 // applies a small op struct; the per-element math is kernels/common's functors, as on the CPU.
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -10,8 +11,16 @@
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/host_syncs.h"
 
 namespace mrnn::cuda {
+
+namespace {
+std::atomic<uint64_t> g_host_syncs{0};  // kernels/cuda/host_syncs.h
+void note_host_sync() { g_host_syncs.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+uint64_t host_sync_count() { return g_host_syncs.load(std::memory_order_relaxed); }
 
 namespace {
 
@@ -319,9 +328,11 @@ void upload(const void* host, void* dev, size_t bytes, int device) {
     used[b] = true;
   }
   MRNN_CUDA_CHECK(cudaStreamSynchronize(stream));  // the staging buffers are free again
+  note_host_sync();
 }
 
 void download(const void* dev, void* host, size_t bytes, int device) {
+  note_host_sync();  // one wait for the stream, however many chunks
   DeviceGuard g(device);
   cudaStream_t stream = stream_of(device);
   if (bytes < kDirect) {
@@ -385,6 +396,7 @@ void copy(const Tensor& src, const Tensor& dst) {
     return;
   }
   // Between two GPUs: pack on the source, wait for it, peer copy on the destination's stream.
+  note_host_sync();
   Tensor s = s0.to(dst.dtype()).contiguous();
   {
     DeviceGuard g(src.device().index);

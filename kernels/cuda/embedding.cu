@@ -5,6 +5,7 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "kernels/cuda/common.cuh"
+#include "kernels/index_check.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device.h"
 
@@ -82,6 +83,16 @@ int bits_for(int64_t v) {  // bits needed for values in [0, v)
 
 }  // namespace
 
+// rec := [info[0], idx[info[0]], v] when rec holds no bad index yet and info[0] names one.
+template <typename I>
+__global__ void record_bad_index_kernel(const int64_t* info, const I* idx, int64_t v, int64_t* rec) {
+  if (rec[0] < 0 && info[0] >= 0) {
+    rec[0] = info[0];
+    rec[1] = static_cast<int64_t>(idx[info[0]]);
+    rec[2] = v;
+  }
+}
+
 void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out) {
   common_device("embedding", {&weight, &indices, &out});
   MRNN_CHECK(weight.is_contiguous() && indices.is_contiguous() && out.is_contiguous() && weight.dim() == 2 &&
@@ -104,6 +115,20 @@ void embedding(const Tensor& weight, const Tensor& indices, const Tensor& out) {
       MRNN_CUDA_CHECK_LAUNCH("embedding", l.stream);
     });
   }, "embedding");
+  // Inside a DeferredIndexCheck (kernels/index_check.h) the result stays on the device: the first
+  // bad index is recorded there and read once by the scope's finish().
+  if (DeferredIndexCheck* scope = DeferredIndexCheck::current()) {
+    Tensor& rec = scope->record();
+    if (!rec.defined()) rec = Tensor::full({3}, -1, DType::I64, weight.device());
+    if (rec.device() == weight.device()) {
+      with_index_type(indices, [&](auto iz) {
+        using I = decltype(iz);
+        record_bad_index_kernel<I><<<1, 1, 0, l.stream>>>(ptr<int64_t>(info), ptr<I>(indices), v, ptr<int64_t>(rec));
+        MRNN_CUDA_CHECK_LAUNCH("embedding(record)", l.stream);
+      }, "embedding");
+      return;
+    }
+  }
   const int64_t bad = info.to_vector<int64_t>()[0];  // blocks the host
   if (bad >= 0) {
     const int64_t id = indices.detach().to(Device::cpu()).to_vector<int64_t>()[bad];

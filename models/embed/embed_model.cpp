@@ -163,7 +163,9 @@ EmbedLoss EmbedModel::loss(const Tensor& tokens, const Tensor& image_features) c
                image_features.defined() ? image_features.desc() : std::string("none"));
   Tensor in = narrow(tokens, 1, 0, T).contiguous();
   Tensor target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
-  Tensor e = embed_->forward(in);  // [B, T, E]
+  // in and target stay where tokens are (host tokens: read below without a copy back, the targets
+  // checked on the host by the output layer); the embedding reads in on the model's device.
+  Tensor e = embed_->forward(in.to(device()));  // [B, T, E]
   Tensor h = gru_->forward(e);     // [B, T, R]
   Tensor m = cfg_.variant == "A" && cfg_.visual ? mm_->forward({e, h, image_features}) : mm_->forward({e, h});
   m = reshape(dropout(m, cfg_.dropout, is_training(), dropout_gen_), {B * T, cfg_.multimodal});

@@ -30,7 +30,8 @@ CaptionBatchOptions batch_options(const EmbedTaskOptions& o) {
 }
 
 Tensor features_of(const EmbedModel& model, const CaptionTrainBatch& b) {
-  return model.config().uses_image() ? model.encode_images(b.images, b.rows) : Tensor();
+  const Device d = model.device();  // one copy each to the model's device
+  return model.config().uses_image() ? model.encode_images(b.images.to(d), b.rows.to(d)) : Tensor();
 }
 
 }  // namespace

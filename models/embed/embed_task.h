@@ -41,6 +41,7 @@ class EmbedTask : public Task {
   std::vector<Metric> validate() override;
   BestBy best_by() const override { return {"perplexity", Goal::Minimize}; }
   std::string rate_unit() const override { return "words"; }
+  bool batches_follow_model() const override { return true; }  // host tokens, images copied once
 
   std::string state_json() const override;  // {"dropout_seed", "dropout_offset"}
   void load_state_json(const std::string& text, const std::string& what) override;

@@ -6,14 +6,17 @@
 
 #include "core/autograd.h"
 #include "kernels/common/adam.h"
+#include "kernels/common/sgd.h"
 #include "kernels/ops.h"
+#ifdef MRNN_WITH_CUDA
+#include "kernels/cuda/optim_step.h"
+#endif
 
 namespace mrnn {
 
 namespace {
-// Flat f32 views of a contiguous parameter and its gradient.
-// Host pointers: a parameter on a GPU makes these throw naming the op (the optimizers run on the
-// host; there are no device optimizer kernels yet).
+// Flat f32 views of a contiguous parameter and its gradient on the CPU (the reference loops; on a
+// GPU step() hands the whole step to one multi-tensor kernel, kernels/cuda/optim_step.h).
 float* fptr(const Tensor& t, const char* op) { return t.data<float>(op); }
 Tensor grad_of(const Tensor& p) {
   Tensor g = p.grad();
@@ -42,10 +45,14 @@ std::vector<Tensor> checked_state(const std::map<std::string, Tensor>& s, const 
   }
   return src;
 }
+// Copies src into the state tensors dst, whatever device either is on (a CPU checkpoint resumes a
+// GPU optimizer and the other way round).
 void copy_state(std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
   NoGradGuard ng;
   for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
 }
+// True when guard is defined and its value is not finite (see Optimizer::step).
+bool guard_says_skip(const Tensor& guard) { return guard.defined() && !std::isfinite(guard.item()); }
 }  // namespace
 
 std::vector<ParamGroup> single_group(std::vector<Tensor> params, double weight_decay) {
@@ -56,6 +63,7 @@ std::vector<ParamGroup> single_group(std::vector<Tensor> params, double weight_d
 }
 
 Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
+  bool first = true;
   for (const ParamGroup& g : groups_) {
     MRNN_CHECK(g.frozen_rows.empty() || g.frozen_rows.size() == g.params.size(),
                "optimizer: group '{}' has {} frozen_rows entries for {} parameters", g.name, g.frozen_rows.size(),
@@ -64,6 +72,10 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)
       const Tensor& p = g.params[i];
       MRNN_CHECK(p.dtype() == DType::F32 && p.is_contiguous(),
                  "optimizer: group '{}' parameter {} must be contiguous f32, got {}", g.name, i, p.desc());
+      if (first) device_ = p.device();
+      first = false;
+      MRNN_CHECK(p.device() == device_, "optimizer: group '{}' parameter {} is on {}, the first parameter on {}: "
+                 "one optimizer steps parameters on one device", g.name, i, p.device().str(), device_.str());
       Slot s{g.lr_scale, g.weight_decay, 0};
       if (!g.frozen_rows.empty()) {
         const int64_t rows = p.dim() ? p.size(0) : 1, fr = g.frozen_rows[i];
@@ -120,11 +132,25 @@ SGD::SGD(std::vector<Tensor> params, double momentum, double weight_decay)
     : SGD(single_group(std::move(params), weight_decay), momentum) {}
 
 SGD::SGD(std::vector<ParamGroup> groups, double momentum) : Optimizer(std::move(groups)), momentum_(momentum) {
-  for (const Tensor& p : params_) velocity_.push_back(Tensor::zeros(p.shape()));
+  for (const Tensor& p : params_) velocity_.push_back(Tensor::zeros(p.shape(), DType::F32, p.device()));
 }
 
-void SGD::step(double lr) {
+void SGD::step(double lr, const Tensor& guard) {
   steps_++;
+#ifdef MRNN_WITH_CUDA
+  if (device_.is_cuda()) {  // one multi-tensor launch for every parameter
+    std::vector<cuda::SgdSlot> slots;
+    for (size_t k = 0; k < params_.size(); ++k) {
+      Tensor g = grad_of(params_[k]);
+      if (g.defined())
+        slots.push_back({params_[k], g, velocity_[k], slots_[k].begin, static_cast<float>(lr * slots_[k].lr_scale),
+                         static_cast<float>(slots_[k].weight_decay)});
+    }
+    cuda::sgd_step(slots, static_cast<float>(momentum_), guard);
+    return;
+  }
+#endif
+  if (guard_says_skip(guard)) return;
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor g = grad_of(params_[k]);
     if (!g.defined()) continue;
@@ -133,11 +159,7 @@ void SGD::step(double lr) {
                 lrf = static_cast<float>(lr * slots_[k].lr_scale);
     const int64_t n = params_[k].numel(), begin = slots_[k].begin;
 #pragma omp parallel for simd schedule(static) if (n - begin > 65536)
-    for (int64_t i = begin; i < n; ++i) {
-      const float gi = pg[i] + wd * w[i];
-      v[i] = mu * v[i] + gi;
-      w[i] -= lrf * v[i];
-    }
+    for (int64_t i = begin; i < n; ++i) sgd_update(w[i], v[i], pg[i], lrf, wd, mu);
   }
 }
 
@@ -160,23 +182,40 @@ Adam::Adam(std::vector<Tensor> params, double beta1, double beta2, double eps, d
 Adam::Adam(std::vector<ParamGroup> groups, double beta1, double beta2, double eps, bool decoupled)
     : Optimizer(std::move(groups)), b1_(beta1), b2_(beta2), eps_(eps), decoupled_(decoupled) {
   for (const Tensor& p : params_) {
-    m_.push_back(Tensor::zeros(p.shape()));
-    v_.push_back(Tensor::zeros(p.shape()));
+    m_.push_back(Tensor::zeros(p.shape(), DType::F32, p.device()));
+    v_.push_back(Tensor::zeros(p.shape(), DType::F32, p.device()));
   }
 }
 
-void Adam::step(double lr) {
+void Adam::step(double lr, const Tensor& guard) {
   steps_++;
   const double bc1 = 1 - std::pow(b1_, static_cast<double>(steps_));
   const double bc2 = 1 - std::pow(b2_, static_cast<double>(steps_));
   const float inv_sqrt_bc2 = static_cast<float>(1 / std::sqrt(bc2));
   const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_), eps = static_cast<float>(eps_);
+  // Parameter k's constants, the same on both devices.
+  auto constants = [&](size_t k) {
+    const double glr = lr * slots_[k].lr_scale;
+    return AdamStep{b1, b2, eps, static_cast<float>(glr / bc1), inv_sqrt_bc2, static_cast<float>(slots_[k].weight_decay),
+                    static_cast<float>(1 - glr * slots_[k].weight_decay), decoupled_};
+  };
+#ifdef MRNN_WITH_CUDA
+  if (device_.is_cuda()) {  // one multi-tensor launch for every parameter
+    std::vector<cuda::AdamSlot> slots;
+    for (size_t k = 0; k < params_.size(); ++k) {
+      Tensor g = grad_of(params_[k]);
+      if (g.defined()) slots.push_back({params_[k], g, m_[k], v_[k], slots_[k].begin, constants(k)});
+    }
+    cuda::adam_step(slots, guard);
+    return;
+  }
+#endif
+  if (guard_says_skip(guard)) return;
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor g = grad_of(params_[k]);
     if (!g.defined()) continue;
-    const double glr = lr * slots_[k].lr_scale;
-    const float step_size = static_cast<float>(glr / bc1), wd = static_cast<float>(slots_[k].weight_decay),
-                decay = static_cast<float>(1 - glr * slots_[k].weight_decay);
+    const AdamStep c = constants(k);
+    const float step_size = c.step_size, wd = c.wd, decay = c.decay;
     float *w = fptr(params_[k], "Adam::step"), *m = fptr(m_[k], "Adam::step"), *v = fptr(v_[k], "Adam::step");
     const float* pg = fptr(g, "Adam::step");
     const int64_t n = params_[k].numel(), begin = slots_[k].begin;
@@ -200,72 +239,6 @@ void Adam::load_state(const std::map<std::string, Tensor>& s) {
   copy_state(m_, m);
   copy_state(v_, v);
   steps_ = step;
-}
-
-namespace {
-// Sum of squares of a gradient in f64 (NaN/Inf propagate), one vectorized pass, no copy when the
-// gradient is contiguous (it always is when the autograd engine made it).
-double sum_squares(const Tensor& grad) {
-  if (grad.dtype() != DType::F32) {
-    double t = 0;
-    for (double x : grad.to_vector<double>()) t += x * x;
-    return t;
-  }
-  Tensor g = grad.contiguous();
-  const float* p = g.data<float>("clip_grad_norm / grads_finite");
-  const int64_t n = g.numel();
-  // Fixed blocks summed in order: the result (which sets the clip factor, hence the weights) is
-  // the same for any thread count.
-  constexpr int64_t kBlock = 16384;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<double> part(static_cast<size_t>(blocks), 0.0);
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t b = 0; b < blocks; ++b) {
-    double s = 0;
-    const int64_t end = std::min(n, (b + 1) * kBlock);
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = b * kBlock; i < end; ++i) s += static_cast<double>(p[i]) * p[i];
-    part[static_cast<size_t>(b)] = s;
-  }
-  double total = 0;
-  for (double s : part) total += s;
-  return total;
-}
-}  // namespace
-
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
-  double total = 0;
-  for (const Tensor& p : params)
-    if (p.grad().defined()) total += sum_squares(p.grad());
-  const double norm = std::sqrt(total);
-  if (max_norm > 0 && norm > max_norm) {
-    NoGradGuard ng;
-    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
-    for (const Tensor& p : params) {
-      Tensor g = p.grad();
-      if (!g.defined()) continue;
-      if (!g.is_contiguous() || g.dtype() != DType::F32) {
-        g.copy_(mul_scalar(g, scale));
-        continue;
-      }
-      float* pg = g.data<float>("clip_grad_norm");
-      const int64_t n = g.numel();
-#pragma omp parallel for simd schedule(static) if (n > 65536)
-      for (int64_t i = 0; i < n; ++i) pg[i] *= scale;
-    }
-  }
-  return norm;
-}
-
-bool grads_finite(const std::vector<Tensor>& params, size_t* bad) {
-  for (size_t k = 0; k < params.size(); ++k) {
-    Tensor g = params[k].grad();
-    if (g.defined() && !std::isfinite(sum_squares(g))) {  // finite floats never overflow an f64 sum
-      if (bad) *bad = k;
-      return false;
-    }
-  }
-  return true;
 }
 
 double LrSchedule::at(int64_t step) const {

@@ -1,12 +1,16 @@
-// Optimizers (SGD with momentum, Adam/AdamW), global-norm gradient clipping and learning-rate
-// schedules. Updates run under NoGradGuard directly on the parameters' storage. The optimizer
-// state is a list of named tensors so a checkpoint can save and restore it exactly.
+// Optimizers (SGD with momentum, Adam/AdamW) and learning-rate schedules (global-norm clipping and
+// the finite check: models/engine/grad_clip.h). Updates run directly on the parameters' storage, on
+// the device the parameters live on: CPU loops (the reference), or on a GPU one multi-tensor kernel
+// per step over every parameter (kernels/cuda/optim_step.h), the per-element math shared
+// (kernels/common/adam.h, sgd.h). The optimizer state is a list of named tensors, on the parameters'
+// device, so a checkpoint can save and restore it exactly; load_state takes them from any device.
 #pragma once
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
+#include "models/engine/grad_clip.h"
 
 namespace mrnn {
 
@@ -28,13 +32,19 @@ std::vector<ParamGroup> single_group(std::vector<Tensor> params, double weight_d
 
 class Optimizer {
  public:
-  // Requires: every parameter contiguous f32, frozen_rows empty or one entry per parameter in
-  // [0, size(0)]. Throws Error naming the group and the parameter otherwise.
+  // Requires: every parameter contiguous f32 and on one device, frozen_rows empty or one entry per
+  // parameter in [0, size(0)]. Throws Error naming the group and the parameter otherwise.
   explicit Optimizer(std::vector<ParamGroup> groups);
   explicit Optimizer(std::vector<Tensor> params) : Optimizer(single_group(std::move(params))) {}
   virtual ~Optimizer() = default;
   // Applies one update with learning rate `lr` to every parameter that has a gradient.
-  virtual void step(double lr) = 0;
+  // guard: undefined, or a one-element f64 tensor on the parameters' device (grad_sum_squares):
+  // when its value is not finite nothing is written. On a GPU the kernel reads it, so a step can be
+  // skipped on a NaN/Inf gradient without a host read; steps() counts the call either way.
+  virtual void step(double lr, const Tensor& guard) = 0;
+  void step(double lr) { step(lr, Tensor()); }
+  // The device every parameter lives on (the CPU for an optimizer without parameters).
+  Device device() const { return device_; }
   void zero_grad();
   int64_t steps() const { return steps_; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
@@ -61,13 +71,15 @@ class Optimizer {
   std::vector<Tensor> params_;
   std::vector<Slot> slots_;
   int64_t steps_ = 0;
+  Device device_ = Device::cpu();
 };
 
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, double momentum = 0.9, double weight_decay = 0);
   SGD(std::vector<ParamGroup> groups, double momentum = 0.9);
-  void step(double lr) override;
+  using Optimizer::step;
+  void step(double lr, const Tensor& guard) override;
   std::map<std::string, Tensor> state() const override;
   void load_state(const std::map<std::string, Tensor>& s) override;
 
@@ -82,7 +94,8 @@ class Adam : public Optimizer {
   Adam(std::vector<Tensor> params, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
        double weight_decay = 0, bool decoupled = false);
   Adam(std::vector<ParamGroup> groups, double beta1, double beta2, double eps, bool decoupled);
-  void step(double lr) override;
+  using Optimizer::step;
+  void step(double lr, const Tensor& guard) override;
   std::map<std::string, Tensor> state() const override;
   void load_state(const std::map<std::string, Tensor>& s) override;
 
@@ -92,10 +105,6 @@ class Adam : public Optimizer {
   std::vector<Tensor> m_, v_;
 };
 
-// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
-// True if every gradient is finite; otherwise `bad` gets the index of the first bad parameter.
-bool grads_finite(const std::vector<Tensor>& params, size_t* bad = nullptr);
 // Zeroes the gradient rows [0, frozen_rows[i]) of each group's parameter i (see ParamGroup).
 void zero_frozen_grad_rows(const std::vector<ParamGroup>& groups);
 

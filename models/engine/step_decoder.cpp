@@ -8,6 +8,7 @@
 
 #include "core/autograd.h"
 #include "kernels/beam.h"
+#include "kernels/index_check.h"
 #include "kernels/common/softmax.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/simd.h"
@@ -186,13 +187,16 @@ std::vector<Hypothesis> beam_decode(const StepModel& model, const DecodeOptions&
     st = model.reorder(first, Tensor::from_vector(rep).to(dev));
   }
   // On a GPU every step runs (a stopped search ignores the rest; asking would need a read-back);
-  // on the CPU the search is left as soon as nothing is live.
+  // on the CPU the search is left as soon as nothing is live. The embedding's index check stays on
+  // the device during the loop and is read once after it (kernels/index_check.h): no step waits.
+  DeferredIndexCheck deferred_check("beam_decode");
   for (int64_t t = 0; t <= opt.max_length; ++t) {
     beam_search_step(s, model.step_logits(s.ids, st), t);
     if (t == opt.max_length || (dev.is_cpu() && beam_search_stopped(s))) break;
     st = model.reorder(st, s.rows);
   }
-  const std::vector<double> res = beam_search_result(s).to_vector<double>();  // the one device->host copy
+  const std::vector<double> res = beam_search_result(s).to_vector<double>();  // the result's device->host copy
+  deferred_check.finish();  // on a GPU: 24 bytes more, after the stream has finished anyway
   const int64_t W = 3 + opt.max_length;
   std::vector<Hypothesis> out(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {

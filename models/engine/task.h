@@ -67,6 +67,10 @@ class Task {
   virtual std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) { return validate(); }
   // The default "best" criterion (the Trainer's option may name another metric).
   virtual BestBy best_by() const = 0;
+  // True when loss() (and validate()) move their inputs to model().device(), so the task trains on
+  // any device the Trainer puts the model on (TrainerOptions::device). Default: false (CPU only;
+  // the Trainer refuses another device, naming it).
+  virtual bool batches_follow_model() const { return false; }
   // What the progress line counts ("words/s").
   virtual std::string rate_unit() const { return "examples"; }
 

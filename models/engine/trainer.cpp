@@ -5,16 +5,19 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <cstring>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
+#include "kernels/index_check.h"
 #include "models/engine/checkpoint.h"
 #include "models/engine/grad_reducer.h"
 #include "models/engine/progress.h"
 #include "models/engine/optim.h"
+#include "models/engine/step_stats.h"
 #include "models/engine/training_checkpoints.h"
 
 namespace mrnn {
@@ -147,6 +150,14 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
   if (!o.best_metric.empty()) best_by = {o.best_metric, o.best_goal};
 
   Module& model = task.model();
+  if (model.device() != o.device || !o.device.is_cpu()) {
+    MRNN_CHECK(task.batches_follow_model(), "train: this task trains on the CPU only in this version (its batches "
+               "stay on the host), but the model is to train on {}; use the CPU", o.device.str());
+    MRNN_CHECK(comm.size() == 1, "train: data-parallel training runs on the CPU only in this version, not on {}",
+               o.device.str());
+    require_device(o.device);
+    if (model.device() != o.device) model.to(o.device);
+  }
   NamedParams named = model.named_parameters();
   std::vector<ParamGroup> groups = build_groups(o, named);  // named: the optimizer's parameters now
   std::vector<Tensor> params;
@@ -348,13 +359,17 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
                  epoch, pos);
       const auto t_step = std::chrono::steady_clock::now();
       double lv = 0;
+      Tensor loss;  // this process's loss (one process), on the model's device
+      // On a GPU the embeddings' index checks of this forward stay on the device and come back with
+      // the step's one read below (kernels/index_check.h); on the CPU they are immediate as ever.
+      std::optional<DeferredIndexCheck> index_check;
+      index_check.emplace(fmt::format("train: step {}", step));
       if (!parallel) {
         if (batch->empty) {
           pos += batch->consumed;
           continue;
         }
-        Tensor loss = task.loss(*batch);
-        lv = loss.item();
+        loss = task.loss(*batch);
         opt->zero_grad();
         loss.backward();
       } else if (!parallel_step(*batch, lv)) {  // every rank's shard was empty
@@ -363,9 +378,18 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
       }
       if (o.after_backward) o.after_backward(step, named);
       zero_frozen_grad_rows(opt->groups());
+      // The finite check and the clip factor from one sum of squares, computed where the gradients
+      // are; the loss and that sum come to the host in one read (models/engine/step_stats.h).
+      const Tensor sumsq = grad_sum_squares(params);
+      const StepStats stats = read_step_stats(parallel ? Tensor() : loss, sumsq, index_check->record());
+      if (!stats.index_record.empty()) index_check->finish(stats.index_record);  // a bad id: throws, no update
+      index_check.reset();  // validation and checkpoints below check their own indices
+      if (!parallel) lv = stats.loss;
+      loss = Tensor();
       size_t bad = 0;
-      const bool finite = std::isfinite(lv) && grads_finite(params, &bad);
+      const bool finite = std::isfinite(lv) && std::isfinite(stats.sum_squares);
       if (!finite) {
+        if (std::isfinite(lv)) grads_finite(params, &bad);  // which parameter (error path: reads per parameter)
         const std::string what = std::isfinite(lv) ? "gradient of " + named[bad].first : std::string("loss");
         const std::string grads = nonfinite_grad_names(named);
         log_line({{"event", "nonfinite"}, {"step", step}, {"what", what}, {"loss", lv}, {"nonfinite_grads", grads},
@@ -383,7 +407,7 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
         progress.message(fmt::format("warning: non-finite {} at step {}: step skipped ({} so far)", what, step,
                                      res.skipped_steps));
       } else {
-        clip_grad_norm(params, o.clip);
+        clip_grads(params, sumsq, o.clip);
         opt->step(sched.at(step));
       }
       res.train_s += seconds_since(t_step);

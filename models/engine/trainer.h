@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/device.h"
 #include "models/engine/comm.h"
 #include "models/engine/task.h"
 
@@ -53,6 +54,12 @@ struct TrainerOptions {
   std::string best_metric;          // "" = the task's best_by(); else a metric key with best_goal
   Goal best_goal = Goal::Maximize;
   std::vector<ParamGroupSpec> groups;
+  // Where the model trains. fit() moves the model there (Module::to) before building the optimizer,
+  // whose state and step then live there too (models/engine/optim.h); the task moves each batch to
+  // model().device() (Task::batches_follow_model). On a GPU a step reads the device once (the loss
+  // and the gradients' sum of squares together, models/engine/step_stats.h). Requires: a device
+  // this build and machine have (core/device.h require_device), the CPU for data parallel.
+  Device device = Device::cpu();
   // Called after each backward, before frozen rows are zeroed, the finite check and the update,
   // with the step (0-based) and the named parameters (gradients in .grad()). Empty: not called.
   std::function<void(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params)> after_backward;

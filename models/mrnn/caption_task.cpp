@@ -48,9 +48,13 @@ std::unique_ptr<Batch> CaptionTask::next_batch(int64_t epoch, int64_t pos) {
 
 Tensor CaptionTask::loss(Batch& batch) {
   CaptionTrainBatch& b = static_cast<CaptionBatch&>(batch).data;
-  Tensor tokens = caption_batch(train_, b.captions);
-  Tensor feats = model_.encode_images(b.images, b.rows);  // each distinct image encoded once
-  Tensor l = model_.loss(tokens, feats, &batch.units);
+  // The batch goes to the model's device once, each tensor in one copy; the target count and check
+  // use the host copy of the tokens, so a step on a GPU does not read them back.
+  const Device dev = model_.device();
+  const Tensor tokens = caption_batch(train_, b.captions);
+  batch.units = count_targets(tokens);
+  Tensor feats = model_.encode_images(b.images.to(dev), b.rows.to(dev));  // each distinct image encoded once
+  Tensor l = model_.loss(tokens, feats, nullptr);  // host tokens: copied once, targets checked on the host
   b = CaptionTrainBatch();  // the images are not needed past the forward pass
   return l;
 }

@@ -49,6 +49,7 @@ class CaptionTask : public Task {
   std::vector<Metric> validate_sharded(Comm& comm, double timeout_s) override;
   BestBy best_by() const override { return {"cider_d", Goal::Maximize}; }
   std::string rate_unit() const override { return "words"; }
+  bool batches_follow_model() const override { return true; }
 
   // The dropout stream: {"dropout_seed", "dropout_offset"}.
   std::string state_json() const override;

@@ -28,9 +28,11 @@ std::pair<double, int64_t> perplexity_chunk(const Mrnn& model, const CaptionSpli
   std::vector<int64_t> idx;
   for (int64_t i = at; i < std::min(n, at + batch_size); ++i) idx.push_back(i);
   CaptionTrainBatch batch = in_memory_batch(split, idx);  // each distinct image encoded once
-  Tensor feats = model.encode_images(batch.images, batch.rows);
-  int64_t c = 0;
-  const double l = model.loss(caption_batch(split, idx), feats, &c).item();
+  const Device dev = model.device();  // the inputs go where the model is (one copy each)
+  Tensor feats = model.encode_images(batch.images.to(dev), batch.rows.to(dev));
+  const Tensor tokens = caption_batch(split, idx);
+  const int64_t c = count_targets(tokens);
+  const double l = model.loss(tokens, feats, nullptr).item();  // host tokens (Mrnn::loss)
   return {l * static_cast<double>(c), c};
 }
 
@@ -65,7 +67,7 @@ int64_t evaluated_images(const CaptionSplit& split, int64_t max_images) {
 std::vector<std::string> caption_chunk(const Mrnn& model, const Vocab& vocab, const CaptionSplit& split, int64_t at,
                                        int64_t count, const DecodeOptions& opt) {
   NoGradGuard ng;
-  Tensor feats = model.encode_images(narrow(split.images, 0, at, count));
+  Tensor feats = model.encode_images(narrow(split.images, 0, at, count).to(model.device()));
   auto caps = opt.beam_size > 1 ? beam_search_captions(model, feats, opt) : greedy_captions(model, feats, opt);
   std::vector<std::string> out;
   for (int64_t i = 0; i < count; ++i) out.push_back(join_tokens(vocab, caps[i].ids));
@@ -131,6 +133,7 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   t.nan_policy = o.nan_policy;
   t.stop_after_steps = o.stop_after_steps;
   t.groups = o.groups;
+  t.device = o.device;
   t.after_backward = o.after_backward;
   t.comm_timeout_s = o.comm_timeout_s;
   t.bucket_bytes = o.bucket_bytes;

@@ -49,6 +49,7 @@ struct TrainOptions {
   const SceneFile* scenes = nullptr;  // when set: validation also reports scene_correct (caption_task.h)
   std::string scenes_name;
   std::vector<ParamGroupSpec> groups;  // parameter groups (models/engine/trainer.h); empty = one group
+  Device device = Device::cpu();  // where the model trains (TrainerOptions::device)
   // Called after each backward pass, before the finite check and the update, with the step number
   // (0-based) and the model's named parameters (gradients in .grad()): to inspect or edit gradients,
   // e.g. to log them or to inject a fault in a test. Empty: not called.

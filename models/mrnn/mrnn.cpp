@@ -233,16 +233,16 @@ Tensor Mrnn::logits(const Tensor& ids, const Tensor& image_features) const {
 Tensor Mrnn::loss(const Tensor& tokens, const Tensor& image_features, int64_t* count) const {
   MRNN_CHECK(tokens.dim() == 2 && tokens.size(1) >= 2, "m-RNN: tokens must be [B, L >= 2], got {}", tokens.desc());
   const int64_t B = tokens.size(0), T = tokens.size(1) - 1;
-  Tensor in = narrow(tokens, 1, 0, T).contiguous(), target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
+  // The inputs go to the model's device; the targets stay where tokens are: host tokens give the
+  // output layer host targets, checked there and uploaded once (kernels/fused.h), so a step on a
+  // GPU reads nothing back for them.
+  Tensor in = narrow(tokens, 1, 0, T).contiguous().to(device()),
+         target = reshape(narrow(tokens, 1, 1, T).contiguous(), {B * T});
   Tensor w, r;
   language(in, &w, &r);
   Tensor m = mm_->forward(w, r, image_features);
   m = reshape(dropout(m, cfg_.dropout, is_training(), dropout_gen_), {B * T, cfg_.multimodal});
-  if (count) {
-    int64_t n = 0;
-    for (int64_t v : target.to_vector<int64_t>()) n += v != kPadId;
-    *count = n;
-  }
+  if (count) *count = count_targets(tokens);
   if (center_.defined()) return linear_cross_entropy(output_input(m), output_weight(), output_bias(), target, kPadId);
   return tied_ ? tied_->loss(m, target, kPadId) : plain_->loss(m, target, kPadId);
 }
@@ -289,6 +289,13 @@ DecoderState Mrnn::select_rows(const DecoderState& s, const Tensor& rows) {
   DecoderState r;
   for (const Tensor& t : s.tensors) r.tensors.push_back(t.defined() ? index_select(t, rows) : t);
   return r;
+}
+
+int64_t count_targets(const Tensor& tokens) {
+  MRNN_CHECK(tokens.dim() == 2 && tokens.size(1) >= 2, "m-RNN: tokens must be [B, L >= 2], got {}", tokens.desc());
+  int64_t n = 0;
+  for (int64_t v : narrow(tokens, 1, 1, tokens.size(1) - 1).to_vector<int64_t>()) n += v != kPadId;
+  return n;
 }
 
 }  // namespace mrnn

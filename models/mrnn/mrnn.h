@@ -78,6 +78,8 @@ class Mrnn : public Module {
   Tensor logits(const Tensor& ids, const Tensor& image_features) const;
   // Mean NLL over real tokens of sequences tokens [B, L] framed <bos> ... <eos> <pad>...
   // (inputs tokens[:, :-1], targets tokens[:, 1:]); *count gets the number of real targets.
+  // tokens may be on the CPU for a model on a GPU (the inputs are copied there, the targets checked
+  // on the host and uploaded once): the way to train on a GPU without a read-back.
   Tensor loss(const Tensor& tokens, const Tensor& image_features, int64_t* count = nullptr) const;
 
   // ---- step-by-step (decoding, under NoGradGuard; models/mrnn/decoding.h adapts it to StepModel) ----
@@ -153,5 +155,9 @@ class Mrnn : public Module {
   std::shared_ptr<CnnEncoder> cnn_;
   mutable Generator dropout_gen_;
 };
+
+// The targets Mrnn::loss counts in tokens [B, L >= 2]: the ids of columns 1.. that are not kPadId.
+// Reads tokens on the host: give it the CPU copy of a batch, so nothing is read back from a GPU.
+int64_t count_targets(const Tensor& tokens);
 
 }  // namespace mrnn

@@ -20,15 +20,18 @@ std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, c
   const int64_t N = feats.size(0), S = tokens.size(0), T = tokens.size(1) - 1;
   const int64_t rows = block_rows > 0 ? block_rows : kRetrievalBlockRows;
   const int64_t per_block = std::max<int64_t>(1, rows / T);  // sentences per block
-  const Tensor img = model.image_term(feats);                // [N, M]
+  // Everything runs where the model is; what comes back to the host is one block of per-token
+  // losses at a time (n*T floats), so host memory stays bounded at any number of sentences.
+  const Device dev = model.device();
+  const Tensor img = model.image_term(feats.to(dev));        // [N, M]
   const Tensor& weight = model.output_weight();
   const Tensor bias = model.output_bias();  // with NVCS centralization folded in: computed once
   std::vector<double> scores(static_cast<size_t>(N * S), 0.0);
   for (int64_t s0 = 0; s0 < S; s0 += per_block) {
     const int64_t n = std::min(per_block, S - s0);
     const Tensor block = narrow(tokens, 0, s0, n);
-    const Tensor in = narrow(block, 1, 0, T).contiguous();
-    const Tensor target = reshape(narrow(block, 1, 1, T).contiguous(), {n * T}).to(img.device());
+    const Tensor in = narrow(block, 1, 0, T).contiguous().to(dev);
+    const Tensor target = reshape(narrow(block, 1, 1, T).contiguous(), {n * T}).to(dev);
     Tensor w, r;
     model.language(in, &w, &r);
     // The multimodal pre-activation without the image: once per block, shared by every image.
@@ -39,8 +42,8 @@ std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& feats, c
       // block of logits at a time, never [n*T, V]. Read back: n*T floats.
       const Tensor nll = linear_cross_entropy(model.output_input(m), weight, bias, target, kPadId, 0, Reduction::None)
                              .contiguous()
-                             .to(Device::cpu());
-      const float* p = nll.data<float>();
+                             .to(Device::cpu());  // an explicit host copy of this block
+      const float* p = nll.data<float>("sentence_log_probs");
       for (int64_t k = 0; k < n; ++k) {
         double total = 0;
         for (int64_t t = 0; t < T; ++t) total -= p[k * T + t];

@@ -20,7 +20,9 @@ inline constexpr int64_t kRetrievalBlockRows = 8192;
 // (0 = kRetrievalBlockRows), and each (block, image) pair goes through the fused output op, which
 // never holds a block's [rows, V] logits whole. Why: 5,000 sentences x 16 steps x a 10k
 // vocabulary would be 3.2 GB of log-probabilities per image. The result does not depend on
-// block_rows beyond float rounding.
+// block_rows beyond float rounding. Device: the model's; image_features and tokens may be on any
+// device (they are copied there). Nothing reads device memory on the host except one explicit copy
+// of each (block, image) pair's n*T per-token losses.
 std::vector<double> sentence_log_probs(const Mrnn& model, const Tensor& image_features, const Tensor& tokens,
                                        int64_t block_rows = 0);
 

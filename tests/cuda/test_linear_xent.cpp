@@ -138,7 +138,14 @@ TEST_CASE("parity: linear_cross_entropy is deterministic on the GPU and checks t
   Tensor bad = Tensor::from_vector(std::vector<int64_t>{1, 2, 9, 0}).to(kGpu);
   Tensor x4 = narrow(x, 0, 0, 4), w6 = narrow(w, 0, 0, 6), b6 = narrow(b, 0, 0, 6);
   CHECK_THROWS_WITH(linear_cross_entropy(x4, w6, b6, bad, -100), Catch::Contains("target 9 at row 2 is outside [0, 6)"));
-  CHECK_THROWS_WITH(linear_cross_entropy(x4, w6, b6, Tensor::from_vector(std::vector<int64_t>{1, 2, 3, 0}), -100),
+  // Targets may stay on the host (checked there, uploaded once: no read-back); the loss is the one
+  // from device targets. The inputs themselves must share a device.
+  const Tensor host_t = Tensor::from_vector(std::vector<int64_t>{1, 2, 3, 0});
+  CHECK(linear_cross_entropy(x4, w6, b6, host_t, -100).item() ==
+        linear_cross_entropy(x4, w6, b6, host_t.to(kGpu), -100).item());
+  CHECK_THROWS_WITH(linear_cross_entropy(x4, w6, b6, Tensor::from_vector(std::vector<int64_t>{1, 2, 9, 0}), -100),
+                    Catch::Contains("target 9 at row 2 is outside [0, 6)"));
+  CHECK_THROWS_WITH(linear_cross_entropy(x4, narrow(in.w, 0, 0, 6), b6, host_t, -100),
                     Catch::Contains("different devices"));
 #endif
 }

@@ -84,6 +84,21 @@ if ! nvidia-smi -L >/dev/null 2>&1; then  # no GPU here: every program refuses c
   check "--device cuda without a GPU (caption_train)" "cuda:1 requested but" out-dev \
     "$bin/caption_train" --data $data --images shapes/images --out out-dev --device cuda:1
 fi
+# Every program that trains or runs a model (each family: captioning, retrieval, NVCS, embeddings,
+# mQA, refexp) refuses --device cuda before any work when it cannot have it; in a build without the
+# CUDA backend the message names the build.
+probe=$("$bin/caption_generate" --device cuda 2>&1 || true)
+if grep -q "CUDA backend is not available" <<<"$probe"; then
+  dev_pat="cuda:0 requested but the CUDA backend is not available: this build has no CUDA backend"
+else
+  dev_pat="cuda:0 requested but"
+fi
+if ! nvidia-smi -L >/dev/null 2>&1 || grep -q "CUDA backend is not available" <<<"$probe"; then
+  for p in caption_train caption_eval caption_generate retrieve nvcs_train nvcs_eval embed_train mqa_train \
+           mqa_answer mqa_eval refexp_train refexp_comprehend refexp_generate; do
+    check "--device cuda, no GPU or no CUDA build ($p)" "$dev_pat" - "$bin/$p" --device cuda
+  done
+fi
 check "unknown split (eval_captions)" "--split: bogus not in" - "$bin/eval_captions" --refs $data --results $data --split bogus
 check "both --images and --features" "exactly one of --images" out1 "$bin/caption_train" --data $data --images shapes/images --features feats.npy --out out1
 check "both --text and --image" "exactly one of --text or --image" - "$bin/retrieve" --model model --data $data --images shapes/images --text "a circle" --image $img
