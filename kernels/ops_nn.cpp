@@ -144,6 +144,24 @@ Tensor max_pool2d_onednn(const Tensor& x, const cpu::DnnlPool2d& s) {
 }
 #endif
 
+// f32 2x2 stride-2 pooling by kernels/cpu/pool2x2.cpp; the winners (one byte each) live in an f32
+// tensor of a quarter the size for the backward.
+Tensor max_pool2x2_cpu(const Tensor& x, const Pool2dDims& d) {
+  Tensor xc = x.contiguous().detach();
+  Tensor out = Tensor::empty({d.N, d.C, d.OH, d.OW});
+  Tensor which = Tensor::empty({(d.N * d.C * d.OH * d.OW + 3) / 4});
+  cpu::max_pool2x2(xc, out, static_cast<uint8_t*>(which.raw_data()));
+  if (needs_grad({&x})) {
+    Shape in_shape = x.shape();
+    attach_grad(out, "max_pool2d", {x}, [which, in_shape](const Tensor& g) {
+      Tensor gx = Tensor::empty(in_shape);
+      cpu::max_pool2x2_backward(g.contiguous(), static_cast<const uint8_t*>(which.raw_data()), gx);
+      return std::vector<Tensor>{gx};
+    });
+  }
+  return out;
+}
+
 int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, const char* op) {
   MRNN_CHECK(s >= 1 && p >= 0 && k >= 1, "{}: kernel {}, stride {}, padding {} are invalid", op, k, s, p);
   MRNN_CHECK(in + 2 * p >= k, "{}: input size {} (+2*padding {}) is smaller than the kernel {}", op, in, p, k);
@@ -190,7 +208,7 @@ const char* cpu_conv_backend() {
 }
 
 std::string conv2d_cpu_implementation(const Tensor& x, const Tensor& w, bool bias, int64_t stride, int64_t padding) {
-  const Conv2dDims d = check_conv2d("conv2d_cpu_implementation", x, w, Tensor(), stride, padding);
+  [[maybe_unused]] const Conv2dDims d = check_conv2d("conv2d_cpu_implementation", x, w, Tensor(), stride, padding);
 #ifdef MRNN_WITH_DNNL
   if (d.N > 0) return cpu::dnnl_conv2d_implementation({d.N, d.C, d.H, d.W, d.O, d.K, d.OH, d.OW, stride, padding, bias});
 #endif
@@ -198,7 +216,8 @@ std::string conv2d_cpu_implementation(const Tensor& x, const Tensor& w, bool bia
 }
 
 std::string max_pool2d_cpu_implementation(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  const Pool2dDims d = check_pool2d("max_pool2d_cpu_implementation", x, kernel, stride, padding, true);
+  [[maybe_unused]] const Pool2dDims d = check_pool2d("max_pool2d_cpu_implementation", x, kernel, stride, padding, true);
+  if (x.dtype() == DType::F32 && kernel == 2 && stride == 2 && padding == 0) return "2x2 kernel (kernels/cpu/pool2x2.cpp)";
 #ifdef MRNN_WITH_DNNL
   if (d.N * d.C > 0) return cpu::dnnl_max_pool2d_implementation({d.N, d.C, d.H, d.W, d.OH, d.OW, kernel, stride, padding});
 #endif
@@ -206,7 +225,7 @@ std::string max_pool2d_cpu_implementation(const Tensor& x, int64_t kernel, int64
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t padding) {
-  const Conv2dDims d = check_conv2d("conv2d", x, w, b, stride, padding);
+  [[maybe_unused]] const Conv2dDims d = check_conv2d("conv2d", x, w, b, stride, padding);
 #ifdef MRNN_WITH_CUDA
   if (x.device().is_cuda()) return conv2d_cuda(x, w, b, stride, padding, d.OH, d.OW);
 #endif
@@ -218,10 +237,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride,
 }
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  const Pool2dDims d = check_pool2d("max_pool2d", x, kernel, stride, padding, true);
+  [[maybe_unused]] const Pool2dDims d = check_pool2d("max_pool2d", x, kernel, stride, padding, true);
 #ifdef MRNN_WITH_CUDA
   if (x.device().is_cuda()) return pool2d_cuda(true, x, kernel, stride, padding, d.OH, d.OW);
 #endif
+  // The encoder's pool: a kernel of our own, faster than oneDNN's NCHW pooling (docs/performance.md).
+  if (x.dtype() == DType::F32 && kernel == 2 && stride == 2 && padding == 0) return max_pool2x2_cpu(x, d);
 #ifdef MRNN_WITH_DNNL
   if (x.dtype() == DType::F32 && d.N * d.C > 0)
     return max_pool2d_onednn(x, {d.N, d.C, d.H, d.W, d.OH, d.OW, kernel, stride, padding});

@@ -51,6 +51,12 @@ int64_t mismatches(const std::vector<double>& got, const std::vector<double>& wa
   return bad;
 }
 
+std::string x_desc(const Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
 void warn_without_onednn() {
   if (std::string(cpu_conv_backend()) != "oneDNN")
     WARN("this build has no oneDNN: conv2d's f32 path is the reference itself (" << cpu_conv_backend() << ")");
@@ -133,6 +139,26 @@ TEST_CASE("max_pool2d f32 (oneDNN when built) matches the loop reference, values
     Tensor xs = x0.to(DType::F64).requires_grad_();  // the sum of |contributions| per element
     sum(mul(max_pool2d_loop(xs, c.K, c.stride, c.pad), abs(r).to(DType::F64))).backward();
     CHECK(mismatches(gx, gr, vals(xs.grad()), c.stride >= c.K ? 0.0 : 4 * 1.2e-7) == 0);
+  }
+}
+
+TEST_CASE("max_pool2d f32 2x2 stride 2 keeps the reference's tie rule (first maximum), odd sizes too", "[ops][conv]") {
+  Generator g(24);
+  for (const Shape& shape : std::vector<Shape>{{3, 4, 8, 8}, {2, 3, 7, 9}, {1, 2, 5, 4}}) {
+    INFO("x " << x_desc(shape));
+    // values in {0, 1, 2, 3}: most windows hold equal maxima
+    int64_t n = 1;
+    for (int64_t v : shape) n *= v;
+    std::vector<float> ints(static_cast<size_t>(n));
+    for (float& v : ints) v = static_cast<float>(g.randint(4));
+    Tensor x0 = Tensor::from_vector(ints, shape);
+    Tensor x = x0.clone().requires_grad_(), xr = x0.clone().requires_grad_();
+    Tensor y = max_pool2d(x, 2, 2), yr = max_pool2d_loop(xr, 2, 2);
+    Tensor r = Tensor::randn(y.shape(), g);
+    sum(mul(y, r)).backward();
+    sum(mul(yr, r)).backward();
+    CHECK(vals(y) == vals(yr));
+    CHECK(vals(x.grad()) == vals(xr.grad()));
   }
 }
 
