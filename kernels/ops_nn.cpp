@@ -109,16 +109,10 @@ Tensor conv2d_onednn(const Tensor& x, const Tensor& w, const Tensor& b, const cp
     const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
     attach_grad(out, "conv2d", inputs, [xc, wc, s, gx_on, gw_on, gb_on](const Tensor& g) {
       Tensor gc = g.contiguous();
-      Tensor gx, gw, gb;
-      if (gx_on) {
-        gx = Tensor::empty(xc.shape());
-        cpu::dnnl_conv2d_backward_data(s, gc, wc, gx);
-      }
-      if (gw_on || gb_on) {
-        gw = Tensor::empty(wc.shape());
-        if (s.bias) gb = Tensor::empty({s.O});
-        cpu::dnnl_conv2d_backward_weights(s, xc, gc, gw, gb);
-      }
+      Tensor gx = gx_on ? Tensor::empty(xc.shape()) : Tensor();
+      Tensor gw = gw_on || gb_on ? Tensor::empty(wc.shape()) : Tensor();
+      Tensor gb = gb_on ? Tensor::empty({s.O}) : Tensor();
+      cpu::dnnl_conv2d_backward(s, xc, gc, wc, gx, gw, gb);
       std::vector<Tensor> r{gx, gw_on ? gw : Tensor()};
       if (s.bias) r.push_back(gb_on ? gb : Tensor());
       return r;

@@ -185,37 +185,49 @@ void dnnl_conv2d_forward(const DnnlConv2d& s, const Tensor& x, const Tensor& w, 
   st.wait();
 }
 
-void dnnl_conv2d_backward_data(const DnnlConv2d& s, const Tensor& g, const Tensor& w, const Tensor& gx) {
+void dnnl_conv2d_backward(const DnnlConv2d& s, const Tensor& x, const Tensor& g, const Tensor& w, const Tensor& gx,
+                          const Tensor& gw, const Tensor& gb) {
   auto p = conv_prims(s);
   dnnl::stream st(engine());
-  const auto& pd = p->bwd_data_pd;
-  const dnnl::memory ug = wrap(g, p->y_user), uw = wrap(w, p->w_user), ugx = wrap(gx, p->x_user);
-  Staged sg = stage(pd.diff_dst_desc(), ug), sw = stage(pd.weights_desc(), uw), sgx = stage(pd.diff_src_desc(), ugx);
-  copy(st, ug, sg.mem);
-  copy(st, uw, sw.mem);
-  run(st, p->bwd_data, pd.scratchpad_desc(),
-      {{DNNL_ARG_DIFF_DST, sg.mem}, {DNNL_ARG_WEIGHTS, sw.mem}, {DNNL_ARG_DIFF_SRC, sgx.mem}});
-  copy(st, sgx.mem, ugx);
-  st.wait();
-}
-
-void dnnl_conv2d_backward_weights(const DnnlConv2d& s, const Tensor& x, const Tensor& g, const Tensor& gw,
-                                  const Tensor& gb) {
-  auto p = conv_prims(s);
-  dnnl::stream st(engine());
-  const auto& pd = p->bwd_weights_pd;
-  const dnnl::memory ux = wrap(x, p->x_user), ug = wrap(g, p->y_user), ugw = wrap(gw, p->w_user);
-  Staged sx = stage(pd.src_desc(), ux), sg = stage(pd.diff_dst_desc(), ug), sgw = stage(pd.diff_weights_desc(), ugw);
-  copy(st, ux, sx.mem);
-  copy(st, ug, sg.mem);
-  Args args{{DNNL_ARG_SRC, sx.mem}, {DNNL_ARG_DIFF_DST, sg.mem}, {DNNL_ARG_DIFF_WEIGHTS, sgw.mem}};
-  Tensor gb_scratch;
-  if (s.bias) {
-    Tensor gbt = gb.defined() ? gb : (gb_scratch = Tensor::empty({s.O}));
-    args.emplace(DNNL_ARG_DIFF_BIAS, wrap(gbt, p->b_user));
+  const dnnl::memory ug = wrap(g, p->y_user);
+  // g in the backward-data layout, and in the backward-weights one: one reorder when they agree
+  Staged sg_data, sg_weights;
+  if (gx.defined()) {
+    sg_data = stage(p->bwd_data_pd.diff_dst_desc(), ug);
+    copy(st, ug, sg_data.mem);
   }
-  run(st, p->bwd_weights, pd.scratchpad_desc(), args);
-  copy(st, sgw.mem, ugw);
+  if (gw.defined()) {
+    const md want = p->bwd_weights_pd.diff_dst_desc();
+    if (gx.defined() && want == sg_data.mem.get_desc()) {
+      sg_weights = sg_data;
+    } else {
+      sg_weights = stage(want, ug);
+      copy(st, ug, sg_weights.mem);
+    }
+  }
+  if (gx.defined()) {
+    const auto& pd = p->bwd_data_pd;
+    const dnnl::memory uw = wrap(w, p->w_user), ugx = wrap(gx, p->x_user);
+    Staged sw = stage(pd.weights_desc(), uw), sgx = stage(pd.diff_src_desc(), ugx);
+    copy(st, uw, sw.mem);
+    run(st, p->bwd_data, pd.scratchpad_desc(),
+        {{DNNL_ARG_DIFF_DST, sg_data.mem}, {DNNL_ARG_WEIGHTS, sw.mem}, {DNNL_ARG_DIFF_SRC, sgx.mem}});
+    copy(st, sgx.mem, ugx);
+  }
+  if (gw.defined()) {
+    const auto& pd = p->bwd_weights_pd;
+    const dnnl::memory ux = wrap(x, p->x_user), ugw = wrap(gw, p->w_user);
+    Staged sx = stage(pd.src_desc(), ux), sgw = stage(pd.diff_weights_desc(), ugw);
+    copy(st, ux, sx.mem);
+    Args args{{DNNL_ARG_SRC, sx.mem}, {DNNL_ARG_DIFF_DST, sg_weights.mem}, {DNNL_ARG_DIFF_WEIGHTS, sgw.mem}};
+    Tensor gb_scratch;
+    if (s.bias) {
+      Tensor gbt = gb.defined() ? gb : (gb_scratch = Tensor::empty({s.O}));
+      args.emplace(DNNL_ARG_DIFF_BIAS, wrap(gbt, p->b_user));
+    }
+    run(st, p->bwd_weights, pd.scratchpad_desc(), args);
+    copy(st, sgw.mem, ugw);
+  }
   st.wait();
 }
 

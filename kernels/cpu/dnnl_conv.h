@@ -28,11 +28,11 @@ struct DnnlPool2d {  // x [N, C, H, W] -> y [N, C, OH, OW], window K, symmetric 
 
 // All tensors f32, contiguous, allocated by the caller. out := conv(x, w) + b (b undefined: none).
 void dnnl_conv2d_forward(const DnnlConv2d& s, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out);
-// gx := the gradient wrt x of conv(x, w) given g, the gradient of the output.
-void dnnl_conv2d_backward_data(const DnnlConv2d& s, const Tensor& g, const Tensor& w, const Tensor& gx);
-// gw := the weight gradient; gb (when defined, s.bias) := the bias gradient.
-void dnnl_conv2d_backward_weights(const DnnlConv2d& s, const Tensor& x, const Tensor& g, const Tensor& gw,
-                                  const Tensor& gb);
+// From g, the gradient of the output: gx (when defined) := the gradient wrt x (backward-data);
+// gw (when defined) := the weight gradient and, with s.bias, gb (when defined) := the bias
+// gradient (backward-weights). g is reordered once when both passes want the same layout.
+void dnnl_conv2d_backward(const DnnlConv2d& s, const Tensor& x, const Tensor& g, const Tensor& w, const Tensor& gx,
+                          const Tensor& gw, const Tensor& gb);
 // out := max over each window (padding never wins). With train, returns the workspace (oneDNN's
 // argmax record, opaque bytes in an f32 tensor) that the backward needs; else an undefined tensor.
 Tensor dnnl_max_pool2d_forward(const DnnlPool2d& s, const Tensor& x, const Tensor& out, bool train);
