@@ -5,8 +5,9 @@
 // direct convolution kernels run the whole batch at once (docs/performance.md has the numbers).
 // How: the primitives of each geometry are made once and cached (as PackedLinear caches per row
 // count). The convolutions ask oneDNN for its preferred (blocked) layouts and reorder the NCHW
-// tensors in and out, which measured faster than the plain-layout kernels for every step except
-// backward-data into fewer than 16 input channels, which stays in NCHW. Pooling runs in NCHW.
+// tensors in and out: with the reorders counted, that measured faster than oneDNN's plain-layout
+// (GEMM) kernels for each encoder layer's forward + backward, except backward-data into fewer than
+// 16 input channels, which stays in NCHW. Pooling runs in NCHW.
 // Determinism: oneDNN's CPU kernels split the work by the thread count only, so the same inputs
 // give bit-identical results run to run at a fixed OMP_NUM_THREADS (tests/core/test_conv_dnnl.cpp).
 // Thread safety: any number of calls at once (the cache is locked; scratch memory is per call).
