@@ -132,8 +132,10 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight = Tensor(), const Tensor
 // Inverted dropout: keeps each element with probability 1-p and scales by 1/(1-p). The mask for
 // element i comes from gen's counter (offset + i). Identity when !training or p == 0.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen = default_generator());
-// x [N, C, H, W], w [O, C, KH, KW], b [O] or undefined -> [N, O, OH, OW] (im2col + GEMM).
+// x [N, C, H, W], w [O, C, KH, KW], b [O] or undefined -> [N, O, OH, OW]. CPU f32: oneDNN when
+// built with it, else im2col + GEMM (kernels/conv_reference.h, also f64); CUDA: cuDNN.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride = 1, int64_t padding = 0);
+// Max over each window, padding excluded; the gradient goes to the window's maximum.
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);
 // Average over the window with padding counted (PyTorch's count_include_pad=True).
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding = 0);

@@ -1,7 +1,13 @@
-// embedding, dropout, conv2d and pooling front-ends.
+// embedding, dropout, conv2d and pooling front-ends: CUDA (cuDNN), oneDNN for f32 on the CPU when built
+// with it (kernels/cpu/dnnl_conv.h), else the reference im2col path (kernels/conv_reference.h).
+#include "kernels/conv_reference.h"
+#include "kernels/conv_shape.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
+#ifdef MRNN_WITH_DNNL
+#include "kernels/cpu/dnnl_conv.h"
+#endif
 
 namespace mrnn {
 
@@ -90,6 +96,66 @@ Tensor pool2d_cuda(bool is_max, const Tensor& x, int64_t kernel, int64_t stride,
 }
 #endif
 
+#ifdef MRNN_WITH_DNNL
+// f32 conv2d through oneDNN (kernels/cpu/dnnl_conv.h): forward with the bias, backward-data for x
+// and backward-weights (+ bias) for w and b, each run only when its input needs a gradient.
+Tensor conv2d_onednn(const Tensor& x, const Tensor& w, const Tensor& b, const cpu::DnnlConv2d& s) {
+  Tensor xc = x.contiguous().detach(), wc = w.contiguous().detach(), bc = b.defined() ? b.contiguous().detach() : b;
+  Tensor out = Tensor::empty({s.N, s.O, s.OH, s.OW});
+  cpu::dnnl_conv2d_forward(s, xc, wc, bc, out);
+  std::vector<Tensor> inputs{x, w};
+  if (b.defined()) inputs.push_back(b);
+  if (needs_grad(inputs)) {
+    const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
+    attach_grad(out, "conv2d", inputs, [xc, wc, s, gx_on, gw_on, gb_on](const Tensor& g) {
+      Tensor gc = g.contiguous();
+      Tensor gx = gx_on ? Tensor::empty(xc.shape()) : Tensor();
+      Tensor gw = gw_on || gb_on ? Tensor::empty(wc.shape()) : Tensor();
+      Tensor gb = gb_on ? Tensor::empty({s.O}) : Tensor();
+      cpu::dnnl_conv2d_backward(s, xc, gc, wc, gx, gw, gb);
+      std::vector<Tensor> r{gx, gw_on ? gw : Tensor()};
+      if (s.bias) r.push_back(gb_on ? gb : Tensor());
+      return r;
+    });
+  }
+  return out;
+}
+
+// f32 max pooling through oneDNN; the backward uses the workspace (the argmax) of the forward.
+Tensor max_pool2d_onednn(const Tensor& x, const cpu::DnnlPool2d& s) {
+  Tensor xc = x.contiguous().detach();
+  Tensor out = Tensor::empty({s.N, s.C, s.OH, s.OW});
+  const bool train = needs_grad({&x});
+  Tensor ws = cpu::dnnl_max_pool2d_forward(s, xc, out, train);
+  if (train) {
+    attach_grad(out, "max_pool2d", {x}, [s, ws](const Tensor& g) {
+      Tensor gx = Tensor::empty({s.N, s.C, s.H, s.W});
+      cpu::dnnl_max_pool2d_backward(s, g.contiguous(), ws, gx);
+      return std::vector<Tensor>{gx};
+    });
+  }
+  return out;
+}
+#endif
+
+// f32 2x2 stride-2 pooling by kernels/cpu/pool2x2.cpp; the winners (one byte each) live in an f32
+// tensor of a quarter the size for the backward.
+Tensor max_pool2x2_cpu(const Tensor& x, const Pool2dDims& d) {
+  Tensor xc = x.contiguous().detach();
+  Tensor out = Tensor::empty({d.N, d.C, d.OH, d.OW});
+  Tensor which = Tensor::empty({(d.N * d.C * d.OH * d.OW + 3) / 4});
+  cpu::max_pool2x2(xc, out, static_cast<uint8_t*>(which.raw_data()));
+  if (needs_grad({&x})) {
+    Shape in_shape = x.shape();
+    attach_grad(out, "max_pool2d", {x}, [which, in_shape](const Tensor& g) {
+      Tensor gx = Tensor::empty(in_shape);
+      cpu::max_pool2x2_backward(g.contiguous(), static_cast<const uint8_t*>(which.raw_data()), gx);
+      return std::vector<Tensor>{gx};
+    });
+  }
+  return out;
+}
+
 int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, const char* op) {
   MRNN_CHECK(s >= 1 && p >= 0 && k >= 1, "{}: kernel {}, stride {}, padding {} are invalid", op, k, s, p);
   MRNN_CHECK(in + 2 * p >= k, "{}: input size {} (+2*padding {}) is smaller than the kernel {}", op, in, p, k);
@@ -97,101 +163,90 @@ int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, const char* op) {
 }
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t padding) {
-  check_defined("conv2d", {&x, &w});
-  check_same_device("conv2d", {&x, &w});
-  check_same_dtype("conv2d", {&x, &w});
-  require_backend("conv2d", x);
+Conv2dDims check_conv2d(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride,
+                        int64_t padding) {
+  check_defined(op, {&x, &w});
+  check_same_device(op, {&x, &w});
+  check_same_dtype(op, {&x, &w});
+  require_backend(op, x);
   MRNN_CHECK(x.dim() == 4 && w.dim() == 4 && x.size(1) == w.size(1),
-             "conv2d: input {} and weight {} must be [N, C, H, W] and [O, C, KH, KW]", x.desc(), w.desc());
-  if (b.defined()) MRNN_CHECK(b.dim() == 1 && b.size(0) == w.size(0), "conv2d: bias {} must be [{}]", b.desc(), w.size(0));
-  const int64_t N = x.size(0), O = w.size(0), KH = w.size(2), KW = w.size(3);
-  MRNN_CHECK(KH == KW, "conv2d: only square kernels are supported, got {}", w.desc());
-  const int64_t OH = out_size(x.size(2), KH, stride, padding, "conv2d");
-  const int64_t OW = out_size(x.size(3), KW, stride, padding, "conv2d");
-  const int64_t CKK = w.size(1) * KH * KW, L = OH * OW;
-#ifdef MRNN_WITH_CUDA
-  if (x.device().is_cuda()) return conv2d_cuda(x, w, b, stride, padding, OH, OW);
-#endif
-  Tensor xc = x.contiguous().detach(), w2 = reshape(w.detach(), {O, CKK});
-  Tensor out = Tensor::empty({N, O, OH, OW}, x.dtype(), x.device());
-  Tensor cols = Tensor::empty({CKK, L}, x.dtype(), x.device());
-  for (int64_t n = 0; n < N; ++n) {
-    cpu::im2col(xc, n, KH, KW, stride, padding, cols);
-    Tensor on = Tensor::view_of(out, {O, L}, {L, 1}, n * O * L);
-    cpu::gemm(w2, false, cols, false, on, 1.0, 0.0);
-  }
+             "{}: input {} and weight {} must be [N, C, H, W] and [O, C, KH, KW]", op, x.desc(), w.desc());
   if (b.defined()) {
-    NoGradGuard ng;
-    Tensor o3 = reshape(out, {N, O, L});
-    o3.copy_(add(o3, reshape(b.detach(), {1, O, 1})));
+    check_same_device(op, {&x, &b});
+    check_same_dtype(op, {&x, &b});
+    MRNN_CHECK(b.dim() == 1 && b.size(0) == w.size(0), "{}: bias {} must be [{}]", op, b.desc(), w.size(0));
   }
-  std::vector<Tensor> inputs{x, w};
-  if (b.defined()) inputs.push_back(b);
-  if (needs_grad(inputs)) {
-    bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), has_b = b.defined();
-    Shape wshape = w.shape();
-    attach_grad(out, "conv2d", inputs,
-                [xc, w2, wshape, gx_on, gw_on, has_b, KH, KW, stride, padding, O, CKK, L](const Tensor& g) {
-                  const int64_t N = xc.size(0);
-                  Tensor gc = g.contiguous();
-                  Tensor gx = gx_on ? Tensor::zeros(xc.shape(), xc.dtype(), xc.device()) : Tensor();
-                  Tensor gw2 = Tensor::zeros({O, CKK}, xc.dtype(), xc.device());
-                  Tensor cols = Tensor::empty({CKK, L}, xc.dtype(), xc.device());
-                  for (int64_t n = 0; n < N; ++n) {
-                    Tensor gn = Tensor::view_of(gc, {O, L}, {L, 1}, gc.offset() + n * O * L);
-                    if (gw_on) {
-                      cpu::im2col(xc, n, KH, KW, stride, padding, cols);
-                      cpu::gemm(gn, false, cols, true, gw2, 1.0, 1.0);
-                    }
-                    if (gx_on) {
-                      cpu::gemm(w2, true, gn, false, cols, 1.0, 0.0);
-                      cpu::col2im(cols, n, KH, KW, stride, padding, gx);
-                    }
-                  }
-                  std::vector<Tensor> r{gx, gw_on ? reshape(gw2, wshape) : Tensor()};
-                  if (has_b) r.push_back(sum(reshape(gc, {N, O, L}), {0, 2}));
-                  return r;
-                });
-  }
-  return out;
+  MRNN_CHECK(w.size(2) == w.size(3), "{}: only square kernels are supported, got {}", op, w.desc());
+  const int64_t K = w.size(2);
+  return {x.size(0), x.size(1),        x.size(2), x.size(3), w.size(0), K, out_size(x.size(2), K, stride, padding, op),
+          out_size(x.size(3), K, stride, padding, op)};
 }
 
-namespace {
-void check_pool(const char* op, const Tensor& x) {
+Pool2dDims check_pool2d(const char* op, const Tensor& x, int64_t kernel, int64_t stride, int64_t padding,
+                        bool is_max) {
   check_defined(op, {&x});
   require_backend(op, x);
   MRNN_CHECK(x.dim() == 4, "{}: input must be [N, C, H, W], got {}", op, x.desc());
+  if (is_max)
+    MRNN_CHECK(padding * 2 <= kernel, "{}: padding {} must be at most half the kernel {}", op, padding, kernel);
+  return {x.size(0), x.size(1), x.size(2), x.size(3), out_size(x.size(2), kernel, stride, padding, op),
+          out_size(x.size(3), kernel, stride, padding, op)};
 }
-}  // namespace
+
+const char* cpu_conv_backend() {
+#ifdef MRNN_WITH_DNNL
+  return "oneDNN";
+#else
+  return "im2col+OpenBLAS";
+#endif
+}
+
+std::string conv2d_cpu_implementation(const Tensor& x, const Tensor& w, bool bias, int64_t stride, int64_t padding) {
+  [[maybe_unused]] const Conv2dDims d = check_conv2d("conv2d_cpu_implementation", x, w, Tensor(), stride, padding);
+#ifdef MRNN_WITH_DNNL
+  if (d.N > 0) return cpu::dnnl_conv2d_implementation({d.N, d.C, d.H, d.W, d.O, d.K, d.OH, d.OW, stride, padding, bias});
+#endif
+  return "im2col+OpenBLAS";
+}
+
+std::string max_pool2d_cpu_implementation(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  [[maybe_unused]] const Pool2dDims d = check_pool2d("max_pool2d_cpu_implementation", x, kernel, stride, padding, true);
+  if (x.dtype() == DType::F32 && kernel == 2 && stride == 2 && padding == 0) return "2x2 kernel (kernels/cpu/pool2x2.cpp)";
+#ifdef MRNN_WITH_DNNL
+  if (d.N * d.C > 0) return cpu::dnnl_max_pool2d_implementation({d.N, d.C, d.H, d.W, d.OH, d.OW, kernel, stride, padding});
+#endif
+  return "loop";
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t padding) {
+  [[maybe_unused]] const Conv2dDims d = check_conv2d("conv2d", x, w, b, stride, padding);
+#ifdef MRNN_WITH_CUDA
+  if (x.device().is_cuda()) return conv2d_cuda(x, w, b, stride, padding, d.OH, d.OW);
+#endif
+#ifdef MRNN_WITH_DNNL
+  if (x.dtype() == DType::F32 && d.N > 0)
+    return conv2d_onednn(x, w, b, {d.N, d.C, d.H, d.W, d.O, d.K, d.OH, d.OW, stride, padding, b.defined()});
+#endif
+  return conv2d_im2col(x, w, b, stride, padding);
+}
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  check_pool("max_pool2d", x);
-  MRNN_CHECK(padding * 2 <= kernel, "max_pool2d: padding {} must be at most half the kernel {}", padding, kernel);
-  const int64_t OH = out_size(x.size(2), kernel, stride, padding, "max_pool2d");
-  const int64_t OW = out_size(x.size(3), kernel, stride, padding, "max_pool2d");
+  [[maybe_unused]] const Pool2dDims d = check_pool2d("max_pool2d", x, kernel, stride, padding, true);
 #ifdef MRNN_WITH_CUDA
-  if (x.device().is_cuda()) return pool2d_cuda(true, x, kernel, stride, padding, OH, OW);
+  if (x.device().is_cuda()) return pool2d_cuda(true, x, kernel, stride, padding, d.OH, d.OW);
 #endif
-  Tensor out = Tensor::empty({x.size(0), x.size(1), OH, OW}, x.dtype(), x.device());
-  Tensor arg = Tensor::empty(out.shape(), DType::I64, x.device());
-  cpu::max_pool2d(x.contiguous(), kernel, stride, padding, out, arg);
-  if (needs_grad({&x})) {
-    Shape in_shape = x.shape();
-    DType dt = x.dtype();
-    attach_grad(out, "max_pool2d", {x}, [arg, in_shape, dt](const Tensor& g) {
-      Tensor gx = Tensor::zeros(in_shape, dt, g.device());
-      cpu::max_pool2d_backward(g.contiguous(), arg, gx);
-      return std::vector<Tensor>{gx};
-    });
-  }
-  return out;
+  // The encoder's pool: a kernel of our own, faster than oneDNN's NCHW pooling (docs/performance.md).
+  if (x.dtype() == DType::F32 && kernel == 2 && stride == 2 && padding == 0) return max_pool2x2_cpu(x, d);
+#ifdef MRNN_WITH_DNNL
+  if (x.dtype() == DType::F32 && d.N * d.C > 0)
+    return max_pool2d_onednn(x, {d.N, d.C, d.H, d.W, d.OH, d.OW, kernel, stride, padding});
+#endif
+  return max_pool2d_loop(x, kernel, stride, padding);
 }
 
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  check_pool("avg_pool2d", x);
-  const int64_t OH = out_size(x.size(2), kernel, stride, padding, "avg_pool2d");
-  const int64_t OW = out_size(x.size(3), kernel, stride, padding, "avg_pool2d");
+  const Pool2dDims d = check_pool2d("avg_pool2d", x, kernel, stride, padding, false);
+  const int64_t OH = d.OH, OW = d.OW;
 #ifdef MRNN_WITH_CUDA
   if (x.device().is_cuda()) return pool2d_cuda(false, x, kernel, stride, padding, OH, OW);
 #endif

@@ -84,6 +84,11 @@ void im2col(const Tensor& x, int64_t n, int64_t kh, int64_t kw, int64_t stride, 
 void col2im(const Tensor& cols, int64_t n, int64_t kh, int64_t kw, int64_t stride, int64_t pad, const Tensor& gx);
 void max_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out, const Tensor& argmax);
 void max_pool2d_backward(const Tensor& g, const Tensor& argmax, const Tensor& gx);
+// f32 2x2 stride-2 unpadded max pooling (kernels/cpu/pool2x2.cpp): x contiguous [N, C, H, W],
+// out [N, C, H/2, W/2]; which[i] (one byte per output) := the winner's index in its window
+// (0..3, row-major; first maximum on ties). The backward overwrites all of gx (x's shape).
+void max_pool2x2(const Tensor& x, const Tensor& out, uint8_t* which);
+void max_pool2x2_backward(const Tensor& g, const uint8_t* which, const Tensor& gx);
 void avg_pool2d(const Tensor& x, int64_t k, int64_t s, int64_t p, const Tensor& out);
 void avg_pool2d_backward(const Tensor& g, int64_t k, int64_t s, int64_t p, const Tensor& gx);
 
