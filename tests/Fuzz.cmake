@@ -21,7 +21,7 @@ endif()
 if(MRNN_FUZZ_LIBFUZZER)
   add_test(NAME "fuzz: readers (regressions + brief run)"
     COMMAND ${CMAKE_COMMAND} -DSRC=${PROJECT_SOURCE_DIR} -DOUT=${PROJECT_BINARY_DIR}/fuzz-ctest
-            -DRUNS=${MRNN_FUZZ_CTEST_RUNS} -P ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run.cmake)
+            -DRUNS=${MRNN_FUZZ_CTEST_RUNS} -DOPT=-O0 -P ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run.cmake)
   set_tests_properties("fuzz: readers (regressions + brief run)" PROPERTIES TIMEOUT 1800)
 else()
   message(STATUS "mrnn: no clang with libFuzzer: the fuzz CTest entry is left out")

@@ -1,9 +1,10 @@
 # Configures and builds the fuzz project (tests/fuzz) into OUT, replays every regressions/<name>/
 # input, then fuzzes each fuzz_<name> briefly from corpus/<name>/. Fails if any fuzzer fails.
 #   cmake -DSRC=<repo root> -DOUT=<build>/fuzz [-DRUNS=2000] [-DMAX_TIME=0] [-DONLY=<regex>]
-#         [-DJOBS=2] -P tests/fuzz/run.cmake
+#         [-DJOBS=2] [-DOPT=-O0] -P tests/fuzz/run.cmake
 # RUNS = executions per fuzzer (-1 = unlimited), MAX_TIME = seconds per fuzzer (0 = no limit),
-# ONLY = run only the fuzzers whose name matches. tests/fuzz/<name>.dict, when present, is passed
+# ONLY = run only the fuzzers whose name matches; OPT = the instrumented code's optimisation flags
+# (MRNN_FUZZ_OPT, a ;-list; default -O1;-g). tests/fuzz/<name>.dict, when present, is passed
 # as the libFuzzer dictionary. New corpus entries go to OUT/work/<name>/, crash reproducers to
 # OUT/artifacts/; the checked-in corpus is never modified.
 cmake_minimum_required(VERSION 3.25)
@@ -32,8 +33,11 @@ function(step what)
 endfunction()
 
 # ---- configure + build -------------------------------------------------------------------------
-if(NOT EXISTS ${OUT}/CMakeCache.txt)
+if(NOT EXISTS ${OUT}/CMakeCache.txt OR DEFINED OPT)
   set(args -S ${FUZZ_DIR} -B ${OUT})
+  if(DEFINED OPT)
+    list(APPEND args "-DMRNN_FUZZ_OPT=${OPT}")
+  endif()
   find_program(NINJA ninja)
   if(NINJA)
     list(APPEND args -G Ninja)
