@@ -1,7 +1,10 @@
-# MRNN_SANITIZE="address;undefined" instruments every target built after this point.
+# MRNN_SANITIZE="address;undefined" (or "address,undefined") instruments every target built after
+# this point. Commas are accepted because a ';' inside one -D argument of execute_process or
+# add_test is split into two arguments, and the second sanitizer is then silently lost.
 if(MRNN_SANITIZE)
   set(_flags "")
-  foreach(s IN LISTS MRNN_SANITIZE)
+  string(REPLACE "," ";" _sanitizers "${MRNN_SANITIZE}")
+  foreach(s IN LISTS _sanitizers)
     list(APPEND _flags "-fsanitize=${s}")
   endforeach()
   add_compile_options(${_flags} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
