@@ -1,6 +1,7 @@
 #include "data/batching.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/random.h"
 #include "data/vocab.h"
@@ -39,6 +40,19 @@ BatchPlan plan_epoch(const std::vector<int64_t>& lengths, int64_t epoch, const B
   for (int64_t i = 0; i < n; ++i) order[i] = i;
   Generator g(epoch_key(o.seed, epoch));
   fisher_yates(order, g);  // == shuffled_order(n, seed, epoch); g continues for the batch order
+
+  if (!o.group_of.empty()) {
+    MRNN_CHECK(static_cast<int64_t>(o.group_of.size()) == n,
+               "batch plan: group_of has {} entries for {} captions", o.group_of.size(), n);
+    MRNN_CHECK(o.bucket_batches == 0, "batch plan: grouping captions by image and length bucketing "
+               "(bucket_batches = {}) cannot be combined", o.bucket_batches);
+    std::unordered_map<int64_t, int64_t> first;  // group -> position of its first caption in order
+    first.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) first.emplace(o.group_of[order[i]], i);
+    std::vector<int64_t> key(static_cast<size_t>(n));  // caption -> its group's first position
+    for (int64_t c = 0; c < n; ++c) key[c] = first.at(o.group_of[c]);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return key[a] < key[b]; });
+  }
 
   if (o.bucket_batches > 0) {
     const int64_t window = o.bucket_batches * B;

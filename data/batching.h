@@ -17,6 +17,12 @@ struct BatchPlanOptions {
   // order, so batches hold captions of similar length (little padding) yet come in random order.
   int64_t bucket_batches = 0;
   bool drop_last = false;  // drop a final batch smaller than batch_size
+  // Empty: captions are shuffled one by one. Else group_of[i] is the image of caption i, and the
+  // epoch's order is the images in shuffled order, each with all its captions together (in
+  // shuffled order), cut into batches. Why: a batch then holds every caption of about
+  // batch_size / captions-per-image images, so one CNN pass serves them all and the image's
+  // gradient sums what all its captions say (NeuralTalk2's seq_per_img). Not with bucketing.
+  std::vector<int64_t> group_of;
 };
 
 // One epoch's batches, each a list of caption indices, in training order.
@@ -31,8 +37,9 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, int64_t epoch);
 // Ensures: every caption index 0..lengths.size()-1 appears exactly once over all batches (except
 // the dropped tail when drop_last), every batch has batch_size captions except possibly one (the
 // last one without bucketing; anywhere in the order with bucketing). Without bucketing the plan is
-// shuffled_order(...) cut into consecutive batches. Same arguments -> same plan.
-// Throws Error naming the bad option otherwise.
+// shuffled_order(...) cut into consecutive batches; with group_of, that order stably sorted by
+// the position where each caption's group first appears in it. Same arguments -> same plan.
+// Throws Error naming the bad option otherwise (group_of of another size, or with bucketing).
 BatchPlan plan_epoch(const std::vector<int64_t>& lengths, int64_t epoch, const BatchPlanOptions& options);
 
 // Requires: 0 <= captions_done <= total captions of plan.

@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   app.add_option("--bucket", t.bucket,
                  "length bucketing: sort captions by length within windows of K batches, then shuffle the batches "
                  "(0 = off)")->check(cli::nonnegative_int);
+  app.add_flag("--group-by-image", t.group_by_image,
+               "each batch holds all captions of its images (about --batch / captions-per-image images), so one CNN "
+               "pass serves them all, as NeuralTalk2's seq_per_img; not with --bucket");
   cli::add_device_option(app, device);
   cli::add_distributed_options(app, dist);
   CLI11_PARSE(app, argc, argv);

@@ -16,12 +16,14 @@ struct CaptionBatch : Batch {
   CaptionTrainBatch data;
 };
 
-CaptionBatchOptions batch_options(const CaptionTaskOptions& o) {
+CaptionBatchOptions batch_options(const CaptionTaskOptions& o, const CaptionSplit& train) {
   MRNN_CHECK(o.batch_size >= 1, "train: batch size must be positive, got {}", o.batch_size);
+  MRNN_CHECK(!(o.group_by_image && o.bucket > 0), "train: --group-by-image and --bucket {} cannot be combined", o.bucket);
   CaptionBatchOptions b;
   b.plan.batch_size = o.batch_size;
   b.plan.seed = o.seed;
   b.plan.bucket_batches = o.bucket;
+  if (o.group_by_image) b.plan.group_of = train.caption_image;
   b.loader_threads = o.loader_threads;
   b.prefetch_batches = o.prefetch_batches;
   b.skip_bad = o.skip_bad_images;
@@ -32,7 +34,7 @@ CaptionBatchOptions batch_options(const CaptionTaskOptions& o) {
 
 CaptionTask::CaptionTask(Mrnn& model, const Vocab& vocab, const CaptionSplit& train, const CaptionSplit& val,
                          const CaptionTaskOptions& options)
-    : model_(model), vocab_(vocab), train_(train), val_(val), opt_(options), batches_(train, batch_options(options)) {}
+    : model_(model), vocab_(vocab), train_(train), val_(val), opt_(options), batches_(train, batch_options(options, train)) {}
 
 int64_t CaptionTask::epoch_size() const { return static_cast<int64_t>(train_.captions.size()); }
 
@@ -132,7 +134,8 @@ void CaptionTask::load_state_json(const std::string& text, const std::string& wh
 }
 
 std::string CaptionTask::order_json() const {
-  return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}, {"bucket", opt_.bucket}}.dump();
+  return nlohmann::json{{"batch", opt_.batch_size}, {"seed", opt_.seed}, {"bucket", opt_.bucket},
+                        {"group_by_image", opt_.group_by_image}}.dump();
 }
 
 void CaptionTask::shard(Batch& batch, int rank, int size) {
@@ -162,6 +165,11 @@ void CaptionTask::check_order(const std::string& saved, const std::string& what)
                "--resume: {} was written with --bucket {}, but this run has --bucket {}; resume with the same value",
                what, bucket, opt_.bucket);
   }
+  // Written before --group-by-image existed: those runs did not group.
+  bool grouped = false;
+  json_fields::ConfigFields(o, what).get_bool("group_by_image", grouped);
+  MRNN_CHECK(grouped == opt_.group_by_image, "--resume: {} was written {} --group-by-image, but this run is {}; resume "
+             "with the same batching", what, grouped ? "with" : "without", opt_.group_by_image ? "with it" : "without it");
 }
 
 }  // namespace mrnn

@@ -19,6 +19,7 @@ struct CaptionTaskOptions {
   int64_t batch_size = 64;
   uint64_t seed = 1;              // the epoch plans' shuffle seed
   int64_t bucket = 0;             // length-bucketing window in batches (0 = off)
+  bool group_by_image = false;    // batches hold all captions of their images (data/batching.h group_of)
   int64_t val_images = 200;       // images greedy-decoded for validation BLEU/CIDEr (0 = all)
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
   int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead

@@ -109,6 +109,7 @@ TrainResult train_captioner(Mrnn& model, const Vocab& vocab, const CaptionSplit&
   c.batch_size = o.batch_size;
   c.seed = o.seed;
   c.bucket = o.bucket;
+  c.group_by_image = o.group_by_image;
   c.val_images = o.val_images;
   c.loader_threads = o.loader_threads;
   c.prefetch_batches = o.prefetch_batches;

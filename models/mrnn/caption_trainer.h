@@ -43,6 +43,7 @@ struct TrainOptions {
   // Batching (data/batching.h, models/mrnn/caption_batches.h). bucket: length-bucketing window in
   // batches (0 = off: plain shuffled batches, as before bucketing existed).
   int64_t bucket = 0;
+  bool group_by_image = false;    // batches hold all captions of their images (caption_task.h)
   int loader_threads = 0;         // streamed train split: decoding threads (0 = hardware threads)
   int64_t prefetch_batches = 4;   // streamed train split: batches decoded ahead
   bool skip_bad_images = false;   // streamed train split: drop unreadable images' captions instead of failing

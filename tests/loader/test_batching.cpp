@@ -168,3 +168,60 @@ TEST_CASE("token batches are framed, padded and masked", "[batching]") {
   CHECK_THROWS_WITH(pad_token_batch(seqs, {3}), Contains("sequence index 3 is out of range (there are 3 sequences)"));
   CHECK_THROWS_WITH(pad_token_batch(seqs, {}), Contains("no sequences selected"));
 }
+
+TEST_CASE("grouping by image keeps each image's captions together, in a random image order", "[batching]") {
+  // 60 images with 1 to 5 captions each, the captions of an image not adjacent in index order.
+  std::vector<int64_t> image_of;
+  for (int64_t round = 0; round < 5; ++round)
+    for (int64_t img = 0; img < 60; ++img)
+      if (img % 5 >= round) image_of.push_back(img);
+  const int64_t n = static_cast<int64_t>(image_of.size());
+  const std::vector<int64_t> lengths = varied_lengths(n);
+  BatchPlanOptions o;
+  o.batch_size = 16;
+  o.seed = 5;
+  o.group_of = image_of;
+  const BatchPlan plan = plan_epoch(lengths, 1, o);
+  std::multiset<int64_t> want;
+  for (int64_t i = 0; i < n; ++i) want.insert(i);
+  CHECK(all_captions(plan) == want);
+  CHECK(plan == plan_epoch(lengths, 1, o));
+  CHECK(plan != plan_epoch(lengths, 2, o));
+
+  std::vector<int64_t> flat, images_in_order;
+  for (const auto& b : plan) flat.insert(flat.end(), b.begin(), b.end());
+  for (size_t i = 0; i < flat.size(); ++i) {
+    if (i == 0 || image_of[flat[i]] != image_of[flat[i - 1]]) images_in_order.push_back(image_of[flat[i]]);
+  }
+  // Contiguous: each image appears as one run.
+  CHECK(std::set<int64_t>(images_in_order.begin(), images_in_order.end()).size() == images_in_order.size());
+  CHECK(images_in_order.size() == 60);
+  // The image order is the order of first appearance in the plain shuffle; captions of one image
+  // keep their shuffled order.
+  const std::vector<int64_t> order = shuffled_order(n, 5, 1);
+  std::vector<int64_t> first_seen;
+  std::set<int64_t> seen;
+  for (int64_t c : order)
+    if (seen.insert(image_of[c]).second) first_seen.push_back(image_of[c]);
+  CHECK(images_in_order == first_seen);
+  std::vector<int64_t> expected;
+  for (int64_t img : first_seen)
+    for (int64_t c : order)
+      if (image_of[c] == img) expected.push_back(c);
+  CHECK(flat == expected);
+
+  // A batch of 16 captions of 3-caption-average images touches few distinct images.
+  size_t distinct = 0;
+  for (const auto& b : plan) {
+    std::set<int64_t> imgs;
+    for (int64_t c : b) imgs.insert(image_of[c]);
+    distinct += imgs.size();
+  }
+  CHECK(distinct < plan.size() * 9);
+
+  o.group_of.pop_back();
+  CHECK_THROWS_WITH(plan_epoch(lengths, 0, o), Contains("group_of has 179 entries for 180 captions"));
+  o.group_of = image_of;
+  o.bucket_batches = 2;
+  CHECK_THROWS_WITH(plan_epoch(lengths, 0, o), Contains("cannot be combined"));
+}

@@ -322,7 +322,7 @@ TEST_CASE("config.json bounds live in MrnnConfig::from_json", "[mrnn]") {
                     Contains("d/config.json: field 'image_dim' is 65537, at most 65536 is supported"));
 }
 
-TEST_CASE("the bucketing window is recorded in the checkpoint and a resume with another window is refused",
+TEST_CASE("the bucketing window and image grouping are recorded in the checkpoint and a resume with others is refused",
           "[train][resume]") {
   // The caption task validates the recorded options (untrusted checkpoint text) and compares them.
   {
@@ -345,6 +345,19 @@ TEST_CASE("the bucketing window is recorded in the checkpoint and a resume with 
                       Contains("field 'seed' must be an unsigned integer, got -1"));
     CHECK_THROWS_WITH(task.load_state_json(R"({"dropout_seed":-1,"dropout_offset":0})", "a.st"),
                       Contains("a.st: training state field 'dropout_seed' must be an unsigned integer"));
+    CHECK_THROWS_WITH(task.check_order(R"({"batch":8,"seed":3,"bucket":4,"group_by_image":true})", "g.st"),
+                      Contains("g.st was written with --group-by-image, but this run is without it"));
+    CaptionTaskOptions go;
+    go.batch_size = 8;
+    go.group_by_image = true;
+    CaptionTask grouped(m, v, d, d, go);
+    grouped.check_order(grouped.order_json(), "x");
+    CHECK_THROWS_WITH(grouped.check_order(R"({"batch":8,"seed":1})", "old.st"),  // before the option: not grouped
+                      Contains("old.st was written without --group-by-image, but this run is with it"));
+    CHECK_THROWS_WITH(grouped.check_order(R"({"batch":8,"seed":1,"group_by_image":3})", "g.st"),
+                      Contains("group_by_image"));
+    go.bucket = 2;
+    CHECK_THROWS_WITH(CaptionTask(m, v, d, d, go), Contains("--group-by-image and --bucket 2 cannot be combined"));
   }
 
   const CaptionSplit data = tiny_split();
