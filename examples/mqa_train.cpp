@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
       ->check(cli::positive_int);
   app.add_option("--cnn-channels", c.cnn_channels, "channels of each CNN block, e.g. 16,32,64")
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
+  app.add_option("--cnn-pool", c.cnn_pool,
+                 "the last CNN block's map into the image feature: flatten (every position apart) | max (each "
+                 "channel's maximum over positions; caption_train's default, not yet measured on mQA)")
+      ->check(CLI::IsMember({"flatten", "max"}));
   app.add_option("--image-dim", c.image_dim, "CNN output size")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on the image feature and the fusing layer")
       ->check(cli::probability_below_one);

@@ -1,5 +1,9 @@
 #include "models/engine/json_fields.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "core/error.h"
 
 namespace mrnn::json_fields {
@@ -62,6 +66,15 @@ void ConfigFields::get_bool(const char* k, bool& dst) const {
   if (!j_.contains(k)) return;
   MRNN_CHECK(j_[k].is_boolean(), "{}: field '{}' must be true or false", what_, k);
   dst = j_[k].get<bool>();
+}
+
+void ConfigFields::get_choice(const char* k, std::string& dst, const std::vector<std::string>& allowed) const {
+  if (!j_.contains(k)) return;
+  MRNN_CHECK(j_[k].is_string(), "{}: field '{}' must be a string, one of {}", what_, k, fmt::join(allowed, ", "));
+  const std::string v = j_[k].get<std::string>();
+  MRNN_CHECK(std::find(allowed.begin(), allowed.end(), v) != allowed.end(), "{}: field '{}' is '{}', expected one of {}",
+             what_, k, v, fmt::join(allowed, ", "));
+  dst = v;
 }
 
 void ConfigFields::get_int_list(const char* k, std::vector<int64_t>& dst, size_t max_n, int64_t lo, int64_t hi) const {

@@ -32,6 +32,8 @@ class ConfigFields {
   void get_int(const char* key, int64_t& dst, int64_t lo, int64_t hi) const;
   void get_real(const char* key, double& dst, double lo, double hi) const;  // a number in [lo, hi)
   void get_bool(const char* key, bool& dst) const;
+  // A string that is one of `allowed` (the message lists them).
+  void get_choice(const char* key, std::string& dst, const std::vector<std::string>& allowed) const;
   // An array of 1 to max_n integers, each in [lo, hi].
   void get_int_list(const char* key, std::vector<int64_t>& dst, size_t max_n, int64_t lo, int64_t hi) const;
 

@@ -24,6 +24,7 @@ std::string MqaConfig::to_json() const {
   j["fusing"] = fusing;
   j["image_size"] = image_size;
   j["cnn_channels"] = cnn_channels;
+  if (cnn_pool != "flatten") j["cnn_pool"] = cnn_pool;
   j["image_dim"] = image_dim;
   j["dropout"] = dropout;
   j["tws"] = tws;
@@ -48,6 +49,7 @@ MqaConfig MqaConfig::from_json(const std::string& text, const std::string& what)
   f.get_int("image_size", c.image_size, 4, 8192);
   f.get_int("image_dim", c.image_dim, 1, kMaxMqaSize);
   f.get_int_list("cnn_channels", c.cnn_channels, 8, 1, kMaxMqaSize);
+  f.get_choice("cnn_pool", c.cnn_pool, {"flatten", "max"});
   f.get_real("dropout", c.dropout, 0, 1);
   f.get_bool("tws", c.tws);
   f.get_bool("same_lstm", c.same_lstm);
@@ -85,7 +87,8 @@ Mqa::Mqa(const MqaConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.see
   else
     plain_ = register_module("output", std::make_shared<PlainSoftmax>(cfg.fusing, cfg.vocab, gen));
   if (!cfg.blind)
-    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen));
+    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen,
+                                                                    parse_cnn_pool(cfg.cnn_pool)));
 }
 
 Tensor Mqa::words(const Tensor& ids) const { return scaled_tanh(embed_->forward(ids)); }

@@ -31,6 +31,7 @@ struct MqaConfig {
   int64_t fusing = 256;    // fusing layer width
   int64_t image_size = 64;
   std::vector<int64_t> cnn_channels = {16, 32, 64};
+  std::string cnn_pool = "flatten";  // flatten | max (layers/cnn_encoder.h); written only when max
   int64_t image_dim = 128;
   double dropout = 0.1;    // on I and on the fusing layer's output
   bool tws = true;

@@ -23,6 +23,7 @@ std::string MrnnConfig::to_json() const {
   j["image_input"] = image_input;
   j["image_size"] = image_size;
   j["cnn_channels"] = cnn_channels;
+  if (cnn_pool != "flatten") j["cnn_pool"] = cnn_pool;
   j["image_dim"] = image_dim;
   j["dropout"] = dropout;
   if (centralize_from > 0) j["centralize_from"] = centralize_from;
@@ -66,6 +67,7 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
   }
   get_str("tws_activation", c.tws_activation, {"identity", "scaled_tanh", "relu"});
   get_str("image_input", c.image_input, {"cnn", "features"});
+  get_str("cnn_pool", c.cnn_pool, {"flatten", "max"});
   get_int("image_size", c.image_size, 4, kMaxImageSize);
   get_int("image_dim", c.image_dim, 1, kMaxLayerSize);
   if (j.contains("cnn_channels")) {
@@ -114,7 +116,8 @@ Mrnn::Mrnn(const MrnnConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.
     plain_ = register_module("output", std::make_shared<PlainSoftmax>(cfg.multimodal, cfg.vocab, gen));
   }
   if (cfg.image_input == "cnn")
-    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen));
+    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen,
+                                                                    parse_cnn_pool(cfg.cnn_pool)));
   if (cfg.centralize_from > 0) {
     MRNN_CHECK(cfg.centralize_from > kEosId && cfg.centralize_from < cfg.vocab,
                "Mrnn: centralize_from = {} is not a word id in ({}, {})", cfg.centralize_from, kEosId, cfg.vocab);

@@ -38,6 +38,9 @@ struct MrnnConfig {
   std::string image_input = "cnn";    // cnn (raw images) | features (precomputed vectors)
   int64_t image_size = 64;            // cnn input H = W
   std::vector<int64_t> cnn_channels = {16, 32, 64};
+  // flatten | max (layers/cnn_encoder.h CnnPool). "flatten" here and for a config.json without the
+  // field (every folder before it existed); written only when "max". caption_train's default is max.
+  std::string cnn_pool = "flatten";
   int64_t image_dim = 256;            // cnn output / feature width
   double dropout = 0.25;
   // NVCS centralization (models/nvcs/): 0 = off (every model before NVCS). Else the id of the first
@@ -51,7 +54,7 @@ struct MrnnConfig {
   // config.json path) and the field: text is a JSON object with "vocab" in [5, kMaxVocab]; embed1,
   // embed2, rnn, multimodal, image_dim and each cnn_channels entry in [1, kMaxLayerSize];
   // image_size in [4, kMaxImageSize]; 1 to kMaxCnnBlocks cnn_channels; known rnn_type,
-  // tws_activation and image_input; dropout in [0, 1); centralize_from 0 or in (kEosId, vocab).
+  // tws_activation, image_input and cnn_pool; dropout in [0, 1); centralize_from 0 or in (kEosId, vocab).
   // Absent fields keep their defaults.
   static MrnnConfig from_json(const std::string& text, const std::string& what);
 };

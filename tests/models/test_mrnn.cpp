@@ -373,3 +373,24 @@ TEST_CASE("config.json parsing names the file and the field", "[mrnn]") {
   CHECK(back.tws == false);
   CHECK(back.image_dim == 8);
 }
+
+TEST_CASE("config.json: cnn_pool is flatten when absent, written only when max, and checked", "[mrnn]") {
+  MrnnConfig c = tiny_config("relu", true);
+  CHECK(c.cnn_pool == "flatten");
+  CHECK(c.to_json().find("cnn_pool") == std::string::npos);  // folders from before the field read as before
+  CHECK(MrnnConfig::from_json("{\"vocab\": 10}", "c.json").cnn_pool == "flatten");
+  c.cnn_pool = "max";
+  CHECK(MrnnConfig::from_json(c.to_json(), "c.json").cnn_pool == "max");
+  CHECK_THROWS_WITH(MrnnConfig::from_json("{\"vocab\": 10, \"cnn_pool\": \"mean\"}", "m/config.json"),
+                    Contains("m/config.json: field 'cnn_pool' is 'mean', expected one of flatten, max"));
+  // The model's CNN follows it: the max head's fc reads one value per channel of the last block.
+  Generator gen(1);
+  c.image_input = "cnn";
+  c.image_size = 16;
+  c.cnn_channels = {4, 6};
+  Mrnn model(c, gen);
+  int64_t fc_in = -1;
+  for (auto& [name, t] : model.named_parameters())
+    if (name == "cnn.fc.weight") fc_in = t.size(1);
+  CHECK(fc_in == c.cnn_channels.back());
+}
