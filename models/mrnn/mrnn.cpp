@@ -46,28 +46,21 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
   auto get_int = [&](const char* k, int64_t& dst, int64_t lo, int64_t hi) {
     if (j.contains(k)) dst = int_in(j[k], k, lo, hi);
   };
-  auto get_str = [&](const char* k, std::string& dst, std::vector<std::string> allowed) {
-    if (!j.contains(k)) return;
-    MRNN_CHECK(j[k].is_string(), "{}: field '{}' must be a string", what, k);
-    dst = j[k].get<std::string>();
-    bool ok = false;
-    for (auto& a : allowed) ok |= a == dst;
-    MRNN_CHECK(ok, "{}: field '{}' is '{}', expected one of {}", what, k, dst, fmt::join(allowed, ", "));
-  };
+  const json_fields::ConfigFields f(j, what);
   MRNN_CHECK(j.contains("vocab"), "{}: field 'vocab' is missing", what);
   get_int("vocab", c.vocab, 5, kMaxVocab);
   get_int("embed1", c.embed1, 1, kMaxLayerSize);
   get_int("embed2", c.embed2, 1, kMaxLayerSize);
   get_int("rnn", c.rnn, 1, kMaxLayerSize);
   get_int("multimodal", c.multimodal, 1, kMaxLayerSize);
-  get_str("rnn_type", c.rnn_type, {"relu", "lstm", "gru"});
+  f.get_choice("rnn_type", c.rnn_type, {"relu", "lstm", "gru"});
   if (j.contains("tws")) {
     MRNN_CHECK(j["tws"].is_boolean(), "{}: field 'tws' must be true or false", what);
     c.tws = j["tws"].get<bool>();
   }
-  get_str("tws_activation", c.tws_activation, {"identity", "scaled_tanh", "relu"});
-  get_str("image_input", c.image_input, {"cnn", "features"});
-  get_str("cnn_pool", c.cnn_pool, {"flatten", "max"});
+  f.get_choice("tws_activation", c.tws_activation, {"identity", "scaled_tanh", "relu"});
+  f.get_choice("image_input", c.image_input, {"cnn", "features"});
+  f.get_choice("cnn_pool", c.cnn_pool, {"flatten", "max"});
   get_int("image_size", c.image_size, 4, kMaxImageSize);
   get_int("image_dim", c.image_dim, 1, kMaxLayerSize);
   if (j.contains("cnn_channels")) {
