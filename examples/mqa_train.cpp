@@ -69,8 +69,10 @@ int main(int argc, char** argv) {
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
   app.add_option("--cnn-pool", c.cnn_pool,
                  "the last CNN block's map into the image feature: flatten (every position apart) | max (each "
-                 "channel's maximum over positions; caption_train's default, not yet measured on mQA)")
-      ->check(CLI::IsMember({"flatten", "max"}));
+                 "channel's maximum over positions; caption_train's default, not yet measured on mQA) | pyramid (max, "
+                 "plus the maximum over each quadrant) | max-where (max, plus where each channel fires); with "
+                 "--cnn-from, the donor's head unless given")
+      ->check(CLI::IsMember({"flatten", "max", "pyramid", "max-where"}));
   app.add_option("--image-dim", c.image_dim, "CNN output size")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on the image feature and the fusing layer")
       ->check(cli::probability_below_one);
@@ -99,6 +101,9 @@ int main(int argc, char** argv) {
       c = load_mqa_config(out, &mode);
     } else {
       c.tws = !no_tws;
+      // The donor's pooling head comes with its CNN unless --cnn-pool says otherwise (then
+      // load_cnn_from refuses a mismatch).
+      if (!cnn_from.empty() && app.count("--cnn-pool") == 0) c.cnn_pool = cnn_pool_of_dir(cnn_from);
     }
     MqaDataOptions d;
     d.images_dir = images;

@@ -29,9 +29,16 @@ class Conv2d : public Module {
 //     detects "a red circle" answers wherever the circle is. On ShapesWorld it doubled the true
 //     object claims of the captions within the same steps (docs/tasks.md); what it gives up is where
 //     things are, beyond what a channel's receptive field encodes.
-enum class CnnPool { Flatten, Max };
-// "flatten" -> Flatten, "max" -> Max; anything else throws Error naming it. Why: config files and
-// program flags spell the pooling one way.
+//   Pyramid: Max's C values, then each channel's maximum over each quadrant of the map (a 2x2
+//     spatial pyramid, 5*C values; for odd s the quadrants share the middle row and column). It
+//     keeps where things are at the coarse level of "top left" while each channel still detects
+//     its pattern anywhere inside a quadrant. Requires s >= 2.
+//   MaxWhere: Max's C values, then for each channel the mean position of its activations weighted
+//     by their softmax over the s*s positions (x then y, in [-1, 1]; 3*C values). It says where
+//     each detector fires without learning each position apart (spatial soft-argmax).
+enum class CnnPool { Flatten, Max, Pyramid, MaxWhere };
+// "flatten", "max", "pyramid", "max-where" -> the value; anything else throws Error naming it. Why: config
+// files and program flags spell the pooling one way.
 CnnPool parse_cnn_pool(const std::string& name);
 const char* cnn_pool_name(CnnPool pool);
 

@@ -62,6 +62,10 @@ int64_t load_cnn_from(Mqa& model, const std::string& dir) {
   MRNN_CHECK(!model.config().blind, "--cnn-from {}: a blind model has no CNN", dir);
   const std::string path = dir + "/model.safetensors";
   MRNN_CHECK(std::filesystem::is_regular_file(path), "--cnn-from {}: no model.safetensors in that folder", dir);
+  const std::string pool = cnn_pool_of_dir(dir);
+  MRNN_CHECK(pool == model.config().cnn_pool,
+             "--cnn-from {}: its CNN has the {} pooling head but this model's is {} (give --cnn-pool {})", dir, pool,
+             model.config().cnn_pool, pool);
   const std::map<std::string, Tensor> file = load_tensors(path);
   std::map<std::string, Tensor> mine = model.state_dict();
   int64_t copied = 0;
@@ -78,6 +82,17 @@ int64_t load_cnn_from(Mqa& model, const std::string& dir) {
   }
   MRNN_CHECK(copied > 0, "--cnn-from {}: no CNN tensors to copy", path);
   return copied;
+}
+
+std::string cnn_pool_of_dir(const std::string& dir) {
+  const std::string path = dir + "/config.json";
+  MRNN_CHECK(std::filesystem::is_regular_file(path), "{}: not a model folder (no config.json)", dir);
+  const jsonio::Json j = jsonio::parse(jsonio::read_file(path, "model config"), path);
+  MRNN_CHECK(j.is_object(), "{}: expected a JSON object", path);
+  const auto it = j.find("cnn_pool");
+  if (it == j.end()) return "flatten";
+  MRNN_CHECK(it->is_string(), "{}: cnn_pool: expected a string", path);
+  return it->get<std::string>();
 }
 
 }  // namespace mrnn

@@ -34,7 +34,13 @@ MqaDir load_mqa_dir(const std::string& dir, const std::string& weights_file = "m
 // dir/model.safetensors) into model: a CNN pretrained on captions, as the paper's is pretrained.
 // Returns the number of tensors copied. Throws Error naming the file when it has no "cnn." tensors,
 // when model is blind, or when a tensor is missing or has another shape (the CNN sizes must match:
-// --image-size, --cnn-channels, --image-dim).
+// --image-size, --cnn-channels, --image-dim), or when the folder's pooling head (cnn_pool_of_dir)
+// is not model's.
 int64_t load_cnn_from(Mqa& model, const std::string& dir);
+
+// The CNN pooling head of the model folder dir: its config.json's "cnn_pool", "flatten" when the
+// field is absent (as folders written before the field read). Why: a model started from that CNN
+// must build the same head, or the copied linear layer means something else.
+std::string cnn_pool_of_dir(const std::string& dir);
 
 }  // namespace mrnn

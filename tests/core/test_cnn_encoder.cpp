@@ -1,6 +1,7 @@
 // The CNN encoder's pooling heads (layers/cnn_encoder.h): the max head is the per-channel maximum
-// of the last block's map fed to the linear layer (checked against a host loop over the module's
-// own parameters), it is translation-invariant where flatten is not, and both heads pass the f64
+// of the last block's map fed to the linear layer, the pyramid head that maximum followed by the
+// four quadrant maxima (both checked against host loops over the module's own parameters), max is
+// translation-invariant where flatten and pyramid are not, and all heads pass the f64
 // finite-difference check of the public gradient checker.
 #include <catch2/catch.hpp>
 
@@ -46,9 +47,103 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 TEST_CASE("cnn encoder: pooling names parse both ways and an unknown one is refused naming it", "[cnn]") {
   CHECK(parse_cnn_pool("max") == CnnPool::Max);
   CHECK(parse_cnn_pool("flatten") == CnnPool::Flatten);
-  CHECK(std::string(cnn_pool_name(CnnPool::Max)) == "max");
-  CHECK(std::string(cnn_pool_name(CnnPool::Flatten)) == "flatten");
-  CHECK_THROWS_WITH(parse_cnn_pool("avg"), Contains("'avg'") && Contains("flatten or max"));
+  CHECK(parse_cnn_pool("pyramid") == CnnPool::Pyramid);
+  CHECK(parse_cnn_pool("max-where") == CnnPool::MaxWhere);
+  for (CnnPool pool : {CnnPool::Max, CnnPool::Flatten, CnnPool::Pyramid, CnnPool::MaxWhere})
+    CHECK(parse_cnn_pool(cnn_pool_name(pool)) == pool);
+  CHECK_THROWS_WITH(parse_cnn_pool("avg"), Contains("'avg'") && Contains("flatten, max, pyramid or max-where"));
+}
+
+// The last block's map for x, computed with the module's own conv weights p.
+static Tensor last_map(const std::map<std::string, Tensor>& p, int blocks, Tensor h) {
+  for (int b = 1; b <= blocks; ++b) {
+    const std::string k = "conv" + std::to_string(b);
+    h = max_pool2d(relu(conv2d(h, p.at(k + ".weight"), p.at(k + ".bias"), 1, 1)), 2, 2);
+  }
+  return h;
+}
+
+TEST_CASE("cnn encoder: the pyramid head feeds the whole-map maximum, then each quadrant's, to the linear layer", "[cnn]") {
+  // An even map (16 -> 4x4: quadrants of 2x2) and an odd one (20 -> 5x5: 3x3 quadrants that share
+  // the middle row and column).
+  for (int64_t size : {16, 20}) {
+    INFO("image size " << size);
+    Generator gen(5);
+    CnnEncoder enc(size, {4, 6}, 5, gen, CnnPool::Pyramid);
+    std::map<std::string, Tensor> p = params_of(enc);
+    REQUIRE(p.at("fc.weight").size(1) == 30);  // 5 * C
+    Tensor x = Tensor::randn({2, 3, size, size}, gen);
+    Tensor h = last_map(p, 2, x);
+    const int s = static_cast<int>(h.size(2)), k = (s + 1) / 2, C = 6;
+    REQUIRE(s == size / 4);
+    std::vector<float> hv = h.to_vector<float>(), w = p.at("fc.weight").to_vector<float>(),
+                       bias = p.at("fc.bias").to_vector<float>();
+    auto at = [&](int n, int c, int i, int j) { return static_cast<double>(hv[((n * C + c) * s + i) * s + j]); };
+    std::vector<float> want(2 * 5);
+    for (int n = 0; n < 2; ++n) {
+      std::vector<double> f(5 * C, -INFINITY);  // [C whole | C x 4 quadrants, channel-major]
+      for (int c = 0; c < C; ++c)
+        for (int i = 0; i < s; ++i)
+          for (int j = 0; j < s; ++j) {
+            f[c] = std::max(f[c], at(n, c, i, j));
+            for (int q = 0; q < 4; ++q) {
+              const int i0 = (q / 2) * (s - k), j0 = (q % 2) * (s - k);
+              if (i >= i0 && i < i0 + k && j >= j0 && j < j0 + k) f[C + c * 4 + q] = std::max(f[C + c * 4 + q], at(n, c, i, j));
+            }
+          }
+      for (int o = 0; o < 5; ++o) {
+        double sum = bias[o];
+        for (int i = 0; i < 5 * C; ++i) sum += static_cast<double>(w[o * 5 * C + i]) * f[i];
+        want[n * 5 + o] = static_cast<float>(sum);
+      }
+    }
+    CHECK(max_abs_diff(enc.pre_activation(x), Tensor::from_vector(want, {2, 5})) < 1e-5);
+  }
+}
+
+TEST_CASE("cnn encoder: the max-where head feeds each channel's maximum, then its softmax-weighted mean x and y", "[cnn]") {
+  Generator gen(9);
+  CnnEncoder enc(24, {4, 5}, 3, gen, CnnPool::MaxWhere);  // a 6x6 last map
+  std::map<std::string, Tensor> p = params_of(enc);
+  const int C = 5;
+  REQUIRE(p.at("fc.weight").size(1) == 3 * C);
+  Tensor x = Tensor::randn({2, 3, 24, 24}, gen);
+  Tensor h = last_map(p, 2, x);
+  const int s = static_cast<int>(h.size(2));
+  REQUIRE(s == 6);
+  std::vector<float> hv = h.to_vector<float>(), w = p.at("fc.weight").to_vector<float>(),
+                     bias = p.at("fc.bias").to_vector<float>();
+  std::vector<float> want(2 * 3);
+  for (int n = 0; n < 2; ++n) {
+    std::vector<double> f(3 * C);  // [C maxima | x, y of channel 0 | x, y of channel 1 | ...]
+    for (int c = 0; c < C; ++c) {
+      const float* m = &hv[static_cast<size_t>((n * C + c) * s * s)];
+      double top = -INFINITY, z = 0, ex = 0, ey = 0;
+      for (int i = 0; i < s * s; ++i) top = std::max(top, static_cast<double>(m[i]));
+      for (int i = 0; i < s; ++i)
+        for (int j = 0; j < s; ++j) {
+          const double e = std::exp(m[i * s + j] - top);
+          z += e;
+          ex += e * (-1.0 + 2.0 * j / (s - 1));
+          ey += e * (-1.0 + 2.0 * i / (s - 1));
+        }
+      f[c] = top;
+      f[C + 2 * c] = ex / z;
+      f[C + 2 * c + 1] = ey / z;
+    }
+    for (int o = 0; o < 3; ++o) {
+      double sum = bias[o];
+      for (int i = 0; i < 3 * C; ++i) sum += static_cast<double>(w[o * 3 * C + i]) * f[i];
+      want[n * 3 + o] = static_cast<float>(sum);
+    }
+  }
+  CHECK(max_abs_diff(enc.pre_activation(x), Tensor::from_vector(want, {2, 3})) < 1e-5);
+}
+
+TEST_CASE("cnn encoder: the pyramid head refuses a last map smaller than 2x2, naming the sizes", "[cnn]") {
+  Generator gen(1);
+  CHECK_THROWS_WITH(CnnEncoder(8, {4, 4, 4}, 5, gen, CnnPool::Pyramid), Contains("pyramid") && Contains("1x1"));
+  CHECK_NOTHROW(CnnEncoder(8, {4, 4}, 5, gen, CnnPool::Pyramid));
 }
 
 TEST_CASE("cnn encoder: the max head feeds each channel's maximum over positions to the linear layer", "[cnn]") {
@@ -59,11 +154,7 @@ TEST_CASE("cnn encoder: the max head feeds each channel's maximum over positions
   Tensor x = Tensor::randn({3, 3, 16, 16}, gen);
 
   // The blocks with the module's own weights, then the head as a host loop.
-  Tensor h = x;
-  for (int b = 1; b <= 2; ++b) {
-    const std::string k = "conv" + std::to_string(b);
-    h = max_pool2d(relu(conv2d(h, p.at(k + ".weight"), p.at(k + ".bias"), 1, 1)), 2, 2);
-  }
+  Tensor h = last_map(p, 2, x);
   REQUIRE(h.size(2) == 4);
   std::vector<float> hv = h.to_vector<float>(), w = p.at("fc.weight").to_vector<float>(),
                      bias = p.at("fc.bias").to_vector<float>();
@@ -94,12 +185,19 @@ TEST_CASE("cnn encoder: a patch moved by a multiple of the total stride gives th
   const double moved_flat = max_abs_diff(with_flatten.pre_activation(a), with_flatten.pre_activation(b));
   CHECK(moved_max < 1e-5);
   CHECK(moved_flat > 1e-2);  // the flatten head sees where the patch is
+  // The pyramid head sees which quadrant the patch is in: (8, 8) is top left, (24, 16) bottom left.
+  Generator g3(3);
+  CnnEncoder with_pyramid(48, {8, 8, 8}, 6, g3, CnnPool::Pyramid);
+  CHECK(max_abs_diff(with_pyramid.pre_activation(a), with_pyramid.pre_activation(b)) > 1e-2);
+  Generator g4(3);
+  CnnEncoder with_where(48, {8, 8, 8}, 6, g4, CnnPool::MaxWhere);  // ... and so does max-where
+  CHECK(max_abs_diff(with_where.pre_activation(a), with_where.pre_activation(b)) > 1e-2);
   // ... and the max head still sees the patch itself: an image without it differs.
   CHECK(max_abs_diff(with_max.pre_activation(a), with_max.pre_activation(Tensor::zeros({1, 3, 48, 48}))) > 1e-3);
 }
 
-TEST_CASE("cnn encoder: both heads' parameter and input gradients pass the f64 finite-difference check", "[cnn]") {
-  for (CnnPool pool : {CnnPool::Max, CnnPool::Flatten}) {
+TEST_CASE("cnn encoder: every head's parameter and input gradients pass the f64 finite-difference check", "[cnn]") {
+  for (CnnPool pool : {CnnPool::Max, CnnPool::Flatten, CnnPool::Pyramid, CnnPool::MaxWhere}) {
     INFO(cnn_pool_name(pool));
     Generator gen(11);
     CnnEncoder enc(8, {3, 4}, 3, gen, pool);

@@ -51,6 +51,14 @@ done
 "$bin/mqa_train" "${data[@]}" "${small[@]}" --out "$work/cnnfrom" --steps 2 --cnn-from "$work/full" --freeze-cnn \
   2>"$work/cnnfrom.err" >/dev/null
 grep -q "CNN: [0-9]* tensors from" "$work/cnnfrom.err" || fail "--cnn-from did not report the copied tensors"
+# A donor with the max head (here an mQA model): its head comes with its CNN unless --cnn-pool
+# says otherwise, and a head other than the donor's is refused naming both.
+"$bin/mqa_train" "${data[@]}" "${small[@]}" --out "$work/maxcnn" --steps 2 --cnn-pool max >/dev/null
+grep -q '"cnn_pool": "max"' "$work/maxcnn/config.json" || fail "--cnn-pool max is not in config.json"
+"$bin/mqa_train" "${data[@]}" "${small[@]}" --out "$work/frommax" --steps 2 --cnn-from "$work/maxcnn" >/dev/null
+grep -q '"cnn_pool": "max"' "$work/frommax/config.json" || fail "--cnn-from did not take the donor's max head"
+expect_error "has the max pooling head but this model's is flatten (give --cnn-pool max)" \
+  "$bin/mqa_train" "${data[@]}" "${small[@]}" --out "$work/mismatch" --steps 2 --cnn-from "$work/maxcnn" --cnn-pool flatten
 expect_error "give the same --image-size" "$bin/mqa_train" "${data[@]}" --image-size 32 --cnn-channels 4,8 --image-dim 8 --out "$work/x8" \
   --cnn-from "$work/full"
 
