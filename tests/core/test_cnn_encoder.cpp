@@ -63,6 +63,18 @@ static Tensor last_map(const std::map<std::string, Tensor>& p, int blocks, Tenso
   return h;
 }
 
+// The linear layer "fc" of p as a host loop over one sample's head features f; appends its outputs
+// to want.
+static void host_fc(const std::map<std::string, Tensor>& p, const std::vector<double>& f, std::vector<float>& want) {
+  const std::vector<float> w = p.at("fc.weight").to_vector<float>(), b = p.at("fc.bias").to_vector<float>();
+  REQUIRE(w.size() == b.size() * f.size());
+  for (size_t o = 0; o < b.size(); ++o) {
+    double sum = b[o];
+    for (size_t i = 0; i < f.size(); ++i) sum += static_cast<double>(w[o * f.size() + i]) * f[i];
+    want.push_back(static_cast<float>(sum));
+  }
+}
+
 TEST_CASE("cnn encoder: the pyramid head feeds the whole-map maximum, then each quadrant's, to the linear layer", "[cnn]") {
   // An even map (16 -> 4x4: quadrants of 2x2) and an odd one (20 -> 5x5: 3x3 quadrants that share
   // the middle row and column).
@@ -76,10 +88,9 @@ TEST_CASE("cnn encoder: the pyramid head feeds the whole-map maximum, then each 
     Tensor h = last_map(p, 2, x);
     const int s = static_cast<int>(h.size(2)), k = (s + 1) / 2, C = 6;
     REQUIRE(s == size / 4);
-    std::vector<float> hv = h.to_vector<float>(), w = p.at("fc.weight").to_vector<float>(),
-                       bias = p.at("fc.bias").to_vector<float>();
+    std::vector<float> hv = h.to_vector<float>();
     auto at = [&](int n, int c, int i, int j) { return static_cast<double>(hv[((n * C + c) * s + i) * s + j]); };
-    std::vector<float> want(2 * 5);
+    std::vector<float> want;
     for (int n = 0; n < 2; ++n) {
       std::vector<double> f(5 * C, -INFINITY);  // [C whole | C x 4 quadrants, channel-major]
       for (int c = 0; c < C; ++c)
@@ -91,11 +102,7 @@ TEST_CASE("cnn encoder: the pyramid head feeds the whole-map maximum, then each 
               if (i >= i0 && i < i0 + k && j >= j0 && j < j0 + k) f[C + c * 4 + q] = std::max(f[C + c * 4 + q], at(n, c, i, j));
             }
           }
-      for (int o = 0; o < 5; ++o) {
-        double sum = bias[o];
-        for (int i = 0; i < 5 * C; ++i) sum += static_cast<double>(w[o * 5 * C + i]) * f[i];
-        want[n * 5 + o] = static_cast<float>(sum);
-      }
+      host_fc(p, f, want);
     }
     CHECK(max_abs_diff(enc.pre_activation(x), Tensor::from_vector(want, {2, 5})) < 1e-5);
   }
@@ -111,9 +118,8 @@ TEST_CASE("cnn encoder: the max-where head feeds each channel's maximum, then it
   Tensor h = last_map(p, 2, x);
   const int s = static_cast<int>(h.size(2));
   REQUIRE(s == 6);
-  std::vector<float> hv = h.to_vector<float>(), w = p.at("fc.weight").to_vector<float>(),
-                     bias = p.at("fc.bias").to_vector<float>();
-  std::vector<float> want(2 * 3);
+  std::vector<float> hv = h.to_vector<float>();
+  std::vector<float> want;
   for (int n = 0; n < 2; ++n) {
     std::vector<double> f(3 * C);  // [C maxima | x, y of channel 0 | x, y of channel 1 | ...]
     for (int c = 0; c < C; ++c) {
@@ -131,11 +137,7 @@ TEST_CASE("cnn encoder: the max-where head feeds each channel's maximum, then it
       f[C + 2 * c] = ex / z;
       f[C + 2 * c + 1] = ey / z;
     }
-    for (int o = 0; o < 3; ++o) {
-      double sum = bias[o];
-      for (int i = 0; i < 3 * C; ++i) sum += static_cast<double>(w[o * 3 * C + i]) * f[i];
-      want[n * 3 + o] = static_cast<float>(sum);
-    }
+    host_fc(p, f, want);
   }
   CHECK(max_abs_diff(enc.pre_activation(x), Tensor::from_vector(want, {2, 3})) < 1e-5);
 }
@@ -156,18 +158,13 @@ TEST_CASE("cnn encoder: the max head feeds each channel's maximum over positions
   // The blocks with the module's own weights, then the head as a host loop.
   Tensor h = last_map(p, 2, x);
   REQUIRE(h.size(2) == 4);
-  std::vector<float> hv = h.to_vector<float>(), w = p.at("fc.weight").to_vector<float>(),
-                     bias = p.at("fc.bias").to_vector<float>();
-  std::vector<float> want(3 * 5);
+  std::vector<float> hv = h.to_vector<float>();
+  std::vector<float> want;
   for (int n = 0; n < 3; ++n) {
     std::vector<double> m(6, -INFINITY);
     for (int c = 0; c < 6; ++c)
       for (int i = 0; i < 16; ++i) m[c] = std::max(m[c], static_cast<double>(hv[(n * 6 + c) * 16 + i]));
-    for (int o = 0; o < 5; ++o) {
-      double s = bias[o];
-      for (int c = 0; c < 6; ++c) s += static_cast<double>(w[o * 6 + c]) * m[c];
-      want[n * 5 + o] = static_cast<float>(s);
-    }
+    host_fc(p, m, want);
   }
   Tensor got = enc.pre_activation(x);
   REQUIRE(got.shape() == Shape{3, 5});
