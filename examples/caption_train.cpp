@@ -80,9 +80,10 @@ int main(int argc, char** argv) {
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
   app.add_option("--cnn-pool", c.cnn_pool,
                  "the last CNN block's map into the image feature: max (each channel's maximum over positions: "
-                 "objects are recognised wherever they are) | pyramid (max, plus the maximum over each quadrant: coarse "
-                 "position) | flatten (every position apart, the classic VGG head)")
-      ->check(CLI::IsMember({"max", "pyramid", "max-where", "flatten"}));
+                 "objects are recognised wherever they are) | flatten (every position apart, the classic VGG head) | "
+                 "pyramid (max, plus the maximum over each quadrant: coarse position) | max-where (max, plus where "
+                 "each channel fires)")
+      ->check(CLI::IsMember(cnn_pool_names()));
   app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer")
       ->check(cli::probability_below_one);

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
                  "the last CNN block's map into the image feature: max (each channel's maximum over positions) | "
                  "flatten (every position apart) | pyramid (max, plus the maximum over each quadrant) | max-where "
                  "(max, plus where each channel fires); with --cnn-from, the donor's head unless given")
-      ->check(CLI::IsMember({"flatten", "max", "pyramid", "max-where"}));
+      ->check(CLI::IsMember(cnn_pool_names()));
   app.add_option("--image-dim", c.image_dim, "CNN output size")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on the image feature and the fusing layer")
       ->check(cli::probability_below_one);

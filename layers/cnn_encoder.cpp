@@ -35,6 +35,11 @@ const char* cnn_pool_name(CnnPool pool) {
   return "flatten";
 }
 
+const std::vector<std::string>& cnn_pool_names() {
+  static const std::vector<std::string> names = {"flatten", "max", "pyramid", "max-where"};
+  return names;
+}
+
 CnnEncoder::CnnEncoder(int64_t image_size, const std::vector<int64_t>& channels, int64_t out_dim, Generator& gen,
                        CnnPool pool)
     : out_dim_(out_dim), pool_(pool) {

@@ -41,6 +41,9 @@ enum class CnnPool { Flatten, Max, Pyramid, MaxWhere };
 // files and program flags spell the pooling one way.
 CnnPool parse_cnn_pool(const std::string& name);
 const char* cnn_pool_name(CnnPool pool);
+// Every name parse_cnn_pool accepts, in enum order. Why: config readers and program flags check
+// against the one list.
+const std::vector<std::string>& cnn_pool_names();
 
 class CnnEncoder : public Module {
  public:

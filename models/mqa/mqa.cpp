@@ -49,7 +49,7 @@ MqaConfig MqaConfig::from_json(const std::string& text, const std::string& what)
   f.get_int("image_size", c.image_size, 4, 8192);
   f.get_int("image_dim", c.image_dim, 1, kMaxMqaSize);
   f.get_int_list("cnn_channels", c.cnn_channels, 8, 1, kMaxMqaSize);
-  f.get_choice("cnn_pool", c.cnn_pool, {"flatten", "max", "pyramid", "max-where"});
+  f.get_choice("cnn_pool", c.cnn_pool, cnn_pool_names());
   f.get_real("dropout", c.dropout, 0, 1);
   f.get_bool("tws", c.tws);
   f.get_bool("same_lstm", c.same_lstm);

@@ -60,7 +60,7 @@ MrnnConfig MrnnConfig::from_json(const std::string& text, const std::string& wha
   }
   f.get_choice("tws_activation", c.tws_activation, {"identity", "scaled_tanh", "relu"});
   f.get_choice("image_input", c.image_input, {"cnn", "features"});
-  f.get_choice("cnn_pool", c.cnn_pool, {"flatten", "max", "pyramid", "max-where"});
+  f.get_choice("cnn_pool", c.cnn_pool, cnn_pool_names());
   get_int("image_size", c.image_size, 4, kMaxImageSize);
   get_int("image_dim", c.image_dim, 1, kMaxLayerSize);
   if (j.contains("cnn_channels")) {
