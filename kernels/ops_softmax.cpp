@@ -28,7 +28,9 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
     out = dim == last ? yt : transpose(yt, dim, last).contiguous();
   }
   if (needs_grad({&x})) {
-    attach_grad(out, name, {x}, [yt, dim, last, log](const Tensor& g) {
+    // The backward keeps the output values, detached: when dim is the last one, out is yt itself,
+    // and capturing yt would make out's node own out (a cycle that never frees).
+    attach_grad(out, name, {x}, [yt = yt.detach(), dim, last, log](const Tensor& g) {
       Tensor gt = (dim == last ? g : transpose(g, dim, last)).contiguous();
       Tensor gx = Tensor::empty(gt.shape(), gt.dtype(), gt.device());
       MRNN_DISPATCH(yt.device(), softmax_rows_backward, yt, gt, gx, log);
