@@ -31,7 +31,7 @@ struct MqaConfig {
   int64_t fusing = 256;    // fusing layer width
   int64_t image_size = 64;
   std::vector<int64_t> cnn_channels = {16, 32, 64};
-  std::string cnn_pool = "flatten";  // flatten | max (layers/cnn_encoder.h); written only when max
+  std::string cnn_pool = "flatten";  // a cnn_pool_names() entry (layers/cnn_encoder.h); written unless flatten
   int64_t image_dim = 128;
   double dropout = 0.1;    // on I and on the fusing layer's output
   bool tws = true;

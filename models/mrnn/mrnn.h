@@ -38,8 +38,9 @@ struct MrnnConfig {
   std::string image_input = "cnn";    // cnn (raw images) | features (precomputed vectors)
   int64_t image_size = 64;            // cnn input H = W
   std::vector<int64_t> cnn_channels = {16, 32, 64};
-  // flatten | max (layers/cnn_encoder.h CnnPool). "flatten" here and for a config.json without the
-  // field (every folder before it existed); written only when "max". caption_train's default is max.
+  // A cnn_pool_names() entry (layers/cnn_encoder.h CnnPool). "flatten" here and for a config.json
+  // without the field (every folder before it existed); written unless "flatten". caption_train's
+  // and mqa_train's default is max.
   std::string cnn_pool = "flatten";
   int64_t image_dim = 256;            // cnn output / feature width
   double dropout = 0.25;
