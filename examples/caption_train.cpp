@@ -78,12 +78,7 @@ int main(int argc, char** argv) {
   app.add_option("--cnn-channels", c.cnn_channels, "channels of each CNN block (3x3 conv, ReLU, 2x2 pool); one "
                  "number per block, at most 8 blocks")
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
-  app.add_option("--cnn-pool", c.cnn_pool,
-                 "the last CNN block's map into the image feature: max (each channel's maximum over positions: "
-                 "objects are recognised wherever they are) | flatten (every position apart, the classic VGG head) | "
-                 "pyramid (max, plus the maximum over each quadrant: coarse position) | max-where (max, plus where "
-                 "each channel fires)")
-      ->check(CLI::IsMember(cnn_pool_names()));
+  cli::add_cnn_pool_option(app, c.cnn_pool);
   app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer")
       ->check(cli::probability_below_one);

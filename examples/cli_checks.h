@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/device.h"
+#include "layers/cnn_encoder.h"
 
 namespace mrnn::cli {
 
@@ -99,6 +100,17 @@ inline CLI::Option* add_precision_option(CLI::App& app, std::string& precision) 
                    "decoding precision of the output layer: fp32, or bf16 (weights packed once in bf16, fp32 "
                    "accumulation; needs oneDNN and a CPU with AVX512_BF16 or AMX, else fp32 with a notice)")
       ->check(CLI::IsMember({"fp32", "bf16"}));
+}
+
+// --cnn-pool flatten|max|pyramid|max-where (layers/cnn_encoder.h CnnPool) with one help text for
+// every trainer. extra: a sentence the program adds (e.g. how --cnn-from chooses), or "".
+inline CLI::Option* add_cnn_pool_option(CLI::App& app, std::string& pool, const std::string& extra = "") {
+  std::string help =
+      "the last CNN block's map into the image feature: max (each channel's maximum over positions: objects are "
+      "recognised wherever they are) | flatten (every position apart, the classic VGG head) | pyramid (max, plus "
+      "the maximum over each quadrant: coarse position) | max-where (max, plus where each channel fires)";
+  if (!extra.empty()) help += "; " + extra;
+  return app.add_option("--cnn-pool", pool, help)->check(CLI::IsMember(cnn_pool_names()));
 }
 
 }  // namespace mrnn::cli

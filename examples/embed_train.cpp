@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
       ->check(cli::positive_int)->capture_default_str();
   app.add_option("--cnn-channels", c.cnn_channels, "channels of each CNN block, at most 8 blocks")
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int)->capture_default_str();
+  cli::add_cnn_pool_option(app, c.cnn_pool)->capture_default_str();
   app.add_option("--image-dim", c.image_dim, "CNN output size (ignored with --features)")->check(cli::positive_int)
       ->capture_default_str();
   app.add_option("--dropout", c.dropout, "dropout on image features and the multimodal layer")

@@ -68,11 +68,7 @@ int main(int argc, char** argv) {
       ->check(cli::positive_int);
   app.add_option("--cnn-channels", c.cnn_channels, "channels of each CNN block, e.g. 16,32,64")
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
-  app.add_option("--cnn-pool", c.cnn_pool,
-                 "the last CNN block's map into the image feature: max (each channel's maximum over positions) | "
-                 "flatten (every position apart) | pyramid (max, plus the maximum over each quadrant) | max-where "
-                 "(max, plus where each channel fires); with --cnn-from, the donor's head unless given")
-      ->check(CLI::IsMember(cnn_pool_names()));
+  cli::add_cnn_pool_option(app, c.cnn_pool, "with --cnn-from, the donor's head unless given");
   app.add_option("--image-dim", c.image_dim, "CNN output size")->check(cli::positive_int);
   app.add_option("--dropout", c.dropout, "dropout on the image feature and the fusing layer")
       ->check(cli::probability_below_one);

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(4, 1024));
   app.add_option("--cnn-channels", c.speaker.cnn_channels, "channels of each CNN block, e.g. 16,32")
       ->expected(1, 8)->delimiter(',')->check(cli::positive_int);
+  cli::add_cnn_pool_option(app, c.speaker.cnn_pool);
   app.add_option("--feature-dim", c.speaker.feature_dim, "CNN output size (region and image features)")
       ->check(cli::positive_int);
   app.add_option("--dropout", c.speaker.dropout, "dropout on the fusing layer")->check(cli::probability_below_one);

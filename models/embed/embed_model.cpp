@@ -35,6 +35,7 @@ std::string EmbedConfig::to_json() const {
   j["image_input"] = image_input;
   j["image_size"] = image_size;
   j["cnn_channels"] = cnn_channels;
+  if (cnn_pool != "flatten") j["cnn_pool"] = cnn_pool;
   j["image_dim"] = image_dim;
   j["dropout"] = dropout;
   j["state_weight"] = state_weight;
@@ -99,6 +100,7 @@ EmbedConfig EmbedConfig::from_json(const std::string& text, const std::string& w
       c.cnn_channels.push_back(v.get<int64_t>());
     }
   }
+  get_str("cnn_pool", c.cnn_pool, cnn_pool_names());
   get_real("dropout", c.dropout, 0, 1, true);
   get_real("state_weight", c.state_weight, 0, 1e6, false);
   get_real("emb_weight", c.emb_weight, 0, 1e6, false);
@@ -127,7 +129,8 @@ EmbedModel::EmbedModel(const EmbedConfig& cfg, Generator& gen) : cfg_(cfg), drop
   else
     plain_ = register_module("output", std::make_shared<PlainSoftmax>(cfg.multimodal, cfg.vocab, gen));
   if (cfg.uses_image() && cfg.image_input == "cnn")
-    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen));
+    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen,
+                                                                      parse_cnn_pool(cfg.cnn_pool)));
   if (cfg.variant == "B")
     project_ = register_module("project", std::make_shared<Linear>(cfg.image_dim, cfg.rnn, gen));
   else if (cfg.variant == "C")

@@ -34,6 +34,7 @@ struct EmbedConfig {
   std::string image_input = "cnn";  // cnn (raw images) | features (precomputed vectors)
   int64_t image_size = 64;
   std::vector<int64_t> cnn_channels = {16, 32, 64};
+  std::string cnn_pool = "flatten";  // a cnn_pool_names() entry (layers/cnn_encoder.h); written unless flatten
   int64_t image_dim = 256;     // CNN output / feature width
   double dropout = 0.25;       // on the image features and the multimodal layer
   double state_weight = 1.0;   // B: weight of L_state
@@ -46,7 +47,7 @@ struct EmbedConfig {
   std::string to_json() const;
   // Requires nothing (text is untrusted). Ensures, else throws Error naming `what` and the field:
   // an object with "model": "embed", a known variant, vocab in [5, 2^24], sizes in [1, 2^16],
-  // image_size in [4, 8192], 1..8 cnn_channels, dropout in [0, 1), weights >= 0 and finite.
+  // image_size in [4, 8192], 1..8 cnn_channels, a cnn_pool_names() cnn_pool, dropout in [0, 1), weights >= 0 and finite.
   static EmbedConfig from_json(const std::string& text, const std::string& what);
 };
 

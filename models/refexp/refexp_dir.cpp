@@ -29,6 +29,7 @@ std::string RefexpModelConfig::to_json() const {
   j["fusing"] = s.fusing;
   j["image_size"] = s.image_size;
   j["cnn_channels"] = s.cnn_channels;
+  if (s.cnn_pool != "flatten") j["cnn_pool"] = s.cnn_pool;
   j["feature_dim"] = s.feature_dim;
   j["dropout"] = s.dropout;
   j["tws"] = s.tws;
@@ -66,6 +67,7 @@ RefexpModelConfig RefexpModelConfig::from_json(const std::string& text, const st
   MRNN_CHECK(s.image_size == 0 || s.image_size >= 4, "{}: field 'image_size' must be 0 or >= 4", what);
   f.get_int("feature_dim", s.feature_dim, 1, kMaxSize);
   f.get_int_list("cnn_channels", s.cnn_channels, 8, 1, kMaxSize);
+  f.get_choice("cnn_pool", s.cnn_pool, cnn_pool_names());
   f.get_real("dropout", s.dropout, 0, 1);
   f.get_bool("tws", s.tws);
   if (j.contains("tokenizer")) {

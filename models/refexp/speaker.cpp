@@ -51,7 +51,8 @@ Speaker::Speaker(const SpeakerConfig& cfg, Generator& gen) : cfg_(cfg), dropout_
   else
     plain_ = register_module("output", std::make_shared<PlainSoftmax>(cfg.fusing, cfg.vocab, gen));
   if (cfg.image_size > 0)
-    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.feature_dim, gen));
+    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.feature_dim, gen,
+                                                                    parse_cnn_pool(cfg.cnn_pool)));
 }
 
 Tensor Speaker::encode(const Tensor& x) const {

@@ -43,6 +43,7 @@ struct SpeakerConfig {
   // features of feature_dim; 0: the caller gives precomputed feature vectors of feature_dim.
   int64_t image_size = 0;
   std::vector<int64_t> cnn_channels = {16, 32, 64};
+  std::string cnn_pool = "flatten";  // a cnn_pool_names() entry (layers/cnn_encoder.h); written unless flatten
   int64_t feature_dim = 128;  // the width of R and of I
   double dropout = 0.0;       // on the fusing layer's output (training mode)
   bool tws = true;            // tied softmax (false: untied [V, fusing] output)

@@ -165,3 +165,26 @@ TEST_CASE("EmbedConfig: JSON round trip, names, and errors naming the field") {
                     Contains("field 'emb_weight'"));
   CHECK_THROWS_WITH(EmbedConfig::from_json("not json", "f"), Contains("f: not valid JSON"));
 }
+
+TEST_CASE("EmbedConfig: cnn_pool is flatten when absent, written unless flatten, checked, and builds that head") {
+  EmbedConfig c = tiny("A");
+  c.image_input = "cnn";
+  c.image_size = 8;
+  c.cnn_channels = {3};
+  CHECK(c.cnn_pool == "flatten");
+  CHECK(c.to_json().find("cnn_pool") == std::string::npos);  // folders from before the field read as before
+  CHECK(EmbedConfig::from_json("{\"model\": \"embed\", \"vocab\": 10}", "f").cnn_pool == "flatten");
+  CHECK_THROWS_WITH(EmbedConfig::from_json("{\"model\": \"embed\", \"vocab\": 10, \"cnn_pool\": \"mean\"}", "x/config.json"),
+                    Contains("x/config.json: field 'cnn_pool' is 'mean', expected one of flatten, max"));
+  auto fc_in = [](const EmbedConfig& cfg) {
+    Generator g(3);
+    EmbedModel m(cfg, g);
+    for (const auto& [name, t] : m.named_parameters())
+      if (name == "cnn.fc.weight") return t.size(1);
+    return int64_t{-1};
+  };
+  CHECK(fc_in(c) == 3 * 4 * 4);  // flatten: every position of the 4x4 map
+  c.cnn_pool = "max";
+  CHECK(EmbedConfig::from_json(c.to_json(), "f").cnn_pool == "max");
+  CHECK(fc_in(c) == 3);  // one value per channel
+}

@@ -46,6 +46,8 @@ cmp -s "$work/A/model.safetensors" "$work/R/model.safetensors" || fail "resumed 
 "$bin/embed_train" --model A --no-tws "${data[@]}" --out "$work/Aut" --max-steps 2 "${small[@]}" >/dev/null
 "$bin/embed_train" --model B --state-weight 0.5 "${data[@]}" --out "$work/B" --max-steps 2 "${small[@]}" >/dev/null
 "$bin/embed_train" --model C "${data[@]}" --out "$work/C" --max-steps 2 "${small[@]}" >/dev/null
+"$bin/embed_train" --model A --cnn-pool max "${data[@]}" --out "$work/Amx" --max-steps 2 "${small[@]}" >/dev/null
+grep -q '"cnn_pool": "max"' "$work/Amx/config.json" || fail "--cnn-pool max not recorded"
 grep -q '"visual": false' "$work/Anv/config.json" || fail "--no-visual not recorded"
 grep -q '"tws": false' "$work/Aut/config.json" || fail "--no-tws not recorded"
 grep -q '"state_weight": 0.5' "$work/B/config.json" || fail "--state-weight not recorded"

@@ -44,6 +44,11 @@ for f in config.json vocab.txt model.safetensors log.jsonl; do
 done
 grep -q '"mmi": "margin"' "$work/mm/config.json" || fail "config.json does not record the objective"
 grep -q '"mmi": "softmax"' "$work/sm/config.json" || fail "config.json does not record the objective"
+# The max-pooled CNN head: recorded, and read back by the inference programs.
+"$bin/refexp_train" "${data[@]}" "${small[@]}" --out "$work/mx" --steps 2 --cnn-pool max >/dev/null
+grep -q '"cnn_pool": "max"' "$work/mx/config.json" || fail "--cnn-pool max not recorded"
+"$bin/refexp_comprehend" --model "$work/mx" --data "$va" --images "$s/images" --results "$work/c_mx.json" --quiet >/dev/null
+grep -q '"predicted_bounding_boxes"' "$work/c_mx.json" || fail "comprehension with the max head wrote no results"
 expect_error "give the same options" "$bin/refexp_train" "${data[@]}" "${small[@]}" --out "$work/mm" --steps 8 --mmi none --resume
 
 # Comprehension, generation, end to end, scoring.

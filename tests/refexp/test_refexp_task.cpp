@@ -219,6 +219,29 @@ TEST_CASE("refexp model folder: config round trip and refusals", "[refexp]") {
                     Catch::Contains("field 'dropout'"));
 }
 
+TEST_CASE("refexp model folder: cnn_pool is flatten when absent, written unless flatten, checked, and builds that head",
+          "[refexp]") {
+  RefexpModelConfig c;
+  c.speaker = small_config(30);
+  CHECK(c.speaker.cnn_pool == "flatten");
+  CHECK(c.to_json().find("cnn_pool") == std::string::npos);  // folders from before the field read as before
+  CHECK_THROWS_WITH(RefexpModelConfig::from_json("{\"model\": \"refexp\", \"vocab\": 30, \"cnn_pool\": 1}", "cfg.json"),
+                    Catch::Contains("cfg.json: field 'cnn_pool'"));
+  CHECK_THROWS_WITH(RefexpModelConfig::from_json("{\"model\": \"refexp\", \"vocab\": 30, \"cnn_pool\": \"avg\"}", "cfg.json"),
+                    Catch::Contains("expected one of flatten, max"));
+  auto fc_in = [](const SpeakerConfig& cfg) {
+    Generator g(3);
+    Speaker m(cfg, g);
+    for (const auto& [name, t] : m.named_parameters())
+      if (name == "cnn.fc.weight") return t.size(1);
+    return int64_t{-1};
+  };
+  CHECK(fc_in(c.speaker) == 4 * 4 * 4);  // flatten: 4 channels at each position of the 4x4 map
+  c.speaker.cnn_pool = "max";
+  CHECK(RefexpModelConfig::from_json(c.to_json(), "x").speaker.cnn_pool == "max");
+  CHECK(fc_in(c.speaker) == 4);
+}
+
 TEST_CASE("refexp inference: chunked ranking equals one call, and follows the listener's scores", "[refexp]") {
   const fs::path dir = make_fixture("infer");
   Vocab v;
