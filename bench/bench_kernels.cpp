@@ -24,7 +24,9 @@
 #include "core/autograd.h"
 #include "data/vocab.h"
 #include "kernels/beam.h"
+#include "kernels/cpu/cpu_ops.h"
 #include "kernels/fused.h"
+#include "kernels/gemm_backend.h"
 #include "kernels/ops.h"
 #ifdef MRNN_WITH_CUDA
 #include "kernels/cuda/device.h"
@@ -75,6 +77,77 @@ void BM_sgemm_reference(benchmark::State& st) {
   st.counters["GFLOP/s"] = g_sgemm_gflops;
 }
 BENCHMARK(BM_sgemm_reference)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Each GEMM shape of the bench m-RNN's training and decoding step, through each CPU library
+// (kernels/gemm_backend.h), validated against an f64 product first. The table in
+// docs/performance.md ("GEMM backend per shape") is this benchmark; Auto's rule comes from it.
+//   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 build/bench/bench_kernels \
+//     --benchmark_filter=BM_sgemm_backends
+struct GemmShape {
+  const char* name;
+  bool ta, tb;
+  int64_t m, n, k;
+  double beta;
+};
+const GemmShape kGemmShapes[] = {
+    {"output fwd x.W^T (205-row block)", false, true, 205, kVocab, kHidden, 0},
+    {"output dx dY.W", false, false, 205, kHidden, kVocab, 0},
+    {"output dW += dY^T.x", true, false, kVocab, kHidden, 205, 1},
+    {"greedy x.W^T (64 rows)", false, true, 64, kVocab, kHidden, 0},
+    {"beam 3 x.W^T (192 rows)", false, true, 192, kVocab, kHidden, 0},
+    {"image fwd [64,4096].W^T", false, true, 64, kHidden, 4096, 0},
+    {"image dW dY^T.x", true, false, kHidden, 4096, 64, 1},
+    {"multimodal fwd [1024,256].W^T", false, true, kRows, kHidden, 256, 0},
+    {"multimodal dx dY.W", false, false, kRows, 256, kHidden, 0},
+    {"multimodal dW dY^T.x", true, false, kHidden, 256, kRows, 1},
+    {"recurrent fwd [64,256].W^T", false, true, 64, 256, 256, 0},
+    {"recurrent dW dY^T.x", true, false, 256, 256, 64, 1},
+    {"tiny [2,8].W^T", false, true, 2, 8, 8, 0},
+};
+
+void BM_sgemm_backends(benchmark::State& st) {
+  const GemmShape& s = kGemmShapes[st.range(0)];
+  const SgemmBackend backend = st.range(1) ? SgemmBackend::OneDnn : SgemmBackend::OpenBlas;
+  if (backend == SgemmBackend::OneDnn && !sgemm_onednn_available()) {
+    st.SkipWithError("this build has no oneDNN");
+    return;
+  }
+  const SgemmBackend saved = sgemm_backend();
+  set_sgemm_backend(backend);
+  auto shape_a = [&](int64_t scale) { return s.ta ? std::vector<int64_t>{s.k / scale, s.m} : std::vector<int64_t>{s.m / scale, s.k}; };
+  auto shape_b = [&]() { return s.tb ? std::vector<int64_t>{s.n, s.k} : std::vector<int64_t>{s.k, s.n}; };
+  auto product = [&](const std::vector<Tensor>& x) -> Outputs {  // C = op(A) op(B) + beta C
+    const int64_t m = s.ta ? x[0].size(1) : x[0].size(0);
+    Tensor c = x[2].clone();
+    MRNN_CHECK(c.size(0) == m, "BM_sgemm_backends: bad C");
+    cpu::gemm(x[0], s.ta, x[1], s.tb, c, 1.0, s.beta);
+    return {c};
+  };
+  auto ref = [&](const std::vector<Tensor>& x) -> Outputs {
+    Tensor a = s.ta ? transpose(x[0], 0, 1) : x[0], b = s.tb ? transpose(x[1], 0, 1) : x[1];
+    Tensor p = matmul(a, b);
+    return {s.beta != 0 ? add(p, mul_scalar(x[2], s.beta)) : p};
+  };
+  const std::string key = std::string("BM_sgemm_backends ") + s.name + " " + sgemm_backend_name(backend);
+  // Validated on a quarter of the rows where the shape allows it (the f64 reference is slow).
+  const int64_t vs = s.m >= 64 && !s.ta ? 4 : 1;
+  const std::vector<Tensor> vin{fresh(shape_a(vs), 11), fresh(shape_b(), 12), fresh({s.m / vs, s.n}, 13)};
+  if (!validated(st, key, Device::cpu(), vin, product, ref, true, 1e-5)) {
+    set_sgemm_backend(saved);
+    return;
+  }
+  Generator g(3);
+  Tensor a = Tensor::randn(shape_a(1), g), b = Tensor::randn(shape_b(), g), c = Tensor::randn({s.m, s.n}, g);
+  for (auto _ : st) cpu::gemm(a, s.ta, b, s.tb, c, 1.0, s.beta);
+  set_sgemm_backend(saved);
+  report(st, 2.0 * s.m * s.n * s.k);
+  st.SetLabel(std::string(s.name) + ", " + sgemm_backend_name(backend) +
+              (choose_sgemm_backend(SgemmBackend::Auto, s.ta, s.tb, s.m, s.n, s.k) == backend ? " (auto's pick)" : ""));
+}
+void sgemm_backend_args(benchmark::internal::Benchmark* b) {
+  for (int64_t i = 0; i < static_cast<int64_t>(std::size(kGemmShapes)); ++i) b->Args({i, 0})->Args({i, 1});
+}
+BENCHMARK(BM_sgemm_backends)->Apply(sgemm_backend_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Forward + backward of the output layer: the fused op or linear + cross_entropy (and the latter
 // in f64 as the reference). Outputs: loss, dx, dW, db.

@@ -125,13 +125,16 @@ std::vector<Caption> decode(const Mrnn& model, const Tensor& feats, const Decode
 }
 
 // Decoding 64 images for exactly 16 words (<eos> unreachable).
-// range(1) = 1: the output layer in bf16 (Mrnn::set_inference_precision); skipped where unavailable.
+// range(1): 0 the output layer packed once in fp32 (Mrnn::set_inference_precision(F32), as the
+// programs decode), 1 packed in bf16 (skipped where unavailable), 2 not packed (a model on which
+// set_inference_precision was never called: OpenBLAS or oneDNN per call, kernels/gemm_backend.h).
 void BM_decode(benchmark::State& st) {
   const int64_t beam = st.range(0);
   Generator g(2);
   Mrnn model(bench_config(false), g);
   model.eval();
   make_eos_unreachable(model);
+  if (st.range(1) == 0) model.set_inference_precision(MatmulPrecision::F32);  // what the programs do
   if (st.range(1) == 1) {
     std::string notice;
     if (model.set_inference_precision(MatmulPrecision::BF16, &notice) != MatmulPrecision::BF16) {
@@ -151,9 +154,9 @@ void BM_decode(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(run().size());
   st.counters["images/s"] = benchmark::Counter(static_cast<double>(kBatch), benchmark::Counter::kIsIterationInvariantRate);
   st.counters["peak_MB"] = status_mb("VmHWM:") - rss0;
-  st.SetLabel((beam > 1 ? "beam " + std::to_string(beam) : std::string("greedy")) + (st.range(1) ? " bf16" : " fp32"));
+  st.SetLabel((beam > 1 ? "beam " + std::to_string(beam) : std::string("greedy")) + (st.range(1) == 1 ? " bf16" : st.range(1) == 2 ? " fp32 unpacked" : " fp32"));
 }
-BENCHMARK(BM_decode)->Args({1, 0})->Args({3, 0})->Args({1, 1})->Args({3, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_decode)->Args({1, 0})->Args({3, 0})->Args({1, 1})->Args({3, 1})->Args({1, 2})->Args({3, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Retrieval scoring (models/mrnn/retrieval.h): log P(S | I) of 5,000 sentences of 16 words
 // against range(0) images, untied bench model. Resident memory must not grow with S x V: the

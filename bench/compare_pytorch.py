@@ -15,7 +15,9 @@ memory above the set-up state; runs bench_train for the same numbers of ours; pr
 both sides; a user's machine does not). Also scores retrieval: log P(S | I) of 5,000 sentences
 against 2 images, both sides in blocks of sentences. The same run measures OpenBLAS's sgemm rate
 (bench_kernels' BM_sgemm_reference, [1024, 512] x [512, 10000]) and prints every rate as a
-fraction of its FLOP-bound limit at that rate.
+fraction of its FLOP-bound limit at that rate. Two rows show our before/after in the same run:
+training with OpenBLAS for every GEMM (MRNN_SGEMM=openblas, kernels/gemm_backend.h) and decoding
+with the output matrix not packed once (bench_train's BM_decode/*/2).
 Python is only the reference here: nothing in the library, examples or tests depends on it.
 """
 import argparse
@@ -217,8 +219,9 @@ def sgemm_gflops(kernels, min_time):
     return 2.0 * 1024 * 512 * 10000 * n / (time.perf_counter() - t0) / 1e9, "torch.mm (bench_kernels not found)"
 
 
-def ours(bench, flt, min_time):
+def ours(bench, flt, min_time, extra_env=None):
     env = dict(os.environ)
+    env.update(extra_env or {})
     cmd = [bench, f"--benchmark_filter={flt}", "--benchmark_format=json", f"--benchmark_min_time={min_time}"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     b = json.loads(res.stdout)["benchmarks"][0]
@@ -261,11 +264,15 @@ def main():
     us = ours(a.bench, "BM_train_step/0", a.min_time)
     rows.append(("train words/s (untied)", us["words/s"], pt["words/s"], flops_per_word()))
     rows.append(("train peak MB above model+data", us["peak_MB"], pt["peak_MB"], None))
+    ub = ours(a.bench, "BM_train_step/0", a.min_time, {"MRNN_SGEMM": "openblas"})  # before the per-shape choice
+    rows.append(("train words/s, OpenBLAS for every GEMM", ub["words/s"], pt["words/s"], flops_per_word()))
     for beam, name in ((1, "greedy"), (3, "beam 3")):
         pd = bench_decode(beam, a.iters)
         ud = ours(a.bench, f"BM_decode/{beam}/0/", a.min_time)
         rows.append((f"decode {name} images/s", ud["images/s"], pd["images/s"], flops_per_decoded_image(beam)))
         rows.append((f"decode {name} peak MB", ud["peak_MB"], pd["peak_MB"], None))
+        uu = ours(a.bench, f"BM_decode/{beam}/2/", a.min_time)  # the output matrix not packed once
+        rows.append((f"decode {name} images/s, unpacked", uu["images/s"], pd["images/s"], flops_per_decoded_image(beam)))
     for beam, name in ((1, "greedy"), (3, "beam 3")):  # bf16: ours packed, PyTorch autocast
         ub = ours(a.bench, f"BM_decode/{beam}/1/", a.min_time)
         if "error_message" in ub:

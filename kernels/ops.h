@@ -79,7 +79,7 @@ inline Tensor operator*(double s, const Tensor& a) { return mul_scalar(a, s); }
 inline Tensor operator+(const Tensor& a, double s) { return add_scalar(a, s); }
 inline Tensor operator-(const Tensor& a) { return neg(a); }
 
-// ---------------- matrix products (OpenBLAS on CPU) ----------------
+// ---------------- matrix products (OpenBLAS or oneDNN on CPU: kernels/gemm_backend.h) ----------------
 // a [M,K] @ b [K,N] -> [M,N]; a [B,M,K] @ b [B,K,N] -> [B,M,N]; a [B,M,K] @ b [K,N] -> [B,M,N].
 // Transposed views (e.g. transpose(w, 0, 1)) are passed to GEMM as transposes, never copied.
 Tensor matmul(const Tensor& a, const Tensor& b);

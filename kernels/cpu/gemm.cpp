@@ -1,20 +1,92 @@
-// GEMM through OpenBLAS. Views whose layout is row- or column-major are passed to cblas as
-// (transposed) operands with their leading dimension, so transposes never cost a copy.
+// GEMM through OpenBLAS, or for f32 through oneDNN's sgemm where it measured faster
+// (kernels/gemm_backend.h). Views whose layout is row- or column-major are passed as (transposed)
+// operands with their leading dimension, so transposes never cost a copy.
 #include <cblas.h>
 
-#include "kernels/cpu/cpu_ops.h"
+#include <atomic>
+#include <cstdlib>
 
-namespace mrnn::cpu {
+#ifdef MRNN_WITH_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/gemm_backend.h"
+
+namespace mrnn {
+
+SgemmBackend parse_sgemm_backend(const std::string& name) {
+  if (name == "auto") return SgemmBackend::Auto;
+  if (name == "openblas") return SgemmBackend::OpenBlas;
+  if (name == "onednn") return SgemmBackend::OneDnn;
+  MRNN_FAIL("sgemm backend '{}': expected auto, openblas or onednn", name);
+}
+
+const char* sgemm_backend_name(SgemmBackend b) {
+  switch (b) {
+    case SgemmBackend::Auto: return "auto";
+    case SgemmBackend::OpenBlas: return "openblas";
+    case SgemmBackend::OneDnn: return "onednn";
+  }
+  return "?";
+}
+
+bool sgemm_onednn_available() {
+#ifdef MRNN_WITH_DNNL
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+std::atomic<int> g_backend{-1};  // -1: not set, read MRNN_SGEMM
+
+SgemmBackend backend_from_env() {
+  const char* v = std::getenv("MRNN_SGEMM");
+  if (v == nullptr || *v == '\0') return SgemmBackend::Auto;
+  try {
+    return parse_sgemm_backend(v);
+  } catch (const Error& e) {
+    MRNN_FAIL("environment variable MRNN_SGEMM: {}", e.message());
+  }
+}
+
+}  // namespace
+
+void set_sgemm_backend(SgemmBackend b) { g_backend.store(static_cast<int>(b), std::memory_order_relaxed); }
+
+SgemmBackend sgemm_backend() {
+  const int v = g_backend.load(std::memory_order_relaxed);
+  if (v >= 0) return static_cast<SgemmBackend>(v);
+  static const SgemmBackend from_env = backend_from_env();  // a throw leaves it unset: it throws again
+  return from_env;
+}
+
+SgemmBackend choose_sgemm_backend(SgemmBackend policy, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {
+  (void)trans_b;
+  if (!sgemm_onednn_available() || policy == SgemmBackend::OpenBlas) return SgemmBackend::OpenBlas;
+  if (policy == SgemmBackend::OneDnn) return SgemmBackend::OneDnn;
+  // Auto: the rule measured in docs/performance.md ("GEMM backend per shape").
+  const double mn = static_cast<double>(m) * static_cast<double>(n), nk = static_cast<double>(n) * static_cast<double>(k);
+  if (mn * static_cast<double>(k) < 65536.0) return SgemmBackend::OpenBlas;  // tiny: a call's overhead
+  if (trans_a && mn >= 1048576.0) return SgemmBackend::OpenBlas;            // a large weight gradient X^T dY
+  if (m <= 64 && nk >= 1048576.0) return SgemmBackend::OpenBlas;            // few rows times a large matrix
+  return SgemmBackend::OneDnn;
+}
+
+namespace cpu {
 
 namespace {
 
 struct Operand {
   Tensor t;        // the tensor actually passed (maybe a contiguous copy)
-  bool trans;      // cblas transpose flag for the row-major call
+  bool trans;      // transpose flag for the row-major call
   int64_t ld;
 };
 
-// Describes the 2-d view `x` (logical op(x) = trans ? x^T : x) as a row-major cblas operand.
+// Describes the 2-d view `x` (logical op(x) = trans ? x^T : x) as a row-major operand.
 Operand as_operand(const Tensor& x, bool trans) {
   const int64_t r = x.size(0), c = x.size(1), s0 = x.strides()[0], s1 = x.strides()[1];
   if ((s1 == 1 || c == 1) && s0 >= std::max<int64_t>(c, 1)) return {x, trans, s0};
@@ -22,6 +94,17 @@ Operand as_operand(const Tensor& x, bool trans) {
   Tensor cx = x.contiguous();
   return {cx, trans, std::max<int64_t>(c, 1)};
 }
+
+#ifdef MRNN_WITH_DNNL
+// oneDNN's sgemm is row-major with BLAS's arguments (dnnl.h); it runs on the OpenMP threads.
+void onednn_sgemm(const Operand& A, const Operand& B, const Tensor& c, int64_t m, int64_t n, int64_t k, float alpha,
+                  float beta, int64_t ldc) {
+  const dnnl_status_t st = dnnl_sgemm(A.trans ? 'T' : 'N', B.trans ? 'T' : 'N', m, n, k, alpha, A.t.data<float>(),
+                                      A.ld, B.t.data<float>(), B.ld, beta, c.data<float>(), ldc);
+  MRNN_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status {}) for [{}, {}] x [{}, {}], lda {}, ldb {}, ldc {}",
+             static_cast<int>(st), m, k, k, n, A.ld, B.ld, ldc);
+}
+#endif
 
 }  // namespace
 
@@ -41,6 +124,13 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Te
     return;
   }
   if (c.dtype() == DType::F32) {
+#ifdef MRNN_WITH_DNNL
+    // The choice looks at the operands as passed: a column-major view counts as transposed.
+    if (choose_sgemm_backend(sgemm_backend(), A.trans, B.trans, m, n, k) == SgemmBackend::OneDnn) {
+      onednn_sgemm(A, B, c, m, n, k, static_cast<float>(alpha), static_cast<float>(beta), ldc);
+      return;
+    }
+#endif
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), A.t.data<float>(), A.ld,
                 B.t.data<float>(), B.ld, static_cast<float>(beta), c.data<float>(), ldc);
   } else if (c.dtype() == DType::F64) {
@@ -51,4 +141,5 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Te
   }
 }
 
-}  // namespace mrnn::cpu
+}  // namespace cpu
+}  // namespace mrnn

@@ -1,5 +1,7 @@
 #include "models/mrnn/mrnn.h"
 
+#include "kernels/gemm_backend.h"
+
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
@@ -194,7 +196,14 @@ void Mrnn::grow_vocab(int64_t n, double new_bias, Generator& gen) {
 
 MatmulPrecision Mrnn::set_inference_precision(MatmulPrecision p, std::string* notice) {
   packed_out_.reset();
-  if (p == MatmulPrecision::F32) return p;
+  if (p == MatmulPrecision::F32) {
+    // Packing pays only where oneDNN keeps the packed layout; the OpenBLAS fallback would copy.
+    if (device().is_cpu() && sgemm_onednn_available()) {
+      NoGradGuard ng;
+      packed_out_ = std::make_shared<PackedLinear>(output_weight(), output_bias(), p);
+    }
+    return p;
+  }
   std::string why;
   if (!device().is_cpu()) why = "the model is on " + device().str() + ", and bf16 packing is CPU-only";
   else packed_linear_supported(p, &why);

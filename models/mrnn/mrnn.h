@@ -132,13 +132,16 @@ class Mrnn : public Module {
   const Tensor& output_weight() const;
 
   // ---- inference precision of the output layer (kernels/packed_linear.h) ----
-  // BF16: packs the output matrix and bias once in bf16 (fp32 accumulation), and output_logits()
-  // uses the packed copy whenever the model is in eval mode and grad mode is off; nothing else
-  // changes. F32 (the default) drops the pack. The pack is a snapshot: set it again after the
-  // weights change (training, loading); train mode and grad mode never use it. Returns the
-  // precision in effect: F32 when BF16 is unavailable here (no oneDNN, no AVX512_BF16/AMX, or a
-  // model not on the CPU), with *notice (optional) set to a one-line reason.
-  // Why: the output GEMM is about 93% of a decoding step's FLOPs.
+  // Packs the output matrix and bias once, and output_logits() uses the packed copy whenever the
+  // model is in eval mode and grad mode is off; nothing else changes. BF16: packed in bf16 (fp32
+  // accumulation). F32: packed in f32 by oneDNN when the build has it and the model is on the CPU
+  // (the same products up to float rounding, about 15% faster decoding: docs/performance.md),
+  // else no pack. A model on which this was never called has no pack. The pack is a snapshot: set
+  // it again after the weights change (training, loading); train mode and grad mode never use it.
+  // Returns the precision in effect: F32 when BF16 is unavailable here (no oneDNN, no
+  // AVX512_BF16/AMX, or a model not on the CPU), with *notice (optional) set to a one-line reason.
+  // Why: the output GEMM is about 93% of a decoding step's FLOPs, and OpenBLAS re-packs the
+  // matrix on every call.
   MatmulPrecision set_inference_precision(MatmulPrecision p, std::string* notice = nullptr);
   MatmulPrecision inference_precision() const { return packed_out_ ? packed_out_->precision() : MatmulPrecision::F32; }
 
@@ -146,7 +149,7 @@ class Mrnn : public Module {
   Tensor recurrent(const Tensor& w) const;
   Tensor image_features(const Tensor& images) const;  // encode_images without dropout
   Tensor center_;
-  std::shared_ptr<PackedLinear> packed_out_;  // set_inference_precision(BF16)
+  std::shared_ptr<PackedLinear> packed_out_;  // set_inference_precision
   MrnnConfig cfg_;
   std::shared_ptr<Embedding> embed_;
   std::shared_ptr<Linear> embed2_;

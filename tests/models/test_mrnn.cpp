@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/autograd.h"
+#include "kernels/gemm_backend.h"
 #include "kernels/ops.h"
 #include "models/engine/checkpoint.h"
 #include "models/mrnn/caption_trainer.h"
@@ -258,10 +259,40 @@ TEST_CASE("bf16 inference precision: the same captions, close logits, and never 
     }
     CHECK(differs > 0);  // the bf16 path really ran
     CHECK(worst < 0.1);  // and stays close (these logits are O(10))
-    CHECK(in_training == fp);
-    CHECK(with_grad == fp);
+    CHECK(with_grad == in_training);  // neither reads a pack: the same unpacked product
+    double worst_f32 = 0;             // the f32 pack (oneDNN builds) agrees to float rounding
+    for (size_t k = 0; k < fp.size(); ++k)
+      worst_f32 = std::max(worst_f32, static_cast<double>(std::abs(fp[k] - in_training[k])));
+    CHECK(worst_f32 < 1e-4);
     for (int i = 0; i < 4; ++i) CHECK(greedy_bf[i].ids == greedy_fp[i].ids);
   }
+}
+
+TEST_CASE("fp32 inference precision packs the output layer once where oneDNN is built, with the same captions",
+          "[mrnn][packed_linear]") {
+  Generator g(23);
+  Mrnn model(tiny_config("relu", false), g);
+  CaptionSplit data = tiny_split();
+  train_steps(model, data, 150);
+  model.eval();
+  NoGradGuard ng;
+  const Tensor feats = model.encode_images(data.images);
+  const Tensor ids = narrow(caption_batch(data, {0, 2, 4, 6}), 1, 0, 3).contiguous();
+  const std::vector<float> plain = model.logits(ids, feats).to_vector<float>();  // never packed
+  const std::vector<Caption> greedy_plain = greedy_captions(model, feats, DecodeOptions{});
+  CHECK(model.set_inference_precision(MatmulPrecision::F32) == MatmulPrecision::F32);
+  CHECK(model.inference_precision() == MatmulPrecision::F32);
+  const std::vector<float> packed = model.logits(ids, feats).to_vector<float>();
+  double worst = 0, differs = 0;
+  for (size_t k = 0; k < plain.size(); ++k) {
+    worst = std::max(worst, static_cast<double>(std::abs(packed[k] - plain[k])));
+    differs += packed[k] != plain[k];
+  }
+  CHECK(worst < 1e-4);
+  if (sgemm_onednn_available()) CHECK(differs > 0);  // the pack really ran (another summation order)
+  else CHECK(differs == 0);                          // no pack: the plain path
+  const std::vector<Caption> greedy_packed = greedy_captions(model, feats, DecodeOptions{});
+  for (size_t i = 0; i < greedy_plain.size(); ++i) CHECK(greedy_packed[i].ids == greedy_plain[i].ids);
 }
 
 TEST_CASE("checkpoints round-trip and corruption is detected", "[checkpoint]") {
