@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "data/karpathy.h"
+#include "core/autograd.h"
+#include "kernels/ops.h"
 #include "models/engine/checkpoint.h"
 #include "models/mrnn/caption_trainer.h"
 #include "models/mrnn/model_dir.h"
@@ -126,8 +128,18 @@ int main(int argc, char** argv) {
                  "captions\n", nw.words.size(), static_cast<long long>(nw.old_vocab),
                  static_cast<long long>(novel_images), static_cast<long long>(train.num_images() - novel_images),
                  train.captions.size());
-    model.train();
     const auto t0 = std::chrono::steady_clock::now();
+    if (model.config().image_input == "cnn" && train.images.defined() && train.images.dim() == 4) {
+      // Only new word rows train, so the CNN is frozen: encode every training image once, and the
+      // steps run the language model alone (Mrnn::cnn_features). Counted in the training time.
+      model.eval();
+      NoGradGuard ng;
+      std::vector<Tensor> parts;
+      for (int64_t at = 0; at < train.num_images(); at += 64)
+        parts.push_back(model.cnn_features(narrow(train.images, 0, at, std::min<int64_t>(64, train.num_images() - at))));
+      train.images = concat(parts, 0).contiguous();
+    }
+    model.train();
     t.device = parse_device(device);  // checked by --device; the new words' setup above ran on the CPU
     const TrainResult r = train_captioner(model, md.vocab, train, train, t);
     model.to(Device::cpu());  // the report below (nearest words) reads the weights on the host

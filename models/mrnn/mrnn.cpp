@@ -158,9 +158,21 @@ Tensor Mrnn::encode_images(const Tensor& images, const Tensor& rows) const {
   return dropout(index_select(image_features(images), rows), cfg_.dropout, is_training(), dropout_gen_);
 }
 
+Tensor Mrnn::cnn_features(const Tensor& images) const {
+  MRNN_CHECK(cnn_ != nullptr, "m-RNN: cnn_features needs a model with a CNN (image_input cnn), this one reads features");
+  MRNN_CHECK(images.dim() == 4, "m-RNN: cnn_features expects images [B, 3, {}, {}], got {}", cfg_.image_size,
+             cfg_.image_size, images.desc());
+  return image_features(images);
+}
+
 Tensor Mrnn::image_features(const Tensor& images) const {
   Tensor f;
-  if (cnn_) {
+  if (cnn_ && images.dim() == 2) {  // the CNN's output, computed once (cnn_features)
+    MRNN_CHECK(images.size(1) == cfg_.image_dim,
+               "m-RNN: expected images [B, 3, {}, {}] or this CNN's features [B, {}], got {}", cfg_.image_size,
+               cfg_.image_size, cfg_.image_dim, images.desc());
+    f = images;
+  } else if (cnn_) {
     MRNN_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == cfg_.image_size &&
                    images.size(3) == cfg_.image_size,
                "m-RNN: expected images [B, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());

@@ -70,12 +70,17 @@ class Mrnn : public Module {
 
   // images [B, 3, S, S] (cnn) or features [B, D] (features) -> [B, image_dim]. Images must be
   // normalised as in training, (p/255 - 0.5) / 0.25 per channel: preprocess_image
-  // (models/mrnn/captioner.h) does it for an image file.
+  // (models/mrnn/captioner.h) does it for an image file. A cnn model also takes its CNN's output
+  // [B, image_dim] (cnn_features) in place of the images: the CNN is skipped and gets no gradient.
   Tensor encode_images(const Tensor& images) const;
   // Distinct images [U, ...] and rows i64 [B] (values in [0, U)) -> [B, image_dim]: each image goes
   // through the CNN once; dropout then draws per row, so the result equals
   // encode_images(index_select(images, rows)) up to float rounding (exactly when rows = 0..B-1).
   Tensor encode_images(const Tensor& images, const Tensor& rows) const;
+  // The CNN's output for images [B, 3, S, S] -> [B, image_dim], without dropout; requires a cnn
+  // model. Why: a frozen CNN (NVCS trains only new word rows) need not run at every step: encode
+  // the images once and train on these features (encode_images accepts them).
+  Tensor cnn_features(const Tensor& images) const;
   // Word and recurrent activations for token ids [B, T]: w [B, T, E2], r [B, T, R].
   void language(const Tensor& ids, Tensor* w, Tensor* r) const;
   // Next-word logits for every position: [B, T, V].

@@ -425,3 +425,39 @@ TEST_CASE("config.json: cnn_pool is flatten when absent, written only when max, 
     if (name == "cnn.fc.weight") fc_in = t.size(1);
   CHECK(fc_in == c.cnn_channels.back());
 }
+
+TEST_CASE("cnn_features once, then encode_images on them, equals encode_images on the images; the CNN gets no "
+          "gradient", "[mrnn]") {
+  MrnnConfig c = tiny_config();
+  c.image_input = "cnn";
+  c.image_size = 16;
+  c.cnn_channels = {4, 6};
+  c.image_dim = 5;
+  c.dropout = 0;
+  Generator gen(4);
+  Mrnn model(c, gen);
+  Tensor images = Tensor::randn({3, 3, 16, 16}, gen);
+  const Tensor rows = Tensor::from_vector(std::vector<int64_t>{2, 0, 2, 1});
+  Tensor feats;
+  {
+    NoGradGuard ng;
+    feats = model.cnn_features(images);
+  }
+  CHECK(feats.shape() == Shape{3, 5});
+  CHECK(model.encode_images(feats).to_vector<float>() == model.encode_images(images).to_vector<float>());
+  CHECK(model.encode_images(feats, rows).to_vector<float>() == model.encode_images(images, rows).to_vector<float>());
+  // Through features, a loss reaches the layers above the CNN and not the CNN.
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{2, 4, 5, 3, 2, 6, 3, 0, 2, 7, 8, 3, 2, 4, 3, 0}, {4, 4});
+  model.loss(ids, model.encode_images(feats, rows)).backward();
+  int with_grad = 0;
+  for (auto& [name, t] : model.named_parameters()) {
+    INFO(name);
+    if (name.rfind("cnn.", 0) == 0) CHECK_FALSE(t.grad().defined());
+    else with_grad += t.grad().defined();
+  }
+  CHECK(with_grad > 0);
+  CHECK_THROWS_WITH(model.encode_images(Tensor::zeros({3, 4})), Contains("or this CNN's features [B, 5], got"));
+  MrnnConfig f = tiny_config();  // a features model has no CNN to run
+  Mrnn fm(f, gen);
+  CHECK_THROWS_WITH(fm.cnn_features(images), Contains("cnn_features needs a model with a CNN"));
+}
