@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/karpathy.h"
 #include "core/autograd.h"
+#include "data/karpathy.h"
 #include "kernels/ops.h"
 #include "models/engine/checkpoint.h"
 #include "models/mrnn/caption_trainer.h"

@@ -1,11 +1,10 @@
 #include "models/mrnn/mrnn.h"
 
-#include "kernels/gemm_backend.h"
-
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
 #include "kernels/fused.h"
+#include "kernels/gemm_backend.h"
 #include "kernels/ops.h"
 #include "models/engine/json_fields.h"
 
