@@ -426,8 +426,8 @@ TEST_CASE("config.json: cnn_pool is flatten when absent, written only when max, 
   CHECK(fc_in == c.cnn_channels.back());
 }
 
-TEST_CASE("cnn_features once, then encode_images on them, equals encode_images on the images; the CNN gets no "
-          "gradient", "[mrnn]") {
+TEST_CASE("cnn_features once, then encode_images on them, equals encode_images on the images, and the CNN gets "
+          "no gradient", "[mrnn]") {
   MrnnConfig c = tiny_config();
   c.image_input = "cnn";
   c.image_size = 16;
