@@ -10,6 +10,7 @@
 #include "models/embed/embed_losses.h"
 #include "models/embed/embed_model.h"
 #include "support/gradcheck.h"
+#include "support/parameter_size.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;
@@ -178,10 +179,7 @@ TEST_CASE("EmbedConfig: cnn_pool is flatten when absent, written unless flatten,
                     Contains("x/config.json: field 'cnn_pool' is 'mean', expected one of flatten, max"));
   auto fc_in = [](const EmbedConfig& cfg) {
     Generator g(3);
-    EmbedModel m(cfg, g);
-    for (const auto& [name, t] : m.named_parameters())
-      if (name == "cnn.fc.weight") return t.size(1);
-    return int64_t{-1};
+    return mrnn::testing::parameter_size(EmbedModel(cfg, g), "cnn.fc.weight", 1);
   };
   CHECK(fc_in(c) == 3 * 4 * 4);  // flatten: every position of the 4x4 map
   c.cnn_pool = "max";

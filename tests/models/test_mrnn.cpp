@@ -15,6 +15,7 @@
 #include "models/mrnn/decoding.h"
 #include "models/engine/optim.h"
 #include "models/mrnn/retrieval.h"
+#include "support/parameter_size.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;
@@ -420,10 +421,7 @@ TEST_CASE("config.json: cnn_pool is flatten when absent, written only when max, 
   c.image_size = 16;
   c.cnn_channels = {4, 6};
   Mrnn model(c, gen);
-  int64_t fc_in = -1;
-  for (auto& [name, t] : model.named_parameters())
-    if (name == "cnn.fc.weight") fc_in = t.size(1);
-  CHECK(fc_in == c.cnn_channels.back());
+  CHECK(mrnn::testing::parameter_size(model, "cnn.fc.weight", 1) == c.cnn_channels.back());
 }
 
 TEST_CASE("cnn_features once, then encode_images on them, equals encode_images on the images, and the CNN gets "

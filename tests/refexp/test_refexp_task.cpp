@@ -19,6 +19,7 @@
 #include "models/refexp/refexp_dir.h"
 #include "models/refexp/refexp_inference.h"
 #include "models/refexp/refexp_task.h"
+#include "support/parameter_size.h"
 
 using namespace mrnn;
 namespace fs = std::filesystem;
@@ -231,10 +232,7 @@ TEST_CASE("refexp model folder: cnn_pool is flatten when absent, written unless 
                     Catch::Contains("expected one of flatten, max"));
   auto fc_in = [](const SpeakerConfig& cfg) {
     Generator g(3);
-    Speaker m(cfg, g);
-    for (const auto& [name, t] : m.named_parameters())
-      if (name == "cnn.fc.weight") return t.size(1);
-    return int64_t{-1};
+    return mrnn::testing::parameter_size(Speaker(cfg, g), "cnn.fc.weight", 1);
   };
   CHECK(fc_in(c.speaker) == 4 * 4 * 4);  // flatten: 4 channels at each position of the 4x4 map
   c.speaker.cnn_pool = "max";
