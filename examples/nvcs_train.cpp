@@ -11,9 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/autograd.h"
 #include "data/karpathy.h"
-#include "kernels/ops.h"
 #include "models/engine/checkpoint.h"
 #include "models/mrnn/caption_trainer.h"
 #include "models/mrnn/model_dir.h"
@@ -129,16 +127,7 @@ int main(int argc, char** argv) {
                  static_cast<long long>(novel_images), static_cast<long long>(train.num_images() - novel_images),
                  train.captions.size());
     const auto t0 = std::chrono::steady_clock::now();
-    if (model.config().image_input == "cnn" && train.images.defined() && train.images.dim() == 4) {
-      // Only new word rows train, so the CNN is frozen: encode every training image once, and the
-      // steps run the language model alone (Mrnn::cnn_features). Counted in the training time.
-      model.eval();
-      NoGradGuard ng;
-      std::vector<Tensor> parts;
-      for (int64_t at = 0; at < train.num_images(); at += 64)
-        parts.push_back(model.cnn_features(narrow(train.images, 0, at, std::min<int64_t>(64, train.num_images() - at))));
-      train.images = concat(parts, 0).contiguous();
-    }
+    encode_split_images_once(model, train);  // the CNN is frozen: once here, not at every step (timed)
     model.train();
     t.device = parse_device(device);  // checked by --device; the new words' setup above ran on the CPU
     const TrainResult r = train_captioner(model, md.vocab, train, train, t);

@@ -103,6 +103,17 @@ Tensor output_input_mean(const Mrnn& model_in, const CaptionSplit& split, int64_
   return Tensor::from_vector(mean, {d}).to(model.device());
 }
 
+void encode_split_images_once(const Mrnn& model, CaptionSplit& split, int64_t batch) {
+  if (model.config().image_input != "cnn" || !split.images.defined() || split.images.dim() != 4) return;
+  MRNN_CHECK(batch >= 1, "encode_split_images_once: batch must be >= 1, got {}", batch);
+  NoGradGuard ng;
+  std::vector<Tensor> parts;
+  const int64_t n = split.images.size(0);
+  for (int64_t at = 0; at < n; at += batch)
+    parts.push_back(model.cnn_features(narrow(split.images, 0, at, std::min(batch, n - at)).to(model.device())));
+  split.images = concat(parts, 0).to(Device::cpu()).contiguous();
+}
+
 std::vector<ParamGroupSpec> novel_param_groups(const Mrnn& model, int64_t old_vocab, bool fixed_bias) {
   MRNN_CHECK(old_vocab > kEosId && old_vocab < model.config().vocab,
              "NVCS: no novel words to train (base vocabulary {}, model vocabulary {})", old_vocab, model.config().vocab);

@@ -16,6 +16,7 @@
 #include "models/mrnn/caption_trainer.h"
 #include "models/mrnn/model_dir.h"
 #include "models/nvcs/nvcs.h"
+#include "support/compare.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;
@@ -322,4 +323,32 @@ TEST_CASE("nvcs: joining the novel split with the first base images keeps captio
   CHECK(std::vector<float>(ji.begin() + 12, ji.end()) == std::vector<float>(bi.begin(), bi.begin() + 12));
   CHECK(join_splits(a, b, 0).num_images() == 2);
   CHECK(join_splits(a, b, 99).num_images() == 5);
+}
+
+TEST_CASE("nvcs: encode_split_images_once turns a split's images into the frozen CNN's features, in batches", "[nvcs]") {
+  const Vocab vocab = base_vocab();
+  MrnnConfig c = small_config(true, vocab.size());
+  c.image_input = "cnn";
+  c.image_size = 8;
+  c.cnn_channels = {3};
+  Generator g(5);
+  Mrnn model(c, g);
+  CaptionSplit s = split_of(vocab, {{"a", "red"}, {"red"}, {"blue"}, {"a", "blue"}, {"circle"}}, 3);
+  s.images = Tensor::randn({3, 3, 8, 8}, g);
+  Tensor want;
+  {
+    NoGradGuard ng;
+    want = model.cnn_features(s.images);
+  }
+  encode_split_images_once(model, s, 2);  // batches of 2 and 1
+  REQUIRE(s.images.shape() == Shape{3, 6});
+  CHECK(testing::max_abs_diff(s.images, want) < 1e-6);
+  const Tensor before = s.images;
+  encode_split_images_once(model, s);  // already features: left as it is
+  CHECK(s.images.data<float>() == before.data<float>());
+  Mrnn fm(small_config(true, vocab.size()), g);  // a features model: nothing to encode
+  CaptionSplit f = split_of(vocab, {{"a", "red"}}, 4);
+  const float* p = f.images.data<float>();
+  encode_split_images_once(fm, f);
+  CHECK(f.images.data<float>() == p);
 }
