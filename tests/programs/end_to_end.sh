@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the example programs on a tiny ShapesWorld: every program answers --help,
 # the pipeline make_shapes -> caption_train -> caption_generate -> eval_captions -> caption_eval
-# -> retrieve runs, and bad input gives a clear message and a non-zero exit.
+# -> retrieve and extract_features -> caption_train --features runs, and bad input gives a clear message and a non-zero exit.
 # Usage: end_to_end.sh BIN_DIR WORK_DIR
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -9,7 +9,7 @@ bin=$1 work=$2
 rm -rf "$work"; mkdir -p "$work"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
-for p in make_shapes caption_train caption_generate caption_eval eval_captions retrieve; do
+for p in make_shapes caption_train caption_generate caption_eval eval_captions retrieve extract_features; do
   "$bin/$p" --help >/dev/null || fail "$p --help"
 done
 
@@ -61,6 +61,20 @@ done
 top=$("$bin/retrieve" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --text "a red circle" --top-k 3)
 grep -q png <<<"$top" || fail "retrieve --text"
+
+# extract_features: the CNN's features of every image of the JSON (80 = 60 + 10 + 10, image_dim 32),
+# in the layout --features reads; a feature-input caption model trains on them; a model without a
+# CNN is refused naming its config.
+"$bin/extract_features" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
+  --out "$work/feats.npy" --batch 7 --quiet >/dev/null
+head -c 128 "$work/feats.npy" | grep -aq "'shape': (80, 32)" || fail "extract_features: not an [80, 32] .npy"
+"$bin/caption_train" --data "$work/shapes/dataset_shapes.json" --features "$work/feats.npy" --out "$work/fmodel" \
+  --max-steps 2 --batch 16 --val-images 5 --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --quiet >/dev/null
+expect_error 'config.json: image_input is "features"' "$bin/extract_features" --model "$work/fmodel" \
+  --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" --out "$work/f2.npy"
+expect_error "no_such_dir" "$bin/extract_features" --model "$work/model" \
+  --data "$work/shapes/dataset_shapes.json" --images "$work/no_such_dir" --out "$work/f3.npy"
+[[ ! -e "$work/f3.npy" ]] || fail "extract_features left a file behind after failing"
 
 # Bad input: a clear message naming the problem and a non-zero exit (lib.sh expect_error).
 grep -q '"scene_correct"' "$work/model/log.jsonl" || fail "validation did not check captions against the scene file"
