@@ -28,9 +28,8 @@ int main(int argc, char** argv) {
   cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
   try {
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": mqa_answer runs on the CPU only in this version: use --device cpu");
     MqaDir m = load_mqa_dir(model_dir);
+    m.model->to(parse_device(device));  // decoding runs on the model's device, inputs copied there
     const std::vector<std::string> words = tokenize(question, m.tokenizer);
     if (words.empty()) throw Error("--question \"" + question + "\" has no words");
     std::vector<int64_t> ids;

@@ -45,8 +45,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": mqa_eval runs on the CPU only in this version: use --device cpu");
     if (score.empty() == model_dir.empty()) throw Error("give --model DIR (answer, then score) or --score RESULTS.json");
     if (!model_dir.empty() && (results.empty() || images.empty()))
       throw Error("--model needs --results FILE (where the answers go) and --images DIR");
@@ -60,6 +58,7 @@ int main(int argc, char** argv) {
     d.max_questions = max_questions;
     if (!model_dir.empty()) {
       m = load_mqa_dir(model_dir);
+      m.model->to(parse_device(device));  // decoding runs on the model's device, inputs copied there
       d.images_dir = images;
       d.image_size = m.config.image_size;
       d.tokenizer = m.tokenizer;

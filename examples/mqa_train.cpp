@@ -85,9 +85,7 @@ int main(int argc, char** argv) {
 
   try {
     cli::apply_distributed(dist, t);
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": mqa_train runs on the CPU only in this version (the optimizers read "
-                  "tensors on the host; docs/cuda.md): use --device cpu");
+    t.device = parse_device(device);  // checked by --device; the trainer moves the model there
     if (val_questions.empty() != val_annotations.empty())
       throw Error("give both --val-questions and --val-annotations, or neither");
     if (c.same_lstm && c.avg_question) throw Error("--same-lstm and --avg-question exclude each other (an averaged "

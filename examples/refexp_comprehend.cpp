@@ -41,10 +41,9 @@ int main(int argc, char** argv) {
   cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
   try {
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": refexp_comprehend runs on the CPU only in this version: use --device cpu");
     const auto t0 = std::chrono::steady_clock::now();
     RefexpDir m = load_refexp_dir(model_dir);
+    m.model->to(parse_device(device));  // the speaker runs on its device; features and scores come back
     RefexpSplit split = load_refexp_split(data, m.config.data_options(images, max_images));
     encode_refexp_split(split, m.vocab);
     const bool proposals = candidates == "proposals";

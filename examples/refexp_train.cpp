@@ -80,9 +80,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (parse_device(device) != Device::cpu())
-      throw Error("--device " + device + ": refexp_train runs on the CPU only in this version (the optimizers read "
-                  "tensors on the host; docs/cuda.md): use --device cpu");
+    t.device = parse_device(device);  // checked by --device; the trainer moves the model there
     if (t.resume) {
       c = load_refexp_config(out);
       if (c.mmi != to.mmi || c.margin != to.margin || c.lambda != to.lambda)

@@ -55,17 +55,23 @@ std::unique_ptr<Batch> MqaTask::next_batch(int64_t epoch, int64_t pos) {
 
 Tensor MqaTask::loss(Batch& batch) {
   const std::vector<int64_t>& rows = static_cast<MqaBatch&>(batch).rows;
-  Tensor r_q = model_.encode_question(question_batch(train_.question_ids_tok, rows));
+  // The batch is built on the host and copied to the model's device once per tensor (the pixels of
+  // its distinct images only); the target count comes from the host copy, so no step reads back.
+  const Device dev = model_.device();
+  const QuestionBatch q = question_batch(train_.question_ids_tok, rows);
+  Tensor r_q = model_.encode_question({q.ids.to(dev), q.mask.to(dev)});
   Tensor image;
   if (!model_.config().blind) {
     Tensor distinct, position;
     image_rows(train_, rows, &distinct, &position);
-    image = model_.encode_images(index_select(train_.images, distinct), position);
+    image = model_.encode_images(index_select(train_.images, distinct).to(dev), position.to(dev));
   }
   Tensor in, target;
   answer_batch(train_, rows, &in, &target);
   batch.units = static_cast<int64_t>(rows.size());
-  return model_.loss(r_q, image, in, target, &batch.norm);  // a mean over the answer words
+  batch.norm = 0;
+  for (int64_t v : target.to_vector<int64_t>()) batch.norm += v != kPadId;
+  return model_.loss(r_q, image, in.to(dev), target.to(dev));  // a mean over the answer words
 }
 
 int64_t MqaTask::val_count() const {

@@ -29,6 +29,7 @@ class MqaTask : public Task {
   int64_t epoch_size() const override { return train_.size(); }
   int64_t batches_per_epoch() const override { return (train_.size() + opt_.batch_size - 1) / opt_.batch_size; }
   std::unique_ptr<Batch> next_batch(int64_t epoch, int64_t pos) override;
+  bool batches_follow_model() const override { return true; }  // host batches, copied to the model's device
   Tensor loss(Batch& batch) override;
   // accuracy (VQA, %, of the first val_questions val questions), and the same per answer type
   // ("accuracy_<type>", non-alphanumerics as '_').

@@ -24,7 +24,9 @@ Tensor rows_of(const Tensor& x, int64_t begin, int64_t end) {
 Tensor encode_all(const Speaker& speaker, const Tensor& x, int64_t chunk) {
   if (x.size(0) == 0) return Tensor::zeros({0, speaker.config().feature_dim});
   std::vector<Tensor> parts;
-  for (int64_t b = 0; b < x.size(0); b += chunk) parts.push_back(speaker.encode(rows_of(x, b, std::min(x.size(0), b + chunk))));
+  const Device dev = speaker.device();
+  for (int64_t b = 0; b < x.size(0); b += chunk)
+    parts.push_back(speaker.encode(rows_of(x, b, std::min(x.size(0), b + chunk)).to(dev)).to(Device::cpu()));
   return parts.size() == 1 ? parts[0] : concat(parts, 0);
 }
 
@@ -60,9 +62,10 @@ std::vector<std::vector<int64_t>> rank_candidates(const Speaker& speaker, const 
     const RefexpImageEntry& im = split.images[u];
     const std::vector<int64_t> crow = candidate_rows(split, u, proposals);
     RegionQuery q;
-    q.region = index_select(f.crops, Tensor::from_vector(crow));
-    q.image = index_select(f.whole, Tensor::from_vector(std::vector<int64_t>{u}));
-    q.location = location_tensor(boxes, im.width, im.height);
+    const Device dev = speaker.device();
+    q.region = index_select(f.crops, Tensor::from_vector(crow)).to(dev);
+    q.image = index_select(f.whole, Tensor::from_vector(std::vector<int64_t>{u})).to(dev);
+    q.location = location_tensor(boxes, im.width, im.height).to(dev);
     const size_t per_call = static_cast<size_t>(std::max<int64_t>(1, max_pairs / R));
     for (size_t b = 0; b < pos.size(); b += per_call) {
       const size_t e = std::min(pos.size(), b + per_call);
@@ -109,8 +112,9 @@ std::vector<std::vector<int64_t>> generate_expressions(const Speaker& speaker, c
       for (double v : location_features(split.boxes.at(r), im.width, im.height)) loc.push_back(static_cast<float>(v));
     }
     const int64_t n = static_cast<int64_t>(e - b);
-    SpeakerStepModel m(speaker, index_select(f.crops, Tensor::from_vector(crop)),
-                       index_select(f.whole, Tensor::from_vector(img)), Tensor::from_vector(loc, {n, 5}));
+    const Device dev = speaker.device();
+    SpeakerStepModel m(speaker, index_select(f.crops, Tensor::from_vector(crop)).to(dev),
+                       index_select(f.whole, Tensor::from_vector(img)).to(dev), Tensor::from_vector(loc, {n, 5}).to(dev));
     const std::vector<Hypothesis> h = options.beam_size <= 1 ? greedy_decode(m, options) : beam_decode(m, options);
     for (const Hypothesis& x : h) out.push_back(x.ids);
     if (progress) progress(static_cast<int64_t>(e), static_cast<int64_t>(rows.size()));

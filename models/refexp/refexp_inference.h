@@ -14,7 +14,9 @@
 namespace mrnn {
 
 // The speaker's features of every crop and whole image of the split (Speaker::encode, no gradient,
-// in chunks of `chunk` images). Requires: the split has pixels (or precomputed features).
+// in chunks of `chunk` images, each chunk's pixels copied to the speaker's device), kept on the host:
+// [N, feature_dim] is small, and each use below copies only the rows it needs to the device.
+// Requires: the split has pixels (or precomputed features).
 struct SplitFeatures {
   Tensor crops, whole;
 };

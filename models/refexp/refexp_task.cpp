@@ -115,18 +115,23 @@ Tensor RefexpTask::loss(Batch& batch) {
     pair_image.push_back(ii->second);
     for (double v : location_features(im.gt_boxes[pair_cand[p]], im.width, im.height)) loc.push_back(static_cast<float>(v));
   }
-  const Tensor R = model_.encode(index_select(train_.crops, Tensor::from_vector(crops)));
-  const Tensor I = model_.encode(index_select(train_.whole, Tensor::from_vector(images)));
+  // Built on the host; each tensor goes to the model's device once (pixels of the distinct crops and
+  // images only). The targets stay on the host for the speaker's row check, which then reads nothing back.
+  const Device dev = model_.device();
+  auto on_dev = [&](const std::vector<int64_t>& v) { return Tensor::from_vector(v).to(dev); };
+  const Tensor R = model_.encode(index_select(train_.crops, Tensor::from_vector(crops)).to(dev));
+  const Tensor I = model_.encode(index_select(train_.whole, Tensor::from_vector(images)).to(dev));
   SpeakerBatch sb;
   expression_tensors(train_, pair_row, &sb.inputs, &sb.targets);
-  sb.region = index_select(R, Tensor::from_vector(pair_crop));
-  sb.image = index_select(I, Tensor::from_vector(pair_image));
-  sb.location = Tensor::from_vector(loc, {static_cast<int64_t>(pair_row.size()), 5});
+  sb.inputs = sb.inputs.to(dev);
+  sb.region = index_select(R, on_dev(pair_crop));
+  sb.image = index_select(I, on_dev(pair_image));
+  sb.location = Tensor::from_vector(loc, {static_cast<int64_t>(pair_row.size()), 5}).to(dev);
   const Tensor lp = reshape(model_.sequence_log_probs(sb), {-1, 1});
-  const Tensor lp_true = reshape(index_select(lp, Tensor::from_vector(true_pair)), {B});
+  const Tensor lp_true = reshape(index_select(lp, on_dev(true_pair)), {B});
   if (opt_.mmi == "none") return ml_loss(lp_true);
   if (opt_.mmi == "margin")
-    return mmi_mm_loss(lp_true, reshape(index_select(lp, Tensor::from_vector(neg_pair)), {B}), opt_.margin, opt_.lambda);
+    return mmi_mm_loss(lp_true, reshape(index_select(lp, on_dev(neg_pair)), {B}), opt_.margin, opt_.lambda);
   std::vector<int64_t> idx;
   std::vector<float> mask;
   std::vector<int64_t> true_col;
@@ -135,7 +140,7 @@ Tensor RefexpTask::loss(Batch& batch) {
     mask.push_back(v < 0 ? 0.f : 1.f);
   }
   for (int64_t r : rows) true_col.push_back(train_.gt_index[r]);
-  const Tensor scores = reshape(index_select(lp, Tensor::from_vector(idx)), {B, C});
+  const Tensor scores = reshape(index_select(lp, on_dev(idx)), {B, C});
   const Tensor mmi = mmi_softmax_loss(scores, Tensor::from_vector(true_col), Tensor::from_vector(mask, {B, C}));
   return add(ml_loss(lp_true), mul_scalar(mmi, opt_.lambda));
 }

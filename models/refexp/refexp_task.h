@@ -33,6 +33,7 @@ class RefexpTask : public Task {
   int64_t epoch_size() const override { return static_cast<int64_t>(rows_.size()); }
   int64_t batches_per_epoch() const override { return (epoch_size() + opt_.batch_size - 1) / opt_.batch_size; }
   std::unique_ptr<Batch> next_batch(int64_t epoch, int64_t pos) override;
+  bool batches_follow_model() const override { return true; }  // host batches, copied to the model's device
   Tensor loss(Batch& batch) override;
   // precision_gt (P@1, %, GT candidates, the first val_count val expressions).
   std::vector<Metric> validate() override;

@@ -6,7 +6,9 @@
 //   - mQA: the loss and gradients of the full model and of each ablation (same LSTM, averaged
 //     question, untied, blind), images through the CNN;
 //   - NVCS: training only the new word rows on the GPU leaves every old parameter bit-identical
-//     and ends where the same run on the CPU ends.
+//     and ends where the same run on the CPU ends;
+//   - the refexp and mQA Tasks: fit() on the GPU (a tiny ShapesWorld; refexp with each objective)
+//     ends where the CPU run ends, and comprehension / greedy answers agree but for near ties.
 // Dropout is 0 so both devices compute the same function. Skipped without a GPU.
 #include <catch2/catch.hpp>
 
@@ -18,14 +20,22 @@
 #include <unistd.h>
 
 #include "core/autograd.h"
+#include "data/shapes_world.h"
 #include "data/vocab.h"
 #include "kernels/ops.h"
 #include "models/embed/embed_model.h"
+#include "models/engine/trainer.h"
 #include "models/mqa/mqa.h"
+#include "models/mqa/mqa_answers.h"
+#include "models/mqa/mqa_data.h"
+#include "models/mqa/mqa_task.h"
 #include "models/mrnn/caption_trainer.h"
 #include "models/nvcs/novel_data.h"
 #include "models/nvcs/nvcs.h"
 #include "models/refexp/losses.h"
+#include "models/refexp/refexp_data.h"
+#include "models/refexp/refexp_inference.h"
+#include "models/refexp/refexp_task.h"
 #include "models/refexp/speaker.h"
 #include "tests/cuda/cuda_support.h"
 
@@ -326,5 +336,156 @@ TEST_CASE("extensions on the GPU: NVCS trains only the new rows there, old param
     INFO(d);
     CHECK(d.empty());
   }
+#endif
+}
+
+#ifdef MRNN_WITH_CUDA
+namespace {
+
+// A tiny ShapesWorld (12 train, 4 val images of 32 px) in a temporary folder, written once and
+// removed when the program ends.
+struct TinyWorld {
+  std::string dir;
+  TinyWorld() {
+    const fs::path p = fs::temp_directory_path() / ("mrnn_ext_cuda_world_" + std::to_string(::getpid()));
+    fs::remove_all(p);
+    ShapesWorldOptions o;
+    o.seed = 7;
+    o.n_train = 12;
+    o.n_val = 4;
+    o.n_test = 0;
+    o.n_novel = 0;
+    o.image_size = 32;
+    generate_shapes_world(o, p.string());
+    dir = p.string();
+  }
+  ~TinyWorld() { fs::remove_all(dir); }
+};
+const std::string& tiny_world() {
+  static const TinyWorld world;
+  return world.dir;
+}
+
+TrainerOptions task_options(const std::string& name, Device d) {
+  TrainerOptions o;
+  o.out_dir = (fs::temp_directory_path() / ("mrnn_ext_cuda_" + name + std::to_string(::getpid()))).string();
+  fs::remove_all(o.out_dir);
+  o.max_steps = 6;
+  o.val_every = 3;
+  o.progress = false;
+  o.warmup = 0;
+  o.lr = 0.01;
+  o.device = d;
+  return o;
+}
+
+// The weights of a module, on the host.
+std::vector<std::pair<std::string, Tensor>> host_weights(Module& m) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (auto& [n, p] : m.named_parameters()) out.emplace_back(n, p.to(Device::cpu()));
+  return out;
+}
+
+void check_same_weights(const std::vector<std::pair<std::string, Tensor>>& gpu,
+                        const std::vector<std::pair<std::string, Tensor>>& cpu) {
+  REQUIRE(gpu.size() == cpu.size());
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    INFO(cpu[i].first);
+    const std::string d = compare(gpu[i].second, cpu[i].second, Tolerance{1e-3, 1e-4});  // 6 Adam steps
+    INFO(d);
+    CHECK(d.empty());
+  }
+}
+
+}  // namespace
+#endif
+
+TEST_CASE("extensions on the GPU: refexp training (ML, MMI-SoftMax, MMI-MM) and comprehension there match the CPU",
+          "[extensions_cuda]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  RefexpDataOptions d;
+  d.images_dir = tiny_world() + "/images";
+  d.image_size = 16;
+  RefexpSplit train = load_refexp_split(tiny_world() + "/google_refexp_train_shapes_coco_aligned.json", d);
+  RefexpSplit val = load_refexp_split(tiny_world() + "/google_refexp_val_shapes_coco_aligned.json", d);
+  const Vocab vocab = build_refexp_vocab(train, 1);
+  encode_refexp_split(train, vocab);
+  encode_refexp_split(val, vocab);
+  SpeakerConfig c = speaker_config(true, true);
+  c.vocab = vocab.size();
+  c.image_size = 16;
+  for (const std::string mmi : {"none", "softmax", "margin"}) {
+    INFO("--mmi " << mmi);
+    RefexpTaskOptions to;
+    to.mmi = mmi;
+    to.batch_size = 8;
+    auto run = [&](Device dev, std::vector<std::vector<int64_t>>* ranked) {
+      Generator g(51);
+      Speaker model(c, g);
+      RefexpTask task(model, train, val, to);
+      const TrainerOptions o = task_options("refexp_" + mmi, dev);
+      fit(task, o);
+      fs::remove_all(o.out_dir);
+      model.eval();
+      const SplitFeatures f = encode_split_features(model, val);
+      std::vector<int64_t> rows;
+      for (int64_t r = 0; r < val.size(); ++r) rows.push_back(r);
+      *ranked = rank_candidates(model, val, f, rows, false);
+      return host_weights(model);
+    };
+    std::vector<std::vector<int64_t>> rc, rg;
+    const auto wc = run(Device::cpu(), &rc);
+    const auto wg = run(kGpu, &rg);
+    check_same_weights(wg, wc);
+    // The listener's best region: the same on both devices but for near ties of the f32 scores.
+    size_t same = 0;
+    for (size_t i = 0; i < rc.size(); ++i) same += !rc[i].empty() && !rg[i].empty() && rc[i][0] == rg[i][0];
+    CHECK(same + 1 >= rc.size());
+  }
+#endif
+}
+
+TEST_CASE("extensions on the GPU: mQA training there matches the CPU, and its answers are the CPU's",
+          "[extensions_cuda]") {
+  MRNN_REQUIRE_GPU();
+#ifdef MRNN_WITH_CUDA
+  MqaConfig c = mqa_config();
+  c.image_size = 16;
+  MqaDataOptions d;
+  d.images_dir = tiny_world() + "/images";
+  d.image_size = c.image_size;
+  MqaSplit train = load_mqa_split(tiny_world() + "/v2_OpenEnded_shapes_train_questions.json",
+                                  tiny_world() + "/v2_shapes_train_annotations.json", d);
+  MqaSplit val = load_mqa_split(tiny_world() + "/v2_OpenEnded_shapes_val_questions.json",
+                                tiny_world() + "/v2_shapes_val_annotations.json", d);
+  const Vocab vocab = build_mqa_vocab(train, 1);
+  encode_split(train, vocab);
+  encode_split(val, vocab);
+  c.vocab = vocab.size();
+  const AnswerWordPicker picker(train.mc_answers);
+  MqaTaskOptions to;
+  to.batch_size = 16;
+  auto run = [&](Device dev, std::vector<std::string>* answers) {
+    Generator g(61);
+    Mqa model(c, g);
+    MqaTask task(model, vocab, TokenizerMode::word, picker, train, val, to);
+    const TrainerOptions o = task_options("mqa", dev);
+    fit(task, o);
+    fs::remove_all(o.out_dir);
+    model.eval();
+    DecodeOptions greedy;
+    greedy.beam_size = 1;
+    *answers = answer_texts(model, vocab, TokenizerMode::word, picker, val, {}, greedy).answers;
+    return host_weights(model);
+  };
+  std::vector<std::string> ac, ag;
+  const auto wc = run(Device::cpu(), &ac);
+  const auto wg = run(kGpu, &ag);
+  check_same_weights(wg, wc);
+  REQUIRE(ag.size() == ac.size());
+  size_t same = 0;
+  for (size_t i = 0; i < ac.size(); ++i) same += ag[i] == ac[i];
+  CHECK(same + 1 >= ac.size());  // but for a near tie of the f32 logits
 #endif
 }
