@@ -1,11 +1,13 @@
 // extract_features: the CNN image features of a trained captioning model (caption_train's folder)
 // for every image of a Karpathy-format dataset, as one .npy [images in the JSON, image_dim] f32
-// file in file order: the layout every program's --features option reads. Why: train or evaluate
-// later models on fixed features (the papers' setting) without running a CNN, or decode a large
-// image set once.
+// file in file order: the layout every program's --features option reads; or, for a VQA questions
+// file, one row per distinct image (first-use order) and a text file of their image ids (the
+// --features/--feature-ids pair of the mqa programs). Why: train or evaluate later models on fixed
+// features (the papers' setting) without running a CNN, or decode a large image set once.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <numeric>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -13,9 +15,11 @@
 #include "data/image_loader.h"
 #include "data/karpathy.h"
 #include "data/npy.h"
+#include "data/vqa.h"
 #include "data/raw_array_tensor.h"
 #include "kernels/ops.h"
 #include "models/engine/progress.h"
+#include "models/mqa/mqa_data.h"
 #include "models/mrnn/caption_data.h"
 #include "models/mrnn/model_dir.h"
 #include "examples/cli_checks.h"
@@ -26,16 +30,23 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Write the CNN features of a trained captioning model for every image of a Karpathy-format dataset:\n"
       "one .npy [images in the JSON, image_dim] f32 file, rows in file order (every split), the layout\n"
-      "that --features of caption_train, embed_train and nvcs_train (and their evaluators) reads."};
-  std::string model_dir, data, images, out, device = "cpu";
+      "that --features of caption_train, embed_train and nvcs_train (and their evaluators) reads. Or, with\n"
+      "--questions (VQA), a row per distinct image in first-use order and --ids-out, their image ids one\n"
+      "per line: the --features/--feature-ids pair of mqa_train and mqa_eval."};
+  std::string model_dir, data, ids_out, images, out, device = "cpu";
+  std::vector<std::string> questions;
   int64_t batch = 64;
   int threads = 0;
   bool quiet = false;
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model folder written by caption_train (a CNN model, not a features one)")
       ->required();
-  app.add_option("--data", data, "Karpathy-format dataset JSON")->required()->check(CLI::ExistingFile);
-  app.add_option("--images", images, "folder of its images (filepath/filename inside)")->required();
+  app.add_option("--data", data, "Karpathy-format dataset JSON")->check(CLI::ExistingFile);
+  app.add_option("--questions", questions, "or: VQA-format questions files, one or more (the images of all of them, "
+                 "each once; image N: the file of --images whose name ends in the number N)")->check(CLI::ExistingFile);
+  app.add_option("--ids-out", ids_out, "with --questions: the text file of each row's image id, written atomically")
+      ->check(cli::output_file);
+  app.add_option("--images", images, "folder of the images (Karpathy: filepath/filename inside)")->required();
   app.add_option("--out", out, "the .npy file to write (atomically)")->required()->check(cli::output_file);
   app.add_option("--batch", batch, "images per CNN pass")->check(cli::positive_int);
   app.add_option("--threads", threads, "image decoding threads (0 = one per core)")->check(cli::nonnegative_int);
@@ -48,11 +59,25 @@ int main(int argc, char** argv) {
       throw Error(model_dir + "/config.json: image_input is \"" + md.config.image_input +
                   "\", expected \"cnn\" (a model trained on features has no CNN to extract with)");
     md.model->to(parse_device(device));
-    const KarpathyDataset ds = load_karpathy(data);
-    const int64_t n = static_cast<int64_t>(ds.images.size());
+    if (data.empty() == questions.empty()) throw Error("give exactly one of --data (Karpathy) and --questions (VQA)");
+    if (questions.empty() != ids_out.empty()) throw Error("--questions needs --ids-out (and the other way round)");
     std::vector<std::string> paths;
-    for (const KImage& im : ds.images)
-      paths.push_back(images + "/" + (im.filepath.empty() ? "" : im.filepath + "/") + im.filename);
+    std::vector<int64_t> image_ids;  // VQA: the id of each row
+    if (!data.empty()) {
+      const KarpathyDataset ds = load_karpathy(data);
+      for (const KImage& im : ds.images)
+        paths.push_back(images + "/" + (im.filepath.empty() ? "" : im.filepath + "/") + im.filename);
+    } else {
+      const ImageIndex index(images);
+      std::set<int64_t> seen;
+      for (const std::string& file : questions)
+        for (const VqaQuestion& q : load_vqa_questions(file).questions)
+          if (seen.insert(q.image_id).second) {
+            paths.push_back(index.path(q.image_id, q.question_id));
+            image_ids.push_back(q.image_id);
+          }
+    }
+    const int64_t n = static_cast<int64_t>(paths.size());
     std::vector<int64_t> identity(static_cast<size_t>(n));
     std::iota(identity.begin(), identity.end(), 0);
     std::vector<std::vector<int64_t>> batches;
@@ -82,9 +107,15 @@ int main(int argc, char** argv) {
     }
     progress.finish();
     write_npy(out, to_raw_array(all));
-    std::printf("%s: [%lld, %lld] f32 features of %s (%s) through %s's CNN in %.1f s\n", out.c_str(),
-                static_cast<long long>(n), static_cast<long long>(dim), data.c_str(), images.c_str(),
-                model_dir.c_str(), progress.elapsed());
+    if (!ids_out.empty()) {
+      std::string text;
+      for (int64_t id : image_ids) text += std::to_string(id) + "\n";
+      write_file_atomic(ids_out, text);
+    }
+    std::printf("%s: [%lld, %lld] f32 features of %s (%s) through %s's CNN in %.1f s%s%s\n", out.c_str(),
+                static_cast<long long>(n), static_cast<long long>(dim), data.empty() ? questions.front().c_str() : data.c_str(),
+                images.c_str(), model_dir.c_str(), progress.elapsed(), ids_out.empty() ? "" : "; image ids in ",
+                ids_out.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "extract_features: %s\n", e.what());
     return 1;

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     MqaDir m = load_mqa_dir(model_dir);
+    if (m.config.image_input != "cnn")
+      throw Error(model_dir + "/config.json: the model was trained on precomputed features and has no CNN to read an "
+                  "image file with: use mqa_eval --features");
     m.model->to(parse_device(device));  // decoding runs on the model's device, inputs copied there
     const std::vector<std::string> words = tokenize(question, m.tokenizer);
     if (words.empty()) throw Error("--question \"" + question + "\" has no words");

@@ -30,7 +30,12 @@ int main(int argc, char** argv) {
   app.add_option("--questions", questions, "VQA-format questions")->required()->check(CLI::ExistingFile);
   app.add_option("--annotations", annotations, "VQA-format annotations (the same question ids)")
       ->required()->check(CLI::ExistingFile);
+  std::string features, feature_ids;
   app.add_option("--images", images, "folder of the images (image N: the file whose name ends in the number N)");
+  app.add_option("--features", features, "or, for a model trained on features: .npy [N, D] image features")
+      ->check(CLI::ExistingFile);
+  app.add_option("--feature-ids", feature_ids, "with --features: the image id of each row, one per line")
+      ->check(CLI::ExistingFile);
   app.add_option("--results", results, "results file to write (official format)")->check(cli::output_file);
   app.add_option("--accuracy", accuracy, "accuracy JSON to write (default: the results path with _accuracy.json, "
                  "or stdout only)")->check(cli::output_file);
@@ -46,8 +51,9 @@ int main(int argc, char** argv) {
 
   try {
     if (score.empty() == model_dir.empty()) throw Error("give --model DIR (answer, then score) or --score RESULTS.json");
-    if (!model_dir.empty() && (results.empty() || images.empty()))
-      throw Error("--model needs --results FILE (where the answers go) and --images DIR");
+    if (!model_dir.empty() && (results.empty() || images.empty() == features.empty()))
+      throw Error("--model needs --results FILE (where the answers go) and --images DIR or --features FILE.npy");
+    if (features.empty() != feature_ids.empty()) throw Error("--features needs --feature-ids (and the other way round)");
     if (accuracy.empty() && !results.empty()) {
       accuracy = results;
       if (accuracy.size() > 5 && accuracy.substr(accuracy.size() - 5) == ".json") accuracy.resize(accuracy.size() - 5);
@@ -59,7 +65,14 @@ int main(int argc, char** argv) {
     if (!model_dir.empty()) {
       m = load_mqa_dir(model_dir);
       m.model->to(parse_device(device));  // decoding runs on the model's device, inputs copied there
+      const std::string input = features.empty() ? "cnn" : "features";
+      if (m.config.image_input != input)
+        throw Error(model_dir + "/config.json: the model was trained on " +
+                    (m.config.image_input == "cnn" ? std::string("images: give --images")
+                                                   : std::string("features: give --features and --feature-ids")));
       d.images_dir = images;
+      d.features = features;
+      d.feature_ids = feature_ids;
       d.image_size = m.config.image_size;
       d.tokenizer = m.tokenizer;
       d.load_images = !m.config.blind;
@@ -69,6 +82,9 @@ int main(int argc, char** argv) {
     }
     // Scoring an existing file needs no images (an empty --images skips them).
     MqaSplit split = load_mqa_split(questions, annotations, d);
+    if (!features.empty())
+      MRNN_CHECK(split.images.size(1) == m.config.image_dim, "{}: {} columns, but {}/config.json has image_dim {}",
+                 features, split.images.size(1), model_dir, m.config.image_dim);
     std::vector<std::string> answers;
     SplitAnswers generated;
     if (!model_dir.empty()) {

@@ -33,8 +33,13 @@ int main(int argc, char** argv) {
                  "\"image_id\", \"question\"}]})")->required()->check(CLI::ExistingFile);
   app.add_option("--annotations", annotations, "training annotations (VQA format, with the same question ids)")
       ->required()->check(CLI::ExistingFile);
+  std::string features, feature_ids;
   app.add_option("--images", images, "folder of the images: image N is the file whose name ends in the number N")
-      ->required()->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--features", features, "or: precomputed image features, .npy [N, D] (extract_features --questions "
+                 "writes one); the model then has no CNN")->check(CLI::ExistingFile);
+  app.add_option("--feature-ids", feature_ids, "with --features: the image id of each row, one per line")
+      ->check(CLI::ExistingFile);
   app.add_option("--val-questions", val_questions, "validation questions (default: the first --val-count training "
                  "questions, a training-set accuracy)")->check(CLI::ExistingFile);
   app.add_option("--val-annotations", val_annotations, "validation annotations")->check(CLI::ExistingFile);
@@ -86,6 +91,8 @@ int main(int argc, char** argv) {
   try {
     cli::apply_distributed(dist, t);
     t.device = parse_device(device);  // checked by --device; the trainer moves the model there
+    if (images.empty() == features.empty()) throw Error("give exactly one of --images DIR and --features FILE.npy");
+    if (features.empty() != feature_ids.empty()) throw Error("--features needs --feature-ids (and the other way round)");
     if (val_questions.empty() != val_annotations.empty())
       throw Error("give both --val-questions and --val-annotations, or neither");
     if (c.same_lstm && c.avg_question) throw Error("--same-lstm and --avg-question exclude each other (an averaged "
@@ -99,8 +106,19 @@ int main(int argc, char** argv) {
       // load_cnn_from refuses a mismatch).
       if (!cnn_from.empty() && app.count("--cnn-pool") == 0) c.cnn_pool = cnn_pool_of_dir(cnn_from);
     }
+    const std::string input = features.empty() ? "cnn" : "features";
+    if (t.resume && c.image_input != input)
+      throw Error("--resume: " + out + "/config.json was trained on " +
+                  (c.image_input == "cnn" ? std::string("images (give --images)")
+                                          : std::string("features (give --features)")));
+    if (input == "features" && (!cnn_from.empty() || freeze_cnn))
+      throw Error(std::string(cnn_from.empty() ? "--freeze-cnn" : "--cnn-from") +
+                  ": a model on precomputed --features has no CNN");
+    c.image_input = input;
     MqaDataOptions d;
     d.images_dir = images;
+    d.features = features;
+    d.feature_ids = feature_ids;
     d.image_size = c.image_size;
     d.tokenizer = mode;
     d.answers = c.answers;
@@ -117,6 +135,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "no --val-questions: validating on the first %lld training questions\n",
                    static_cast<long long>(to.val_questions));
       val = train;
+    }
+    if (input == "features") {  // the model's image width is the file's
+      MRNN_CHECK(!t.resume || c.image_dim == train.images.size(1),
+                 "--resume: {}/config.json has image_dim {} but {} has {} columns", out, c.image_dim, features,
+                 train.images.size(1));
+      c.image_dim = train.images.size(1);
     }
     Vocab vocab;
     if (t.resume) {

@@ -22,6 +22,7 @@ std::string MqaConfig::to_json() const {
   j["embed"] = embed;
   j["lstm"] = lstm;
   j["fusing"] = fusing;
+  if (image_input != "cnn") j["image_input"] = image_input;
   j["image_size"] = image_size;
   j["cnn_channels"] = cnn_channels;
   if (cnn_pool != "flatten") j["cnn_pool"] = cnn_pool;
@@ -46,6 +47,7 @@ MqaConfig MqaConfig::from_json(const std::string& text, const std::string& what)
   f.get_int("embed", c.embed, 1, kMaxMqaSize);
   f.get_int("lstm", c.lstm, 1, kMaxMqaSize);
   f.get_int("fusing", c.fusing, 1, kMaxMqaSize);
+  f.get_choice("image_input", c.image_input, {"cnn", "features"});
   f.get_int("image_size", c.image_size, 4, 8192);
   f.get_int("image_dim", c.image_dim, 1, kMaxMqaSize);
   f.get_int_list("cnn_channels", c.cnn_channels, 8, 1, kMaxMqaSize);
@@ -86,7 +88,9 @@ Mqa::Mqa(const MqaConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(gen.see
     tied_ = register_module("output", std::make_shared<TiedSoftmax>(cfg.fusing, embed_->weight, gen));
   else
     plain_ = register_module("output", std::make_shared<PlainSoftmax>(cfg.fusing, cfg.vocab, gen));
-  if (!cfg.blind)
+  MRNN_CHECK(cfg.image_input == "cnn" || cfg.image_input == "features",
+             "mQA: image_input must be cnn or features, got '{}'", cfg.image_input);
+  if (!cfg.blind && cfg.image_input == "cnn")
     cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(cfg.image_size, cfg.cnn_channels, cfg.image_dim, gen,
                                                                     parse_cnn_pool(cfg.cnn_pool)));
 }
@@ -98,24 +102,31 @@ Tensor Mqa::image_feature(const Tensor& images) const {
   // "norm I" baseline does) and scaled to unit RMS. Measured on ShapesWorld: with the raw ReLU output
   // Adam grows it within tens of steps until the image term saturates the fusing layer's tanh and
   // the loss stalls; normalised after the ReLU, ~90% of the units die and I hardly depends on the
-  // image (colour and shape questions stay at chance).
-  Tensor c = cnn_->pre_activation(images);
+  // image (colour and shape questions stay at chance). Precomputed features are normalised alike.
+  Tensor c = cnn_ ? cnn_->pre_activation(images) : images;
   Tensor norm = sqrt(add_scalar(sum(square(c), {1}, /*keepdim=*/true), 1e-6));
   return mul_scalar(div(c, norm), std::sqrt(static_cast<double>(cfg_.image_dim)));
 }
 
+void Mqa::check_image_input(const Tensor& images) const {
+  if (cnn_)
+    MRNN_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == cfg_.image_size &&
+                   images.size(3) == cfg_.image_size,
+               "mQA: expected images [B, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());
+  else
+    MRNN_CHECK(images.dim() == 2 && images.size(1) == cfg_.image_dim,
+               "mQA: expected image features [B, {}] (a features model), got {}", cfg_.image_dim, images.desc());
+}
+
 Tensor Mqa::encode_images(const Tensor& images) const {
-  if (!cnn_) return Tensor();
-  MRNN_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == cfg_.image_size &&
-                 images.size(3) == cfg_.image_size,
-             "mQA: expected images [B, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());
+  if (cfg_.blind) return Tensor();
+  check_image_input(images);
   return dropout(image_feature(images), cfg_.dropout, is_training(), dropout_gen_);
 }
 
 Tensor Mqa::encode_images(const Tensor& images, const Tensor& rows) const {
-  if (!cnn_) return Tensor();
-  MRNN_CHECK(images.dim() == 4 && images.size(2) == cfg_.image_size,
-             "mQA: expected images [U, 3, {}, {}], got {}", cfg_.image_size, cfg_.image_size, images.desc());
+  if (cfg_.blind) return Tensor();
+  check_image_input(images);
   return dropout(index_select(image_feature(images), rows), cfg_.dropout, is_training(), dropout_gen_);
 }
 

@@ -29,6 +29,9 @@ struct MqaConfig {
   int64_t embed = 64;      // word embedding width (the TWS table [vocab, embed])
   int64_t lstm = 128;      // both LSTMs' width
   int64_t fusing = 256;    // fusing layer width
+  // cnn: images through the CNN encoder | features: precomputed vectors [image_dim] (no CNN; written
+  // only when features)
+  std::string image_input = "cnn";
   int64_t image_size = 64;
   std::vector<int64_t> cnn_channels = {16, 32, 64};
   std::string cnn_pool = "flatten";  // a cnn_pool_names() entry (layers/cnn_encoder.h); written unless flatten
@@ -60,11 +63,12 @@ class Mqa : public Module {
   Mqa(const MqaConfig& cfg, Generator& gen);
   const MqaConfig& config() const { return cfg_; }
 
-  // images [B, 3, S, S] -> I [B, image_dim]: the CNN's output (before its final ReLU) L2-normalised
-  // to norm sqrt(image_dim)
-  // (dropout in training mode). Blind: undefined.
+  // images [B, 3, S, S] (features [B, image_dim] with image_input features) -> I [B, image_dim]: the
+  // CNN's output before its final ReLU (or the feature) L2-normalised to norm sqrt(image_dim)
+  // (dropout in training mode). Blind: undefined. Throws Error on another shape.
   Tensor encode_images(const Tensor& images) const;
-  // Distinct images [U, 3, S, S] and rows i64 [B] -> I [B, image_dim] (each image through the CNN once).
+  // Distinct images [U, 3, S, S] (or features [U, D]) and rows i64 [B] -> I [B, image_dim] (each
+  // image through the CNN once).
   Tensor encode_images(const Tensor& images, const Tensor& rows) const;
   // r_Q [B, question_dim()]: the question LSTM's memory cell after each question's last word (the
   // padding after it does not change it), or the mean word vector with avg_question.
@@ -89,7 +93,8 @@ class Mqa : public Module {
 
  private:
   Tensor words(const Tensor& ids) const;  // w = g(E[ids])
-  Tensor image_feature(const Tensor& images) const;  // sqrt(D) c / |c| of the CNN's pre-ReLU output c, no dropout
+  Tensor image_feature(const Tensor& images) const;
+  void check_image_input(const Tensor& images) const;  // [B, 3, S, S] for the CNN, [B, image_dim] for features  // sqrt(D) c / |c| of the CNN's pre-ReLU output c, no dropout
   Tensor fused(const Tensor& w, const Tensor& r_a, const Tensor& r_q, const Tensor& image) const;
   Tensor output_logits(const Tensor& f) const;
   // The fusing layer's output f(t) [B, Ta, fusing] for teacher-forced answer inputs (with dropout).

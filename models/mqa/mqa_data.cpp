@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -10,6 +11,9 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "data/npy.h"
+#include "data/raw_array_tensor.h"
+#include "kernels/ops.h"
 #include "models/mrnn/caption_data.h"
 
 namespace mrnn {
@@ -41,6 +45,37 @@ std::string first_ids(const std::vector<int64_t>& ids) {
 }
 
 }  // namespace
+
+std::vector<int64_t> read_feature_ids(const std::string& path) {
+  std::ifstream f(path);
+  MRNN_CHECK(f.good(), "{}: cannot open the feature ids file", path);
+  std::vector<int64_t> ids;
+  std::unordered_set<int64_t> seen;
+  std::string line;
+  int64_t n = 0;
+  bool blank = false;
+  while (std::getline(f, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    MRNN_CHECK(!blank, "{}:{}: an empty line before the last one (one image id per line expected)", path, n - 1);
+    if (line.empty()) {
+      blank = true;
+      continue;
+    }
+    size_t used = 0;
+    int64_t id = -1;
+    try {
+      id = std::stoll(line, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    MRNN_CHECK(used == line.size() && id >= 0, "{}:{}: expected an image id (an integer >= 0), got '{}'", path, n, line);
+    MRNN_CHECK(seen.insert(id).second, "{}:{}: image id {} is given twice", path, n, id);
+    ids.push_back(id);
+  }
+  MRNN_CHECK(!ids.empty(), "{}: no image ids", path);
+  return ids;
+}
 
 ImageIndex::ImageIndex(const std::string& dir) : dir_(dir) {
   std::error_code ec;
@@ -88,8 +123,21 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
   std::vector<VqaExample> ex = join_vqa(qs, as);
   if (o.max_questions > 0 && static_cast<int64_t>(ex.size()) > o.max_questions) ex.resize(o.max_questions);
 
+  MRNN_CHECK(o.features.empty() == o.feature_ids.empty(), "give both a features file and its feature ids, or neither");
+  MRNN_CHECK(o.features.empty() || o.images_dir.empty(), "give an image folder or a features file, not both");
   std::unique_ptr<ImageIndex> index;
   if (!o.images_dir.empty()) index = std::make_unique<ImageIndex>(o.images_dir);
+  Tensor feats;
+  std::unordered_map<int64_t, int64_t> feature_row;  // image id -> row of feats
+  if (!o.features.empty()) {
+    feats = to_tensor(read_npy(o.features), o.features).to(DType::F32);
+    const std::vector<int64_t> ids = read_feature_ids(o.feature_ids);
+    MRNN_CHECK(feats.dim() == 2 && feats.size(0) == static_cast<int64_t>(ids.size()) && feats.size(1) >= 1,
+               "{}: expected features [{} rows, one per line of {}, D], got {}", o.features, ids.size(), o.feature_ids,
+               feats.desc());
+    for (size_t r = 0; r < ids.size(); ++r) feature_row[ids[r]] = static_cast<int64_t>(r);
+  }
+  std::vector<int64_t> used_rows;  // features: the row of each distinct image
   MqaSplit s;
   s.name = questions_path;
   std::unordered_map<std::string, int64_t> row_of;
@@ -114,10 +162,21 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
     MRNN_CHECK(!aw.empty(), "{}: the answer of question {} (\"{}\") has no words after tokenization", annotations_path,
                qid, target);
     int64_t row = -1;
-    if (index) {
-      const std::string path = index->path(e.question.image_id, qid);
-      auto [it, fresh] = row_of.emplace(path, static_cast<int64_t>(s.image_paths.size()));
-      if (fresh) s.image_paths.push_back(path);
+    if (index || feats.defined()) {
+      std::string key;
+      if (index) {
+        key = index->path(e.question.image_id, qid);
+      } else {
+        const auto f = feature_row.find(e.question.image_id);
+        MRNN_CHECK(f != feature_row.end(), "question {}: its image {} has no row in {} (the ids of {})", qid,
+                   e.question.image_id, o.feature_ids, o.features);
+        key = fmt::format("{} row {}", o.features, f->second);
+      }
+      auto [it, fresh] = row_of.emplace(key, static_cast<int64_t>(s.image_paths.size()));
+      if (fresh) {
+        s.image_paths.push_back(key);
+        if (!index) used_rows.push_back(feature_row.at(e.question.image_id));
+      }
       row = it->second;
     }
     s.question_ids.push_back(qid);
@@ -134,6 +193,7 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
     s.answer_sentences.push_back(a.answer_sentence);
     s.image_row.push_back(row);
   }
+  if (feats.defined()) s.images = index_select(feats, Tensor::from_vector(used_rows)).contiguous();
   if (o.load_images && index) {
     const int64_t S = o.image_size, U = static_cast<int64_t>(s.image_paths.size());
     std::vector<float> pixels(static_cast<size_t>(U * 3 * S * S));

@@ -21,6 +21,9 @@ namespace mrnn {
 
 struct MqaDataOptions {
   std::string images_dir;        // "" : no images at all (scoring a results file): image_row -1
+  // Or precomputed features: .npy [N, D] (any float type) with feature_ids, a text file of N lines,
+  // line i the image_id of row i (extract_features --questions writes both). Excludes images_dir.
+  std::string features, feature_ids;
   int64_t image_size = 64;
   TokenizerMode tokenizer = TokenizerMode::word;
   std::string answers = "word";  // word: multiple_choice_answer | sentence: answer_sentence
@@ -40,10 +43,14 @@ struct MqaSplit {
   std::vector<std::string> mc_answers;                   // multiple_choice_answer
   std::vector<std::string> question_types, answer_types, answer_sentences;
   std::vector<int64_t> image_row;                        // question -> row of images / image_paths
-  std::vector<std::string> image_paths;                  // distinct images, first-use order
-  Tensor images;                                         // f32 [U, 3, S, S] (load_images)
+  std::vector<std::string> image_paths;                  // distinct images, first-use order ("features row N" with features)
+  Tensor images;                                         // f32 [U, 3, S, S] (load_images), or features [U, D]
   int64_t size() const { return static_cast<int64_t>(question_ids.size()); }
 };
+
+// The image ids of a features file's rows: one integer per line of path (a final empty line is
+// allowed). Throws Error naming path and the line on anything else, and on an id given twice.
+std::vector<int64_t> read_feature_ids(const std::string& path);
 
 // The image files of a folder by the number their name ends in (see the header comment).
 class ImageIndex {
@@ -62,8 +69,9 @@ class ImageIndex {
 // Requires nothing of the files. Ensures, else throws Error naming the file and what is wrong:
 // both files parse (data/vqa.h: every annotation has at least one answer, ...); the question ids of
 // the two files are the same set (the first few ids only in one of them are named); every
-// question's image exists in options.images_dir; with answers = sentence every annotation has an
-// answer_sentence; every question and training answer has at least one token.
+// question's image exists in options.images_dir (or has a row in options.features: the ids file has
+// one integer per line, no id twice, as many lines as the .npy has rows); with answers = sentence
+// every annotation has an answer_sentence; every question and training answer has at least one token.
 MqaSplit load_mqa_split(const std::string& questions_path, const std::string& annotations_path,
                         const MqaDataOptions& options);
 

@@ -60,6 +60,7 @@ MqaDir load_mqa_dir(const std::string& dir, const std::string& weights_file) {
 
 int64_t load_cnn_from(Mqa& model, const std::string& dir) {
   MRNN_CHECK(!model.config().blind, "--cnn-from {}: a blind model has no CNN", dir);
+  MRNN_CHECK(model.config().image_input == "cnn", "--cnn-from {}: a model on precomputed features has no CNN", dir);
   const std::string path = dir + "/model.safetensors";
   MRNN_CHECK(std::filesystem::is_regular_file(path), "--cnn-from {}: no model.safetensors in that folder", dir);
   const std::string pool = cnn_pool_of_dir(dir);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mQA through the programs on a tiny ShapesWorld: mqa_train (the full model, each ablation, sentence
 # answers, a stop and resume), mqa_answer, mqa_eval (official results file + accuracy JSON, scoring
-# an existing results file), Chinese questions with --tokenizer char, and bad input rejected clearly:
+# an existing results file), precomputed features (extract_features --questions, --features), Chinese
+# questions with --tokenizer char, and bad input rejected clearly:
 # a question whose image is missing, an annotation with no answers, question and annotation files
 # whose ids disagree, results that miss or duplicate ids, exclusive flags, a GPU device.
 # Usage: mqa.sh BIN_DIR WORK_DIR
@@ -86,6 +87,39 @@ for v in same-lstm avg-question no-tws blind; do
     --results "$work/res_$v.json" --max-questions 10 >/dev/null
 done
 
+# Precomputed features: extract_features writes one row per distinct image of the three question
+# files (a tiny captioner's CNN) and their ids; a features model trains and is evaluated on them;
+# the wrong input for a model, a missing --feature-ids, a bad ids line and an image without a row
+# are refused clearly.
+"$bin/caption_train" --data "$s/dataset_shapes.json" --images "$s/images" --out "$work/cap" --max-steps 2 --batch 8 \
+  --val-images 2 --embed1 8 --embed2 8 --rnn-size 8 --multimodal 8 --image-dim 12 --image-size 32 --cnn-channels 4 \
+  --quiet >/dev/null
+"$bin/extract_features" --model "$work/cap" --questions "$trq" "$vq" "$teq" --images "$s/images" \
+  --out "$work/feats.npy" --ids-out "$work/feats.txt" --quiet >/dev/null
+((  $(wc -l <"$work/feats.txt") == 60 )) || fail "feats.txt has $(wc -l <"$work/feats.txt") ids, expected 60 images"
+head -c 128 "$work/feats.npy" | grep -aq "'shape': (60, 12)" || fail "feats.npy is not [60, 12]"
+fdata=(--questions "$trq" --annotations "$tra" --features "$work/feats.npy" --feature-ids "$work/feats.txt"
+       --val-questions "$vq" --val-annotations "$va")
+"$bin/mqa_train" "${fdata[@]}" "${small[@]}" --out "$work/feat" --steps 4 >/dev/null
+grep -q '"image_input": "features"' "$work/feat/config.json" || fail "config.json lacks image_input features"
+grep -q '"image_dim": 12' "$work/feat/config.json" || fail "the features model's image_dim is not the file's 12"
+"$bin/mqa_eval" --model "$work/feat" --questions "$teq" --annotations "$tea" --features "$work/feats.npy" \
+  --feature-ids "$work/feats.txt" --results "$work/feat_res.json" >/dev/null
+grep -q overall "$work/feat_res_accuracy.json" || fail "mqa_eval --features wrote no accuracy"
+expect_error "trained on features: give --features" "$bin/mqa_eval" --model "$work/feat" --questions "$teq" \
+  --annotations "$tea" --images "$s/images" --results "$work/x9.json"
+expect_error "trained on images: give --images" "$bin/mqa_eval" --model "$work/full" --questions "$teq" \
+  --annotations "$tea" --features "$work/feats.npy" --feature-ids "$work/feats.txt" --results "$work/x9.json"
+expect_error "has no CNN to read an image file" "$bin/mqa_answer" --model "$work/feat" --image "$s/images/$img" --question "$q"
+expect_error "--features needs --feature-ids" "$bin/mqa_train" --questions "$trq" --annotations "$tra" \
+  --features "$work/feats.npy" --out "$work/x10"
+{ head -1 "$work/feats.txt"; echo "seven"; tail -n +3 "$work/feats.txt"; } >"$work/bad_ids.txt"
+expect_error "bad_ids.txt:2: expected an image id" "$bin/mqa_train" --questions "$trq" --annotations "$tra" \
+  --features "$work/feats.npy" --feature-ids "$work/bad_ids.txt" --out "$work/x10"
+{ echo 999999; tail -n +2 "$work/feats.txt"; } >"$work/other_ids.txt"
+expect_error "has no row in" "$bin/mqa_train" --questions "$trq" --annotations "$tra" \
+  --features "$work/feats.npy" --feature-ids "$work/other_ids.txt" --out "$work/x10"
+
 # Sentence answers: BLEU-4 / CIDEr-D of the sentences and the accuracy of the picked word.
 "$bin/mqa_train" "${data[@]}" "${small[@]}" --out "$work/sent" --steps 4 --answers sentence >/dev/null
 "$bin/mqa_eval" --model "$work/sent" --questions "$teq" --annotations "$tea" --images "$s/images" \
@@ -144,6 +178,6 @@ expect_error "exclude each other" "$bin/mqa_train" "${data[@]}" --out "$work/x5"
 expect_error "answer_sentence" "$bin/mqa_train" "${zh[@]}" --out "$work/x6" --answers sentence
 expect_error "not an mQA model folder" "$bin/mqa_answer" --model "$work/nothing" --image "$s/images/$img" --question "why"
 expect_error "cuda" "$bin/mqa_train" "${data[@]}" --out "$work/x7" --device cuda
-for d in x1 x2 x3 x5 x6 x7 x8; do [[ ! -e "$work/$d" ]] || fail "a failed run left $work/$d behind"; done
-[[ ! -e "$work/x4.json" ]] || fail "a failed mqa_eval left x4.json behind"
+for d in x1 x2 x3 x5 x6 x7 x8 x10; do [[ ! -e "$work/$d" ]] || fail "a failed run left $work/$d behind"; done
+[[ ! -e "$work/x4.json" && ! -e "$work/x9.json" ]] || fail "a failed mqa_eval left a results file behind"
 echo "mqa: programs OK"
