@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> questions;
   int64_t batch = 64;
   int threads = 0;
-  bool quiet = false;
+  bool quiet = false, random_init = false;
+  uint64_t seed = 1;
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("--model", model_dir, "model folder written by caption_train (a CNN model, not a features one)")
       ->required();
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "the .npy file to write (atomically)")->required()->check(cli::output_file);
   app.add_option("--batch", batch, "images per CNN pass")->check(cli::positive_int);
   app.add_option("--threads", threads, "image decoding threads (0 = one per core)")->check(cli::nonnegative_int);
+  app.add_flag("--random-init", random_init, "the model folder's architecture with fresh random weights (a fixed "
+               "random-CNN baseline: its features keep colour and layout but learned nothing)");
+  app.add_option("--seed", seed, "with --random-init: the weights' seed");
   app.add_flag("--quiet", quiet, "no progress line");
   cli::add_device_option(app, device);
   CLI11_PARSE(app, argc, argv);
@@ -58,6 +62,11 @@ int main(int argc, char** argv) {
     if (md.config.image_input != "cnn")
       throw Error(model_dir + "/config.json: image_input is \"" + md.config.image_input +
                   "\", expected \"cnn\" (a model trained on features has no CNN to extract with)");
+    if (random_init) {
+      Generator gen(seed);
+      md.model = std::make_shared<Mrnn>(md.config, gen);
+      md.model->eval();
+    }
     md.model->to(parse_device(device));
     if (data.empty() == questions.empty()) throw Error("give exactly one of --data (Karpathy) and --questions (VQA)");
     if (questions.empty() != ids_out.empty()) throw Error("--questions needs --ids-out (and the other way round)");

@@ -68,6 +68,10 @@ grep -q png <<<"$top" || fail "retrieve --text"
 "$bin/extract_features" --model "$work/model" --data "$work/shapes/dataset_shapes.json" --images "$work/shapes/images" \
   --out "$work/feats.npy" --batch 7 --quiet >/dev/null
 head -c 128 "$work/feats.npy" | grep -aq "'shape': (80, 32)" || fail "extract_features: not an [80, 32] .npy"
+"$bin/extract_features" --model "$work/model" --random-init --data "$work/shapes/dataset_shapes.json" \
+  --images "$work/shapes/images" --out "$work/feats_random.npy" --quiet >/dev/null
+head -c 128 "$work/feats_random.npy" | grep -aq "'shape': (80, 32)" || fail "extract_features --random-init: not [80, 32]"
+cmp -s "$work/feats.npy" "$work/feats_random.npy" && fail "--random-init gave the trained CNN's features"
 "$bin/caption_train" --data "$work/shapes/dataset_shapes.json" --features "$work/feats.npy" --out "$work/fmodel" \
   --max-steps 2 --batch 16 --val-images 5 --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --quiet >/dev/null
 expect_error 'config.json: image_input is "features"' "$bin/extract_features" --model "$work/fmodel" \
