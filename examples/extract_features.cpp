@@ -20,11 +20,63 @@
 #include "kernels/ops.h"
 #include "models/engine/progress.h"
 #include "models/mqa/mqa_data.h"
+#include "models/refexp/refexp_data.h"
 #include "models/mrnn/caption_data.h"
 #include "models/mrnn/model_dir.h"
 #include "examples/cli_checks.h"
 
 using namespace mrnn;
+
+namespace {
+
+// The CNN features [N, image_dim] of preprocessed images [N, 3, S, S], `batch` at a time.
+Tensor features_of(const Mrnn& model, const Tensor& pixels, int64_t batch, ProgressLine& progress, int64_t& done,
+                   int64_t total) {
+  std::vector<Tensor> parts;
+  for (int64_t at = 0; at < pixels.size(0); at += batch) {
+    const int64_t n = std::min(batch, pixels.size(0) - at);
+    parts.push_back(model.cnn_features(narrow(pixels, 0, at, n).to(model.device())).to(Device::cpu()));
+    done += n;
+    progress.update(fmt::format("regions and images {}/{}", done, total), done, total - done);
+  }
+  return concat(parts, 0).contiguous();
+}
+
+// Google Refexp: every ground-truth object and region candidate of the file's annotated images,
+// cropped and resized as the refexp programs crop them (models/refexp/refexp_data.h), into
+// region features + keys ("ann <annotation_id>" / "cand <image_id> <k>"), and every whole image
+// into image features + ids: the four files of refexp_train's --region-features etc.
+void extract_refexp(const Mrnn& model, const std::string& file, const std::string& images, int64_t batch, bool quiet,
+                    const std::string& out, const std::string& keys_out, const std::string& image_out,
+                    const std::string& image_ids_out) {
+  RefexpDataOptions d;
+  d.images_dir = images;
+  d.image_size = model.config().image_size;
+  const RefexpSplit s = load_refexp_split(file, d);
+  ProgressLine progress(!quiet);
+  NoGradGuard ng;
+  int64_t done = 0;
+  const int64_t total = s.crops.size(0) + s.whole.size(0);
+  const Tensor regions = features_of(model, s.crops, batch, progress, done, total);
+  const Tensor whole = features_of(model, s.whole, batch, progress, done, total);
+  progress.finish();
+  std::string keys, ids;
+  for (const RefexpImageEntry& e : s.images) {
+    for (int64_t a : e.annotation_ids) keys += fmt::format("ann {}\n", a);
+    for (size_t k = 0; k < e.proposals.size(); ++k) keys += fmt::format("cand {} {}\n", e.image_id, k);
+    ids += fmt::format("{}\n", e.image_id);
+  }
+  write_npy(out, to_raw_array(regions));
+  write_file_atomic(keys_out, keys);
+  write_npy(image_out, to_raw_array(whole));
+  write_file_atomic(image_ids_out, ids);
+  std::printf("%s: [%lld, %lld] region features (keys in %s), %s: [%lld, %lld] image features (ids in %s), in %.1f s\n",
+              out.c_str(), static_cast<long long>(regions.size(0)), static_cast<long long>(regions.size(1)),
+              keys_out.c_str(), image_out.c_str(), static_cast<long long>(whole.size(0)),
+              static_cast<long long>(whole.size(1)), image_ids_out.c_str(), progress.elapsed());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -32,8 +84,9 @@ int main(int argc, char** argv) {
       "one .npy [images in the JSON, image_dim] f32 file, rows in file order (every split), the layout\n"
       "that --features of caption_train, embed_train and nvcs_train (and their evaluators) reads. Or, with\n"
       "--questions (VQA), a row per distinct image in first-use order and --ids-out, their image ids one\n"
-      "per line: the --features/--feature-ids pair of mqa_train and mqa_eval."};
-  std::string model_dir, data, ids_out, images, out, device = "cpu";
+      "per line: the --features/--feature-ids pair of mqa_train and mqa_eval. Or, with --refexp (Google\n"
+      "Refexp), the region and image features (and their keys and ids) that the refexp programs read."};
+  std::string model_dir, data, refexp, ids_out, image_out, image_ids_out, images, out, device = "cpu";
   std::vector<std::string> questions;
   int64_t batch = 64;
   int threads = 0;
@@ -45,7 +98,12 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "Karpathy-format dataset JSON")->check(CLI::ExistingFile);
   app.add_option("--questions", questions, "or: VQA-format questions files, one or more (the images of all of them, "
                  "each once; image N: the file of --images whose name ends in the number N)")->check(CLI::ExistingFile);
-  app.add_option("--ids-out", ids_out, "with --questions: the text file of each row's image id, written atomically")
+  app.add_option("--refexp", refexp, "or: a Google-Refexp-format file: --out gets the region features, --ids-out "
+                 "their keys, --image-out and --image-ids-out the whole images'")->check(CLI::ExistingFile);
+  app.add_option("--ids-out", ids_out, "with --questions: the text file of each row's image id; with --refexp: the "
+                 "region keys (written atomically)")->check(cli::output_file);
+  app.add_option("--image-out", image_out, "with --refexp: the whole-image features .npy")->check(cli::output_file);
+  app.add_option("--image-ids-out", image_ids_out, "with --refexp: the image id of each --image-out row")
       ->check(cli::output_file);
   app.add_option("--images", images, "folder of the images (Karpathy: filepath/filename inside)")->required();
   app.add_option("--out", out, "the .npy file to write (atomically)")->required()->check(cli::output_file);
@@ -68,7 +126,14 @@ int main(int argc, char** argv) {
       md.model->eval();
     }
     md.model->to(parse_device(device));
-    if (data.empty() == questions.empty()) throw Error("give exactly one of --data (Karpathy) and --questions (VQA)");
+    if (!data.empty() + !questions.empty() + !refexp.empty() != 1)
+      throw Error("give exactly one of --data (Karpathy), --questions (VQA) and --refexp (Google Refexp)");
+    if (!refexp.empty()) {
+      if (ids_out.empty() || image_out.empty() || image_ids_out.empty())
+        throw Error("--refexp needs --ids-out (region keys), --image-out and --image-ids-out");
+      extract_refexp(*md.model, refexp, images, batch, quiet, out, ids_out, image_out, image_ids_out);
+      return 0;
+    }
     if (questions.empty() != ids_out.empty()) throw Error("--questions needs --ids-out (and the other way round)");
     std::vector<std::string> paths;
     std::vector<int64_t> image_ids;  // VQA: the id of each row

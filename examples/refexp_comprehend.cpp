@@ -13,6 +13,7 @@
 
 #include "core/device.h"
 #include "examples/cli_checks.h"
+#include "examples/refexp_cli.h"
 #include "models/engine/progress.h"
 #include "models/refexp/refexp_dir.h"
 #include "models/refexp/refexp_inference.h"
@@ -23,13 +24,14 @@ using namespace mrnn;
 int main(int argc, char** argv) {
   CLI::App app{"Comprehend referring expressions: pick, for each expression, the region of its image it refers to."};
   app.option_defaults()->always_capture_default();
-  std::string model_dir, data, images, results, candidates = "gt", expressions, device = "cpu";
+  std::string model_dir, data, results, candidates = "gt", expressions, device = "cpu";
   int64_t max_images = 0;
   bool quiet = false;
   app.add_option("--model", model_dir, "trained model folder (from refexp_train)")->required()
       ->check(CLI::ExistingDirectory);
   app.add_option("--data", data, "Google-Refexp-format file")->required()->check(CLI::ExistingFile);
-  app.add_option("--images", images, "folder of its images")->required()->check(CLI::ExistingDirectory);
+  cli::RefexpInputs inputs;
+  cli::add_refexp_inputs(app, inputs);
   app.add_option("--candidates", candidates, "gt: the image's annotated objects | proposals: its region_candidates")
       ->check(CLI::IsMember({"gt", "proposals"}));
   app.add_option("--expressions", expressions, "comprehend these generated expressions [{\"annotation_id\", "
@@ -44,7 +46,10 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     RefexpDir m = load_refexp_dir(model_dir);
     m.model->to(parse_device(device));  // the speaker runs on its device; features and scores come back
-    RefexpSplit split = load_refexp_split(data, m.config.data_options(images, max_images));
+    cli::check_refexp_inputs(inputs, m.config.speaker.image_size, model_dir);
+    RefexpDataOptions d = m.config.data_options("", max_images);
+    cli::apply_refexp_inputs(inputs, d);
+    RefexpSplit split = load_refexp_split(data, d);
     encode_refexp_split(split, m.vocab);
     const bool proposals = candidates == "proposals";
     std::vector<int64_t> rows;

@@ -10,6 +10,7 @@
 
 #include "core/device.h"
 #include "examples/cli_checks.h"
+#include "examples/refexp_cli.h"
 #include "models/engine/progress.h"
 #include "models/refexp/refexp_dir.h"
 #include "models/refexp/refexp_inference.h"
@@ -20,7 +21,7 @@ using namespace mrnn;
 int main(int argc, char** argv) {
   CLI::App app{"Generate a referring expression for every annotated object of a Google-Refexp-format file."};
   app.option_defaults()->always_capture_default();
-  std::string model_dir, data, images, results, device = "cpu";
+  std::string model_dir, data, results, device = "cpu";
   DecodeOptions opt;
   opt.beam_size = 3;
   opt.max_length = 20;
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   app.add_option("--data", data, "Google-Refexp-format file (its annotations are the objects to describe)")
       ->required()->check(CLI::ExistingFile);
-  app.add_option("--images", images, "folder of its images")->required()->check(CLI::ExistingDirectory);
+  cli::RefexpInputs inputs;
+  cli::add_refexp_inputs(app, inputs);
   app.add_option("--results", results, "generation results to write (toolbox format)")->required()
       ->check(cli::output_file);
   app.add_option("--beam", opt.beam_size, "beam size (1 = greedy)")->check(CLI::Range(1, 16));
@@ -43,7 +45,10 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     RefexpDir m = load_refexp_dir(model_dir);
     m.model->to(parse_device(device));  // the speaker runs on its device; features and scores come back
-    RefexpSplit split = load_refexp_split(data, m.config.data_options(images, max_images));
+    cli::check_refexp_inputs(inputs, m.config.speaker.image_size, model_dir);
+    RefexpDataOptions d = m.config.data_options("", max_images);
+    cli::apply_refexp_inputs(inputs, d);
+    RefexpSplit split = load_refexp_split(data, d);
     const std::vector<int64_t> rows = first_row_per_annotation(split);
     const SplitFeatures f = encode_split_features(*m.model, split);
     ProgressLine line(!quiet);

@@ -6,6 +6,7 @@
 
 #include "core/device.h"
 #include "examples/cli_checks.h"
+#include "examples/refexp_cli.h"
 #include "examples/trainer_options.h"
 #include "models/engine/trainer.h"
 #include "models/refexp/refexp_dir.h"
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
                "Writes OUT/config.json, OUT/vocab.txt, OUT/model.safetensors (best validation P@1 with the\n"
                "ground-truth objects as candidates), OUT/checkpoint*.safetensors (for --resume), OUT/log.jsonl."};
   app.option_defaults()->always_capture_default();
-  std::string data, images, val_data, out, tokenizer = "word", device = "cpu";
+  std::string data, val_data, out, tokenizer = "word", device = "cpu";
+  cli::RefexpInputs inputs;
   RefexpModelConfig c;
   c.speaker.image_size = 32;
   c.speaker.cnn_channels = {16, 32};
@@ -35,10 +37,9 @@ int main(int argc, char** argv) {
   bool no_tws = false, quiet = false;
   app.add_option("--data", data, "training file (Google Refexp format: images, annotations with bbox [x, y, w, h] "
                  "and refexp_ids, refexps with tokens)")->required()->check(CLI::ExistingFile);
-  app.add_option("--images", images, "folder of the images (each image's file_name)")->required()
-      ->check(CLI::ExistingDirectory);
-  app.add_option("--val-data", val_data, "validation file of the same format, images in --images (default: the "
-                 "training file, a training-set P@1)")->check(CLI::ExistingFile);
+  cli::add_refexp_inputs(app, inputs);
+  app.add_option("--val-data", val_data, "validation file of the same format, its images in --images or its regions "
+                 "in the same feature files (default: the training file, a training-set P@1)")->check(CLI::ExistingFile);
   app.add_option("--val-count", to.val_count, "validation expressions comprehended for P@1 (0 = all)")
       ->check(cli::nonnegative_int);
   app.add_option("--out", out, "output model folder")->required();
@@ -93,7 +94,13 @@ int main(int argc, char** argv) {
       c.margin = to.margin;
       c.lambda = to.lambda;
     }
-    RefexpDataOptions d = c.data_options(images, max_images);
+    if (!t.resume) {
+      if (inputs.features()) c.speaker.image_size = 0;  // no CNN: the speaker reads the features as they are
+    } else {
+      cli::check_refexp_inputs(inputs, c.speaker.image_size, out);
+    }
+    RefexpDataOptions d = c.data_options("", max_images);
+    cli::apply_refexp_inputs(inputs, d);
     d.retokenize = retokenize;
     std::fprintf(stderr, "loading %s ...\n", data.c_str());
     RefexpSplit train = load_refexp_split(data, d);
@@ -103,6 +110,12 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "no --val-data: validating on the training expressions\n");
       val = train;
+    }
+    if (inputs.features()) {  // the speaker's feature width is the files'
+      MRNN_CHECK(!t.resume || c.speaker.feature_dim == train.crops.size(1),
+                 "--resume: {}/config.json has feature_dim {} but {} has {} columns", out, c.speaker.feature_dim,
+                 inputs.region_features, train.crops.size(1));
+      c.speaker.feature_dim = train.crops.size(1);
     }
     Vocab vocab;
     if (t.resume) {

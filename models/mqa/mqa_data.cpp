@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -11,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "data/id_lines.h"
 #include "data/npy.h"
 #include "data/raw_array_tensor.h"
 #include "kernels/ops.h"
@@ -45,37 +45,6 @@ std::string first_ids(const std::vector<int64_t>& ids) {
 }
 
 }  // namespace
-
-std::vector<int64_t> read_feature_ids(const std::string& path) {
-  std::ifstream f(path);
-  MRNN_CHECK(f.good(), "{}: cannot open the feature ids file", path);
-  std::vector<int64_t> ids;
-  std::unordered_set<int64_t> seen;
-  std::string line;
-  int64_t n = 0;
-  bool blank = false;
-  while (std::getline(f, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    MRNN_CHECK(!blank, "{}:{}: an empty line before the last one (one image id per line expected)", path, n - 1);
-    if (line.empty()) {
-      blank = true;
-      continue;
-    }
-    size_t used = 0;
-    int64_t id = -1;
-    try {
-      id = std::stoll(line, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    MRNN_CHECK(used == line.size() && id >= 0, "{}:{}: expected an image id (an integer >= 0), got '{}'", path, n, line);
-    MRNN_CHECK(seen.insert(id).second, "{}:{}: image id {} is given twice", path, n, id);
-    ids.push_back(id);
-  }
-  MRNN_CHECK(!ids.empty(), "{}: no image ids", path);
-  return ids;
-}
 
 ImageIndex::ImageIndex(const std::string& dir) : dir_(dir) {
   std::error_code ec;
@@ -131,7 +100,7 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
   std::unordered_map<int64_t, int64_t> feature_row;  // image id -> row of feats
   if (!o.features.empty()) {
     feats = to_tensor(read_npy(o.features), o.features).to(DType::F32);
-    const std::vector<int64_t> ids = read_feature_ids(o.feature_ids);
+    const std::vector<int64_t> ids = read_id_lines(o.feature_ids);
     MRNN_CHECK(feats.dim() == 2 && feats.size(0) == static_cast<int64_t>(ids.size()) && feats.size(1) >= 1,
                "{}: expected features [{} rows, one per line of {}, D], got {}", o.features, ids.size(), o.feature_ids,
                feats.desc());

@@ -48,10 +48,6 @@ struct MqaSplit {
   int64_t size() const { return static_cast<int64_t>(question_ids.size()); }
 };
 
-// The image ids of a features file's rows: one integer per line of path (a final empty line is
-// allowed). Throws Error naming path and the line on anything else, and on an id given twice.
-std::vector<int64_t> read_feature_ids(const std::string& path);
-
 // The image files of a folder by the number their name ends in (see the header comment).
 class ImageIndex {
  public:

@@ -3,15 +3,21 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/random.h"
+#include "data/id_lines.h"
 #include "data/image.h"
 #include "data/image_transforms.h"
+#include "data/npy.h"
+#include "data/raw_array_tensor.h"
+#include "kernels/ops.h"
 
 namespace mrnn {
 
@@ -47,10 +53,92 @@ std::vector<float> crop_chw(const Image& img, const Box& b, int S) {
   return to_chw_float(resize(crop(img, x0, y0, x1 - x0, y1 - y0), S, S), kMean, kStd);
 }
 
+// Region keys: line i of path names row i, "ann <annotation_id>" or "cand <image_id> <k>".
+struct RegionKeys {
+  std::map<int64_t, int64_t> ann;                        // annotation id -> row
+  std::map<std::pair<int64_t, int64_t>, int64_t> cand;  // (image id, k) -> row
+  int64_t rows = 0;
+};
+
+RegionKeys read_region_keys(const std::string& path) {
+  std::ifstream f(path);
+  MRNN_CHECK(f.good(), "{}: cannot open the region keys file", path);
+  RegionKeys k;
+  std::string line;
+  for (int64_t n = 1; std::getline(f, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() && f.peek() == std::ifstream::traits_type::eof()) break;  // a final empty line
+    std::istringstream in(line);
+    std::string kind, extra;
+    int64_t a = -1, b = -1;
+    bool ok = false, fresh = false;
+    if (in >> kind && kind == "ann" && in >> a && !(in >> extra) && a >= 0) {
+      ok = true;
+      fresh = k.ann.emplace(a, k.rows).second;
+    } else if (kind == "cand" && in >> a >> b && !(in >> extra) && a >= 0 && b >= 0) {
+      ok = true;
+      fresh = k.cand.emplace(std::make_pair(a, b), k.rows).second;
+    }
+    MRNN_CHECK(ok, "{}:{}: expected \"ann <annotation_id>\" or \"cand <image_id> <k>\", got '{}'", path, n, line);
+    MRNN_CHECK(fresh, "{}:{}: '{}' names a region that an earlier line named already", path, n, line);
+    ++k.rows;
+  }
+  MRNN_CHECK(k.rows > 0, "{}: no region keys", path);
+  return k;
+}
+
+// The .npy at path as f32 [rows, D >= 1], rows = what its keys file `keys` names.
+Tensor feature_matrix(const std::string& path, int64_t rows, const std::string& keys) {
+  Tensor t = to_tensor(read_npy(path), path).to(DType::F32);
+  MRNN_CHECK(t.dim() == 2 && t.size(0) == rows && t.size(1) >= 1,
+             "{}: expected features [{} rows, one per line of {}, D], got {}", path, rows, keys, t.desc());
+  return t;
+}
+
+// Fills s.crops / s.whole from the features files: rows in the order images (GT boxes, then
+// proposals) and whole images, as from pixels.
+void gather_features(RefexpSplit& s, const RefexpDataOptions& o) {
+  const RegionKeys keys = read_region_keys(o.region_keys);
+  const std::vector<int64_t> ids = read_id_lines(o.image_ids);
+  const Tensor region = feature_matrix(o.region_features, keys.rows, o.region_keys);
+  const Tensor image = feature_matrix(o.image_features, static_cast<int64_t>(ids.size()), o.image_ids);
+  MRNN_CHECK(region.size(1) == image.size(1),
+             "{} has {} columns but {} has {}: region and image features must have one width", o.region_features,
+             region.size(1), o.image_features, image.size(1));
+  std::map<int64_t, int64_t> image_row;
+  for (size_t r = 0; r < ids.size(); ++r) image_row[ids[r]] = static_cast<int64_t>(r);
+  std::vector<int64_t> crop_rows, whole_rows;
+  for (size_t u = 0; u < s.images.size(); ++u) {
+    const RefexpImageEntry& e = s.images[u];
+    for (int64_t a : e.annotation_ids) {
+      const auto it = keys.ann.find(a);
+      MRNN_CHECK(it != keys.ann.end(), "{}: annotation {} has no row in {} (a line \"ann {}\")", s.name, a,
+                 o.region_keys, a);
+      crop_rows.push_back(it->second);
+    }
+    for (size_t k = 0; k < e.proposals.size(); ++k) {
+      const auto it = keys.cand.find({e.image_id, static_cast<int64_t>(k)});
+      MRNN_CHECK(it != keys.cand.end(), "{}: region candidate {} of image {} has no row in {} (a line \"cand {} {}\")",
+                 s.name, k, e.image_id, o.region_keys, e.image_id, k);
+      crop_rows.push_back(it->second);
+    }
+    const auto it = image_row.find(e.image_id);
+    MRNN_CHECK(it != image_row.end(), "{}: image {} has no row in {}", s.name, e.image_id, o.image_ids);
+    whole_rows.push_back(it->second);
+  }
+  s.crops = index_select(region, Tensor::from_vector(crop_rows)).contiguous();
+  s.whole = index_select(image, Tensor::from_vector(whole_rows)).contiguous();
+}
+
 }  // namespace
 
 RefexpSplit load_refexp_split(const std::string& path, const RefexpDataOptions& o) {
-  MRNN_CHECK(o.image_size >= 4, "refexp data: image size must be >= 4, got {}", o.image_size);
+  const bool features = o.uses_features();
+  MRNN_CHECK(features || o.image_size >= 4, "refexp data: image size must be >= 4, got {}", o.image_size);
+  MRNN_CHECK(features == !o.region_keys.empty() && features == !o.image_features.empty() &&
+                 features == !o.image_ids.empty(),
+             "refexp data: give region features, region keys, image features and image ids together, or none");
+  MRNN_CHECK(!features || o.images_dir.empty(), "refexp data: give an image folder or features, not both");
   MRNN_CHECK(o.max_words >= 1, "refexp data: max words must be >= 1, got {}", o.max_words);
   RefexpOptions ro;
   ro.retokenize = o.retokenize;
@@ -103,6 +191,10 @@ RefexpSplit load_refexp_split(const std::string& path, const RefexpDataOptions& 
     e.file_name = im.file_name;
     e.width = static_cast<double>(im.width);
     e.height = static_cast<double>(im.height);
+    MRNN_CHECK(!features || (im.width > 0 && im.height > 0),
+               "{}: images.{}: no \"width\" and \"height\" (with features and no image files, the JSON must give "
+               "them: the location feature and the box checks need the image size)",
+               path, im.image_id);
     if (!o.images_dir.empty()) {
       MRNN_CHECK((im.width == 0 || im.width == pixels[u].width) && (im.height == 0 || im.height == pixels[u].height),
                  "{}: images.{}: the file says {} x {} but {} is {} x {}", path, im.image_id, im.width, im.height,
@@ -145,7 +237,7 @@ RefexpSplit load_refexp_split(const std::string& path, const RefexpDataOptions& 
     }
   }
   MRNN_CHECK(s.size() >= 1, "{}: no annotation has an expression", path);
-  if (o.images_dir.empty()) return s;
+  if (o.images_dir.empty() && !features) return s;
   // Crops: per image its GT boxes, then its proposals.
   int64_t rows = 0;
   for (RefexpImageEntry& e : s.images) {
@@ -153,6 +245,10 @@ RefexpSplit load_refexp_split(const std::string& path, const RefexpDataOptions& 
     rows += static_cast<int64_t>(e.gt_boxes.size());
     e.proposal_row = rows;
     rows += static_cast<int64_t>(e.proposals.size());
+  }
+  if (features) {
+    gather_features(s, o);
+    return s;
   }
   const int S = static_cast<int>(o.image_size);
   const size_t plane = static_cast<size_t>(3 * S * S);

@@ -23,6 +23,13 @@ struct RefexpDataOptions {
   bool retokenize = false;   // tokenize each expression's "raw" instead of using its "tokens"
   int64_t max_words = 20;    // expressions are cut to this many tokens
   int64_t max_images = 0;    // only the first N images (by image_id) that have annotations (0 = all)
+  // Or precomputed features in place of images_dir (all four together): region_features, .npy
+  // [N, D], whose rows region_keys names, a text file of N lines "ann <annotation_id>" (a ground-
+  // truth object) or "cand <image_id> <k>" (the image's k-th region candidate); image_features,
+  // .npy [M, D], whose rows image_ids names (one image id per line, data/id_lines.h). Every used
+  // object, candidate and image needs a row; the JSON must give each image's width and height.
+  std::string region_features, region_keys, image_features, image_ids;
+  bool uses_features() const { return !region_features.empty(); }
 };
 
 // One image with its candidate regions.
@@ -48,14 +55,15 @@ struct RefexpSplit {
   std::vector<Box> boxes;            // the referred box
   std::vector<std::vector<std::string>> words;  // tokens (cut to max_words)
   std::vector<std::vector<int32_t>> tokens;     // filled by encode_refexp_split
-  Tensor crops;  // f32 [sum over images of (#gt + #proposals), 3, S, S] (with images_dir)
-  Tensor whole;  // f32 [#images, 3, S, S], the whole images (with images_dir)
+  Tensor crops;  // f32 [sum over images of (#gt + #proposals), 3, S, S] (images_dir), or [.., D] (features)
+  Tensor whole;  // f32 [#images, 3, S, S], the whole images (images_dir), or [#images, D] (features)
   int64_t size() const { return static_cast<int64_t>(refexp_ids.size()); }
   bool has_pixels() const { return crops.defined(); }
 };
 
 // Requires nothing of the file. Ensures, else throws Error naming the file, the JSON path and what
 // was expected: the file parses (data/refexp.h: every annotation's image and expressions exist);
+// with features, every region and image has its row (the key files checked line by line);
 // each used image has a file_name present in images_dir and its JSON width/height (when given)
 // equal the decoded size; every annotation box and proposal has positive width and height and lies
 // inside the image (a box past the edge by less than one pixel, as COCO's float boxes can be, is

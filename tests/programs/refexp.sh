@@ -5,7 +5,8 @@
 # unambiguity); and bad input rejected clearly: a box outside the image, a box with zero area, an
 # annotation whose image is not in "images", a missing expression, an image set where every image
 # has one object under MMI (refused) and single-object images skipped and counted, results that
-# name unknown annotations, a model folder that is not one.
+# name unknown annotations, a model folder that is not one; precomputed region and image features
+# (extract_features --refexp) through every program.
 # Usage: refexp.sh BIN_DIR WORK_DIR
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -88,6 +89,42 @@ grep -A4 '"file_expressions"' "$work/eval.json" | grep -q '"unambiguous_percent"
 perfect=$("$bin/refexp_eval" --data "$va" --comprehension "$work/perfect.json")
 grep -q '"precision_at_1": 100.0' <<<"$perfect" ||
   fail "the perfect results do not score 100"
+
+# Precomputed features: extract_features --refexp writes region features + keys and image
+# features + ids for the train and val files (a tiny captioner's CNN); a features speaker trains,
+# comprehends (GT and proposals) and generates on them; mismatched inputs and bad keys are refused.
+"$bin/caption_train" --data "$s/dataset_shapes.json" --images "$s/images" --out "$work/cap" --max-steps 2 --batch 8 \
+  --val-images 2 --embed1 8 --embed2 8 --rnn-size 8 --multimodal 8 --image-dim 12 --image-size 16 --cnn-channels 4 \
+  --quiet >/dev/null
+for f in train; do
+  "$bin/extract_features" --model "$work/cap" --refexp "$s/google_refexp_${f}_shapes_coco_aligned.json" \
+    --images "$s/images" --out "$work/r_$f.npy" --ids-out "$work/r_$f.txt" --image-out "$work/i_$f.npy" \
+    --image-ids-out "$work/i_$f.txt" --quiet >/dev/null
+done
+grep -q "^ann [0-9]*$" "$work/r_train.txt" || fail "the region keys have no ann lines"
+grep -q "^cand [0-9]* [0-9]*$" "$work/r_train.txt" || fail "the region keys have no cand lines"
+feat=(--region-features "$work/r_train.npy" --region-keys "$work/r_train.txt" --image-features "$work/i_train.npy"
+      --image-ids "$work/i_train.txt")
+"$bin/refexp_train" --data "$tr" "${feat[@]}" "${small[@]}" --out "$work/feat" --steps 4 --mmi softmax >/dev/null
+grep -q '"image_size": 0' "$work/feat/config.json" || fail "a features speaker should have no CNN (image_size 0)"
+grep -q '"feature_dim": 12' "$work/feat/config.json" || fail "the features speaker's width is not the files' 12"
+"$bin/refexp_comprehend" --model "$work/feat" --data "$tr" "${feat[@]}" --results "$work/c_feat.json" --quiet >/dev/null
+"$bin/refexp_comprehend" --model "$work/feat" --data "$tr" "${feat[@]}" --candidates proposals \
+  --results "$work/c_feat_p.json" --quiet >/dev/null
+"$bin/refexp_generate" --model "$work/feat" --data "$tr" "${feat[@]}" --results "$work/g_feat.json" --quiet >/dev/null
+grep -q '"predicted_bounding_boxes"' "$work/c_feat_p.json" || fail "comprehension on features wrote no results"
+grep -q '"refexp"' "$work/g_feat.json" || fail "generation on features wrote no expressions"
+expect_error "trained on precomputed features: give --region-features" "$bin/refexp_comprehend" --model "$work/feat" \
+  --data "$tr" --images "$s/images" --results "$work/x20.json"
+expect_error "trained on images: give --images" "$bin/refexp_comprehend" --model "$m" --data "$tr" "${feat[@]}" \
+  --results "$work/x20.json"
+expect_error "need all four" "$bin/refexp_train" --data "$tr" --region-features "$work/r_train.npy" --out "$work/x21"
+expect_error "annotation [0-9]* has no row in" "$bin/refexp_train" --data "$va" "${feat[@]}" --out "$work/x21"
+{ echo "object 3"; tail -n +2 "$work/r_train.txt"; } >"$work/bad_keys.txt"
+expect_error "bad_keys.txt:1: expected \"ann <annotation_id>\" or \"cand <image_id> <k>\"" "$bin/refexp_train" \
+  --data "$tr" --region-features "$work/r_train.npy" --region-keys "$work/bad_keys.txt" \
+  --image-features "$work/i_train.npy" --image-ids "$work/i_train.txt" --out "$work/x21"
+[[ ! -e "$work/x20.json" && ! -e "$work/x21" ]] || fail "a failed run left its output behind"
 
 # Bad input.
 b=$work/bad; mkdir -p "$b"

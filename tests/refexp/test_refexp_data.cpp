@@ -1,7 +1,7 @@
 // The refexp data (models/refexp/refexp_data.h) on a hand-written Google-Refexp file with two
 // images written here: examples, candidates, crop pixels, teacher-forcing tensors, the negative
 // sampler, and each refusal (box outside the image or without area, unknown image, missing
-// expression, image size mismatch).
+// expression, image size mismatch); the same split from precomputed features and their keys.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -11,9 +11,12 @@
 
 #include "core/error.h"
 #include "data/image.h"
+#include "data/npy.h"
+#include "data/raw_array_tensor.h"
 #include "models/refexp/refexp_data.h"
 
 using namespace mrnn;
+using Catch::Matchers::Contains;
 
 namespace {
 
@@ -166,4 +169,63 @@ TEST_CASE("refexp data: refusals name the file, the field and the rule", "[refex
   o.images_dir = dir + "/none";
   e = error_of(write_file(dir, file_text()), o);
   CHECK(e.find("not a folder") != std::string::npos);
+}
+
+TEST_CASE("refexp data from precomputed features: rows by key, GT then candidates, images by id, refusals",
+          "[refexp]") {
+  const std::string dir = temp_dir("features");
+  // Image 2 needs a size from the JSON when no pixels are read.
+  std::string text = file_text();
+  const std::string from = R"("2": {"file_name": "b.png"})";
+  text.replace(text.find(from), from.size(), R"("2": {"file_name": "b.png", "width": 20, "height": 20})");
+  const std::string path = write_file(dir, text);
+  auto write = [&](const std::string& name, const std::string& body) {
+    std::ofstream(dir + "/" + name) << body;
+    return dir + "/" + name;
+  };
+  // Region row r holds the value 10 + r in both columns; image row r holds 100 + r.
+  auto matrix = [](int rows, float base) {
+    std::vector<float> v;
+    for (int r = 0; r < rows; ++r) v.insert(v.end(), {base + r, base + r});
+    return to_raw_array(Tensor::from_vector(v, {rows, 2}));
+  };
+  write_npy(dir + "/r.npy", matrix(5, 10));
+  write_npy(dir + "/i.npy", matrix(2, 100));
+  RefexpDataOptions o;
+  o.region_features = dir + "/r.npy";
+  o.region_keys = write("r.txt", "cand 1 1\nann 9\nann 11\nann 7\ncand 1 0\n");
+  o.image_features = dir + "/i.npy";
+  o.image_ids = write("i.txt", "2\n1\n");
+  const RefexpSplit s = load_refexp_split(path, o);
+  REQUIRE(s.crops.shape() == Shape{5, 2});
+  // Image 1: GT 7 (row 3), GT 9 (row 1), candidates 0 (row 4) and 1 (row 0); image 2: GT 11 (row 2).
+  std::vector<float> col;
+  for (int r = 0; r < 5; ++r) col.push_back(s.crops.to_vector<float>()[r * 2]);
+  CHECK(col == std::vector<float>{13, 11, 14, 10, 12});
+  CHECK(s.whole.to_vector<float>() == std::vector<float>{101, 101, 100, 100});
+  CHECK(s.has_pixels());
+  CHECK(candidate_rows(s, 0, true) == std::vector<int64_t>{2, 3});
+
+  RefexpDataOptions bad = o;
+  bad.region_keys = write("twice.txt", "cand 1 1\nann 9\nann 9\nann 7\ncand 1 0\n");
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("twice.txt:3") && Contains("named already"));
+  bad.region_keys = write("word.txt", "cand 1 1\nobject 9\nann 11\nann 7\ncand 1 0\n");
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("word.txt:2: expected \"ann <annotation_id>\""));
+  bad.region_keys = write("nocand.txt", "cand 1 1\nann 9\nann 11\nann 7\nann 12\n");
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("region candidate 0 of image 1 has no row"));
+  bad = o;
+  bad.image_ids = write("noimg.txt", "2\n5\n");
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("image 1 has no row in"));
+  bad = o;
+  write_npy(dir + "/i3.npy", to_raw_array(Tensor::zeros({2, 3})));
+  bad.image_features = dir + "/i3.npy";
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("must have one width"));
+  bad = o;
+  bad.image_ids.clear();
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("together, or none"));
+  bad = o;
+  bad.images_dir = dir;
+  CHECK_THROWS_WITH(load_refexp_split(path, bad), Contains("not both"));
+  // Without pixels the JSON must give each image's size.
+  CHECK_THROWS_WITH(load_refexp_split(write_file(dir, file_text()), o), Contains("images.2: no \"width\""));
 }
