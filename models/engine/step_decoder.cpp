@@ -47,16 +47,11 @@ void check_logits(const Tensor& logits, int64_t rows, const DecodeOptions& o, co
              std::max(o.bos, o.eos), o.bos, o.eos, logits.defined() ? logits.desc() : std::string("nothing"));
 }
 
-// Per-row logsumexp of logits [rows, V] (log p = logit - lse): the decoders never build log_softmax.
+// The logsumexp of one row of V logits (log p = logit - lse): the decoders never build log_softmax.
 template <typename T>
-std::vector<double> rows_lse(const T* p, int64_t rows, int64_t V) {
-  std::vector<double> lse(static_cast<size_t>(rows));
-#pragma omp parallel for schedule(static) if (rows * V > 65536)
-  for (int64_t r = 0; r < rows; ++r) {
-    if constexpr (std::is_same_v<T, float>) lse[r] = cpu::logsumexp_row_f32(p + r * V, V);
-    else lse[r] = row_logsumexp(p + r * V, V);
-  }
-  return lse;
+double row_lse(const T* x, int64_t V) {
+  if constexpr (std::is_same_v<T, float>) return cpu::logsumexp_row_f32(x, V);
+  else return row_logsumexp(x, V);
 }
 
 // Index of the largest of x[lo..n) (the first one on ties). Requires lo < n.
@@ -90,39 +85,49 @@ int64_t best_candidate(const T* x, int64_t V, const DecodeOptions& o) {
 }
 
 // The loop of greedy and sampling on the host: choose(row logits, V) picks the next id of a row
-// (choose is invariant to the per-row shift from logits to log-probabilities).
+// (choose is invariant to the per-row shift from logits to log-probabilities). Only the rows still
+// decoding are read, each once per step for its logsumexp and, when choose is a pure function of
+// the row (`parallel_choose`: greedy), its choice, in the same pass over rows on all threads;
+// sampling draws from one generator in row order, so it chooses on one thread.
 template <typename Choose>
 std::vector<Hypothesis> decode_one_path(const StepModel& model, const DecodeOptions& opt, const char* op,
-                                        Choose choose) {
+                                        bool parallel_choose, Choose choose) {
   NoGradGuard ng;
   const Device dev = model.device();
   DecoderState st = model.initial_state();
   const int64_t B = st.rows();
   std::vector<Hypothesis> out(static_cast<size_t>(B));
-  std::vector<bool> done(static_cast<size_t>(B), false);
-  std::vector<int64_t> cur(static_cast<size_t>(B), opt.bos);
+  std::vector<char> done(static_cast<size_t>(B), 0);
+  std::vector<int64_t> cur(static_cast<size_t>(B), opt.bos), next(static_cast<size_t>(B), opt.eos);
+  std::vector<double> lse(static_cast<size_t>(B), 0.0);
   for (int64_t t = 0; t <= opt.max_length; ++t) {
     // The host reads the logits: an explicit copy to the CPU (nothing is copied for a CPU model).
     Tensor logits = model.step_logits(Tensor::from_vector(cur).to(dev), st).to(Device::cpu()).contiguous();
     check_logits(logits, B, opt, op);
     const int64_t V = logits.size(1);
     bool all_done = true;
+    const bool last = t == opt.max_length;
     dispatch_float(logits.dtype(), op, [&](auto z) {
       using T = decltype(z);
       const T* p = logits.data<T>();
-      const std::vector<double> lse = rows_lse(p, B, V);
+#pragma omp parallel for schedule(static) if (B * V > 65536)
+      for (int64_t b = 0; b < B; ++b) {
+        if (done[b]) continue;
+        lse[b] = row_lse(p + b * V, V);
+        if (parallel_choose) next[b] = last ? opt.eos : choose(p + b * V, V);
+      }
       for (int64_t b = 0; b < B; ++b) {
         if (done[b]) continue;
         const T* row = p + b * V;
-        const int64_t next = t == opt.max_length ? opt.eos : choose(row, V);
-        out[b].log_prob += row[next] - lse[b];
-        if (next == opt.eos) {
-          done[b] = true;
+        if (!parallel_choose) next[b] = last ? opt.eos : choose(row, V);
+        out[b].log_prob += row[next[b]] - lse[b];
+        if (next[b] == opt.eos) {
+          done[b] = 1;
         } else {
-          out[b].ids.push_back(next);
+          out[b].ids.push_back(next[b]);
           all_done = false;
         }
-        cur[b] = next;
+        cur[b] = next[b];
       }
     });
     if (all_done) break;
@@ -142,7 +147,7 @@ std::vector<Hypothesis> greedy_decode(const StepModel& model, const DecodeOption
     one.block_trigrams = false;
     return beam_decode(model, one);
   }
-  return decode_one_path(model, opt, "greedy_decode",
+  return decode_one_path(model, opt, "greedy_decode", /*parallel_choose=*/true,
                          [&](const auto* row, int64_t V) { return best_candidate(row, V, opt); });
 }
 
@@ -150,7 +155,7 @@ std::vector<Hypothesis> sample_decode(const StepModel& model, const DecodeOption
   check_options(opt, "sample_decode");
   MRNN_CHECK(opt.temperature > 0, "sampling: temperature must be positive, got {}", opt.temperature);
   std::vector<std::pair<double, int64_t>> cand;
-  return decode_one_path(model, opt, "sample_decode", [&](const auto* row, int64_t V) {
+  return decode_one_path(model, opt, "sample_decode", /*parallel_choose=*/false, [&](const auto* row, int64_t V) {
     cand.clear();
     for (int64_t v = opt.first_word; v < V; ++v)
       if (v != opt.bos) cand.emplace_back(row[v] / opt.temperature, v);
