@@ -38,6 +38,8 @@
 #include "models/refexp/refexp_task.h"
 #include "models/refexp/speaker.h"
 #include "tests/cuda/cuda_support.h"
+#include "tests/support/nvcs_fixtures.h"
+#include "tests/support/small_mqa.h"
 
 using namespace mrnn;
 using namespace mrnn::testing;
@@ -108,15 +110,8 @@ SpeakerConfig speaker_config(bool tws, bool cnn) {
 
 // ---- mQA ----
 MqaConfig mqa_config() {
-  MqaConfig c;
-  c.vocab = 12;
-  c.embed = 6;
-  c.lstm = 5;
-  c.fusing = 7;
-  c.image_size = 8;
+  MqaConfig c = small_mqa_config();
   c.cnn_channels = {3};
-  c.image_dim = 4;
-  c.dropout = 0;
   return c;
 }
 
@@ -249,56 +244,18 @@ TEST_CASE("extensions on the GPU: NVCS trains only the new rows there, old param
           "[extensions_cuda]") {
   MRNN_REQUIRE_GPU();
 #ifdef MRNN_WITH_CUDA
-  const std::vector<std::string> base_words = {"a", "red", "blue", "circle", "square", "left", "right"};
-  auto config = [](int64_t vocab) {
-    MrnnConfig c;
-    c.vocab = vocab;
-    c.embed1 = 8;
-    c.embed2 = 10;
-    c.rnn = 10;
-    c.multimodal = 12;
-    c.image_input = "features";
-    c.image_dim = 6;
-    c.dropout = 0;
-    return c;
-  };
-  // Captions (words of v) over random feature rows, two per image.
-  auto split = [](const Vocab& v, const std::vector<std::vector<std::string>>& caps, uint64_t seed) {
-    CaptionSplit s;
-    Generator g(seed);
-    const int64_t n = static_cast<int64_t>((caps.size() + 1) / 2);
-    s.images = Tensor::randn({n, 6}, g);
-    for (size_t i = 0; i < caps.size(); ++i) {
-      std::vector<int32_t> ids;
-      for (const std::string& w : caps[i]) ids.push_back(v.id(w));
-      s.captions.push_back(ids);
-      s.caption_image.push_back(static_cast<int64_t>(i / 2));
-    }
-    for (int64_t i = 0; i < n; ++i) {
-      s.file_names.push_back("img" + std::to_string(i));
-      s.image_ids.push_back(i);
-      std::string ref;
-      for (const std::string& w : caps[2 * i]) ref += (ref.empty() ? "" : " ") + w;
-      s.references.push_back({ref});
-    }
-    return s;
-  };
-  NovelData novel_words;
-  novel_words.path = "novel.json";
-  novel_words.concepts = {{"star", {"star", "stars"}}, {"hexagon", {"hexagon"}}};
-
   // The same BPF-TWS run (fixed bias, centring) on each device; the weights, back on the host.
   auto run = [&](Device d) {
-    Vocab vocab = Vocab::build({base_words}, 1);
+    Vocab vocab = nvcs_base_vocab();
     Generator g(11), gg(12);
-    Mrnn model(config(vocab.size()), g);
-    const CaptionSplit base = split(vocab, {{"a", "red", "circle"}, {"a", "blue", "square", "left"}}, 2);
+    Mrnn model(nvcs_small_config(true, vocab.size(), 0.0), g);
+    const CaptionSplit base = nvcs_split(vocab, {{"a", "red", "circle"}, {"a", "blue", "square", "left"}}, 2);
     std::map<std::string, std::vector<float>> before;
     for (auto& [n, t] : model.state_dict()) before[n] = t.contiguous().to_vector<float>();
-    const NovelWords nw = add_novel_words(model, vocab, novel_words, true, gg, "base");
+    const NovelWords nw = add_novel_words(model, vocab, nvcs_star_data(), true, gg, "base");
     model.centralize(output_input_mean(model, base, 0, 2), nw.old_vocab);
-    const CaptionSplit novel = split(vocab, {{"a", "red", "star"}, {"two", "stars"}, {"a", "hexagon", "left"},
-                                             {"blue", "hexagon"}}, 3);
+    const CaptionSplit novel = nvcs_split(vocab, {{"a", "red", "star"}, {"two", "stars"}, {"a", "hexagon", "left"},
+                                                  {"blue", "hexagon"}}, 3);
     TrainOptions t;
     t.out_dir = (fs::temp_directory_path() / ("mrnn_nvcs_cuda_" + std::to_string(::getpid()))).string();
     fs::remove_all(t.out_dir);

@@ -17,6 +17,7 @@
 #include "models/mrnn/model_dir.h"
 #include "models/nvcs/nvcs.h"
 #include "support/compare.h"
+#include "support/nvcs_fixtures.h"
 
 using namespace mrnn;
 using Catch::Matchers::Contains;
@@ -31,52 +32,13 @@ fs::path temp_dir(const std::string& name) {
   return p;
 }
 
-const std::vector<std::string> kBaseWords = {"a", "red", "blue", "circle", "square", "left", "right"};
-
-Vocab base_vocab() { return Vocab::build({kBaseWords}, 1); }
-
-MrnnConfig small_config(bool tws, int64_t vocab) {
-  MrnnConfig c;
-  c.vocab = vocab;
-  c.embed1 = 8;
-  c.embed2 = 10;
-  c.rnn = 10;
-  c.multimodal = 12;
-  c.tws = tws;
-  c.image_input = "features";
-  c.image_dim = 6;
-  c.dropout = 0.25;
-  return c;
-}
-
-// Captions (words of vocab) over n random feature rows, two per image.
+const std::vector<std::string>& kBaseWords = testing::nvcs_base_words();
+Vocab base_vocab() { return testing::nvcs_base_vocab(); }
+MrnnConfig small_config(bool tws, int64_t vocab) { return testing::nvcs_small_config(tws, vocab, 0.25); }
 CaptionSplit split_of(const Vocab& v, const std::vector<std::vector<std::string>>& caps, uint64_t seed) {
-  CaptionSplit s;
-  Generator g(seed);
-  const int64_t n = static_cast<int64_t>((caps.size() + 1) / 2);
-  s.images = Tensor::randn({n, 6}, g);
-  for (size_t c = 0; c < caps.size(); ++c) {
-    std::vector<int32_t> ids;
-    for (const std::string& w : caps[c]) ids.push_back(v.id(w));
-    s.captions.push_back(ids);
-    s.caption_image.push_back(static_cast<int64_t>(c / 2));
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    s.file_names.push_back("img" + std::to_string(i));
-    s.image_ids.push_back(i);
-    std::string ref;
-    for (const std::string& w : caps[2 * i]) ref += (ref.empty() ? "" : " ") + w;
-    s.references.push_back({ref});
-  }
-  return s;
+  return testing::nvcs_split(v, caps, seed);
 }
-
-NovelData star_data() {
-  NovelData d;
-  d.path = "novel.json";
-  d.concepts = {{"star", {"star", "stars"}}, {"hexagon", {"hexagon"}}};
-  return d;
-}
+NovelData star_data() { return testing::nvcs_star_data(); }
 
 std::map<std::string, std::vector<float>> values(const Module& m) {
   std::map<std::string, std::vector<float>> out;

@@ -11,23 +11,13 @@
 #include "kernels/ops.h"
 #include "models/engine/step_decoder.h"
 #include "models/mqa/mqa.h"
+#include "support/small_mqa.h"
 
 using namespace mrnn;
 
 namespace {
 
-MqaConfig small_config() {
-  MqaConfig c;
-  c.vocab = 12;
-  c.embed = 6;
-  c.lstm = 5;
-  c.fusing = 7;
-  c.image_size = 8;
-  c.cnn_channels = {2};
-  c.image_dim = 4;
-  c.dropout = 0;
-  return c;
-}
+MqaConfig small_config() { return testing::small_mqa_config(); }
 
 std::map<std::string, Shape> shapes(const Module& m) {
   std::map<std::string, Shape> out;
