@@ -92,8 +92,8 @@ void BM_train_step(benchmark::State& st) {
   for (auto& [name, t] : model.named_parameters()) params.push_back(t);
   Adam opt(params);
   auto step = [&]() {
+    opt.zero_grad();  // as the Trainer does: the last step's gradients go before the forward pass
     Tensor loss = model.loss(tokens, model.encode_images(feats));
-    opt.zero_grad();
     loss.backward();
     clip_grad_norm(params, 5.0);
     opt.step(1e-4);

@@ -92,8 +92,8 @@ def bench_train(iters):
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
     def step():
+        opt.zero_grad(set_to_none=True)  # the usual loop, as ours: gradients freed before the forward pass
         loss = model.loss(tokens, feats)
-        opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()

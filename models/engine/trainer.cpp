@@ -369,8 +369,11 @@ static FitResult fit_on(Task& task, const TrainerOptions& o, Comm& comm) {
           pos += batch->consumed;
           continue;
         }
-        loss = task.loss(*batch);
+        // The last step's gradients are released before the forward pass, not after it: they are dead
+        // once the optimizer has stepped, and holding them through the forward adds their size
+        // (every parameter's) to the step's peak memory.
         opt->zero_grad();
+        loss = task.loss(*batch);
         loss.backward();
       } else if (!parallel_step(*batch, lv)) {  // every rank's shard was empty
         pos += batch->consumed;
