@@ -137,10 +137,19 @@ int main(int argc, char** argv) {
     if (questions.empty() != ids_out.empty()) throw Error("--questions needs --ids-out (and the other way round)");
     std::vector<std::string> paths;
     std::vector<int64_t> image_ids;  // VQA: the id of each row
+    std::vector<int64_t> row_of;     // Karpathy: the row of each image (its imgid, as the readers look it up)
     if (!data.empty()) {
       const KarpathyDataset ds = load_karpathy(data);
-      for (const KImage& im : ds.images)
+      const int64_t n = static_cast<int64_t>(ds.images.size());
+      std::vector<char> taken(static_cast<size_t>(n), 0);
+      for (const KImage& im : ds.images) {
+        MRNN_CHECK(im.imgid >= 0 && im.imgid < n && !taken[im.imgid],
+                   "{}: imgid {} of {}: the --features layout puts image imgid at row imgid, so the imgids must be "
+                   "0..{} (each once)", data, im.imgid, im.filename, n - 1);
+        taken[im.imgid] = 1;
+        row_of.push_back(im.imgid);
         paths.push_back(images + "/" + (im.filepath.empty() ? "" : im.filepath + "/") + im.filename);
+      }
     } else {
       const ImageIndex index(images);
       std::set<int64_t> seen;
@@ -173,8 +182,10 @@ int main(int argc, char** argv) {
       MRNN_CHECK(f.size(0) == static_cast<int64_t>(b.images.size()) && f.size(1) == dim,
                  "extract_features: the CNN gave [{}, {}] for {} images, expected image_dim {}", f.size(0),
                  f.size(1), b.images.size(), dim);
-      for (size_t r = 0; r < b.images.size(); ++r)
-        std::copy_n(f.data<float>() + static_cast<int64_t>(r) * dim, dim, all.data<float>() + b.images[r] * dim);
+      for (size_t r = 0; r < b.images.size(); ++r) {
+        const int64_t row = row_of.empty() ? b.images[r] : row_of[b.images[r]];
+        std::copy_n(f.data<float>() + static_cast<int64_t>(r) * dim, dim, all.data<float>() + row * dim);
+      }
       done += static_cast<int64_t>(b.images.size());
       progress.update(fmt::format("images {}/{}  {:.0f} images/s", done, n, done / std::max(progress.elapsed(), 1e-9)), done,
                       n - done);

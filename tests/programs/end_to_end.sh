@@ -72,6 +72,18 @@ head -c 128 "$work/feats.npy" | grep -aq "'shape': (80, 32)" || fail "extract_fe
   --images "$work/shapes/images" --out "$work/feats_random.npy" --quiet >/dev/null
 head -c 128 "$work/feats_random.npy" | grep -aq "'shape': (80, 32)" || fail "extract_features --random-init: not [80, 32]"
 cmp -s "$work/feats.npy" "$work/feats_random.npy" && fail "--random-init gave the trained CNN's features"
+# Rows follow imgid, as the readers look them up: with the imgids of two images swapped, row 0 holds
+# shapes_000001.png's features (row 1 of the file-order run; both headers are 128 bytes).
+cat >"$work/swapped.json" <<'J'
+{"images": [{"filename": "shapes_000000.png", "imgid": 1, "split": "train", "sentences": [{"tokens": ["a"], "raw": "a"}]},
+            {"filename": "shapes_000001.png", "imgid": 0, "split": "train", "sentences": [{"tokens": ["b"], "raw": "b"}]}]}
+J
+"$bin/extract_features" --model "$work/model" --data "$work/swapped.json" --images "$work/shapes/images" \
+  --out "$work/feats_swapped.npy" --quiet >/dev/null
+cmp -s -i 128:256 -n 128 "$work/feats_swapped.npy" "$work/feats.npy" || fail "extract_features: row 0 is not imgid 0's image"
+sed 's/"imgid": 0/"imgid": 5/' "$work/swapped.json" >"$work/gap.json"
+expect_error "imgids must be 0..1" "$bin/extract_features" --model "$work/model" --data "$work/gap.json" \
+  --images "$work/shapes/images" --out "$work/f4.npy"
 "$bin/caption_train" --data "$work/shapes/dataset_shapes.json" --features "$work/feats.npy" --out "$work/fmodel" \
   --max-steps 2 --batch 16 --val-images 5 --embed1 16 --embed2 32 --rnn-size 32 --multimodal 32 --quiet >/dev/null
 expect_error 'config.json: image_input is "features"' "$bin/extract_features" --model "$work/fmodel" \
