@@ -4,6 +4,8 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "data/npy.h"
+#include "data/raw_array_tensor.h"
 
 namespace mrnn {
 
@@ -36,6 +38,13 @@ std::vector<int64_t> read_id_lines(const std::string& path) {
   }
   MRNN_CHECK(!ids.empty(), "{}: no image ids", path);
   return ids;
+}
+
+Tensor read_feature_rows(const std::string& path, int64_t rows, const std::string& names) {
+  Tensor t = to_tensor(read_npy(path), path).to(DType::F32);
+  MRNN_CHECK(t.dim() == 2 && t.size(0) == rows && t.size(1) >= 1,
+             "{}: expected features [{} rows, one per line of {}, D], got {}", path, rows, names, t.desc());
+  return t;
 }
 
 }  // namespace mrnn

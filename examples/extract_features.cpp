@@ -29,19 +29,6 @@ using namespace mrnn;
 
 namespace {
 
-// The CNN features [N, image_dim] of preprocessed images [N, 3, S, S], `batch` at a time.
-Tensor features_of(const Mrnn& model, const Tensor& pixels, int64_t batch, ProgressLine& progress, int64_t& done,
-                   int64_t total) {
-  std::vector<Tensor> parts;
-  for (int64_t at = 0; at < pixels.size(0); at += batch) {
-    const int64_t n = std::min(batch, pixels.size(0) - at);
-    parts.push_back(model.cnn_features(narrow(pixels, 0, at, n).to(model.device())).to(Device::cpu()));
-    done += n;
-    progress.update(fmt::format("regions and images {}/{}", done, total), done, total - done);
-  }
-  return concat(parts, 0).contiguous();
-}
-
 // Google Refexp: every ground-truth object and region candidate of the file's annotated images,
 // cropped and resized as the refexp programs crop them (models/refexp/refexp_data.h), into
 // region features + keys ("ann <annotation_id>" / "cand <image_id> <k>"), and every whole image
@@ -54,11 +41,14 @@ void extract_refexp(const Mrnn& model, const std::string& file, const std::strin
   d.image_size = model.config().image_size;
   const RefexpSplit s = load_refexp_split(file, d);
   ProgressLine progress(!quiet);
-  NoGradGuard ng;
   int64_t done = 0;
   const int64_t total = s.crops.size(0) + s.whole.size(0);
-  const Tensor regions = features_of(model, s.crops, batch, progress, done, total);
-  const Tensor whole = features_of(model, s.whole, batch, progress, done, total);
+  auto step = [&](int64_t n) {
+    done += n;
+    progress.update(fmt::format("regions and images {}/{}", done, total), done, total - done);
+  };
+  const Tensor regions = model.cnn_features(s.crops, batch, step);
+  const Tensor whole = model.cnn_features(s.whole, batch, step);
   progress.finish();
   std::string keys, ids;
   for (const RefexpImageEntry& e : s.images) {

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     RefexpDir m = load_refexp_dir(model_dir);
     m.model->to(parse_device(device));  // the speaker runs on its device; features and scores come back
     cli::check_refexp_inputs(inputs, m.config.speaker.image_size, model_dir);
-    RefexpDataOptions d = m.config.data_options("", max_images);
+    RefexpDataOptions d = m.config.data_options(max_images);
     cli::apply_refexp_inputs(inputs, d);
     RefexpSplit split = load_refexp_split(data, d);
     encode_refexp_split(split, m.vocab);

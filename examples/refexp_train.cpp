@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     } else {
       cli::check_refexp_inputs(inputs, c.speaker.image_size, out);
     }
-    RefexpDataOptions d = c.data_options("", max_images);
+    RefexpDataOptions d = c.data_options(max_images);
     cli::apply_refexp_inputs(inputs, d);
     d.retokenize = retokenize;
     std::fprintf(stderr, "loading %s ...\n", data.c_str());

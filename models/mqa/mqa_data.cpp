@@ -11,8 +11,6 @@
 
 #include "core/error.h"
 #include "data/id_lines.h"
-#include "data/npy.h"
-#include "data/raw_array_tensor.h"
 #include "kernels/ops.h"
 #include "models/mrnn/caption_data.h"
 
@@ -99,11 +97,8 @@ MqaSplit load_mqa_split(const std::string& questions_path, const std::string& an
   Tensor feats;
   std::unordered_map<int64_t, int64_t> feature_row;  // image id -> row of feats
   if (!o.features.empty()) {
-    feats = to_tensor(read_npy(o.features), o.features).to(DType::F32);
     const std::vector<int64_t> ids = read_id_lines(o.feature_ids);
-    MRNN_CHECK(feats.dim() == 2 && feats.size(0) == static_cast<int64_t>(ids.size()) && feats.size(1) >= 1,
-               "{}: expected features [{} rows, one per line of {}, D], got {}", o.features, ids.size(), o.feature_ids,
-               feats.desc());
+    feats = read_feature_rows(o.features, static_cast<int64_t>(ids.size()), o.feature_ids);
     for (size_t r = 0; r < ids.size(); ++r) feature_row[ids[r]] = static_cast<int64_t>(r);
   }
   std::vector<int64_t> used_rows;  // features: the row of each distinct image

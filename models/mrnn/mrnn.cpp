@@ -164,6 +164,19 @@ Tensor Mrnn::cnn_features(const Tensor& images) const {
   return image_features(images);
 }
 
+Tensor Mrnn::cnn_features(const Tensor& images, int64_t batch, const std::function<void(int64_t)>& done) const {
+  MRNN_CHECK(batch >= 1, "cnn_features: batch must be >= 1, got {}", batch);
+  NoGradGuard ng;
+  std::vector<Tensor> parts;
+  const int64_t n = images.size(0);
+  for (int64_t at = 0; at < n; at += batch) {
+    const int64_t k = std::min(batch, n - at);
+    parts.push_back(cnn_features(narrow(images, 0, at, k).to(device())).to(Device::cpu()));
+    if (done) done(k);
+  }
+  return parts.empty() ? Tensor::zeros({0, cfg_.image_dim}) : concat(parts, 0).contiguous();
+}
+
 Tensor Mrnn::image_features(const Tensor& images) const {
   Tensor f;
   if (cnn_ && images.dim() == 2) {  // the CNN's output, computed once (cnn_features)

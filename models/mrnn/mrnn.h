@@ -3,6 +3,7 @@
 // model serves captioning (models/mrnn/decoding.h) and both retrieval directions (models/mrnn/retrieval.h).
 // Token ids are data/vocab.h's (kPadId 0, kUnkId 1, kBosId 2, kEosId 3).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,9 @@ class Mrnn : public Module {
   // model. Why: a frozen CNN (NVCS trains only new word rows) need not run at every step: encode
   // the images once and train on these features (encode_images accepts them).
   Tensor cnn_features(const Tensor& images) const;
+  // cnn_features of images [N, 3, S, S] (any device) `batch` at a time on the model's device, back
+  // on the host as [N, image_dim]; done(n) (optional) after each batch of n. Requires batch >= 1.
+  Tensor cnn_features(const Tensor& images, int64_t batch, const std::function<void(int64_t)>& done = {}) const;
   // Word and recurrent activations for token ids [B, T]: w [B, T, E2], r [B, T, R].
   void language(const Tensor& ids, Tensor* w, Tensor* r) const;
   // Next-word logits for every position: [B, T, V].

@@ -106,12 +106,7 @@ Tensor output_input_mean(const Mrnn& model_in, const CaptionSplit& split, int64_
 void encode_split_images_once(const Mrnn& model, CaptionSplit& split, int64_t batch) {
   if (model.config().image_input != "cnn" || !split.images.defined() || split.images.dim() != 4) return;
   MRNN_CHECK(batch >= 1, "encode_split_images_once: batch must be >= 1, got {}", batch);
-  NoGradGuard ng;
-  std::vector<Tensor> parts;
-  const int64_t n = split.images.size(0);
-  for (int64_t at = 0; at < n; at += batch)
-    parts.push_back(model.cnn_features(narrow(split.images, 0, at, std::min(batch, n - at)).to(model.device())));
-  split.images = concat(parts, 0).to(Device::cpu()).contiguous();
+  split.images = model.cnn_features(split.images, batch);
 }
 
 std::vector<ParamGroupSpec> novel_param_groups(const Mrnn& model, int64_t old_vocab, bool fixed_bias) {

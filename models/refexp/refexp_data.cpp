@@ -15,8 +15,6 @@
 #include "data/id_lines.h"
 #include "data/image.h"
 #include "data/image_transforms.h"
-#include "data/npy.h"
-#include "data/raw_array_tensor.h"
 #include "kernels/ops.h"
 
 namespace mrnn {
@@ -87,21 +85,13 @@ RegionKeys read_region_keys(const std::string& path) {
   return k;
 }
 
-// The .npy at path as f32 [rows, D >= 1], rows = what its keys file `keys` names.
-Tensor feature_matrix(const std::string& path, int64_t rows, const std::string& keys) {
-  Tensor t = to_tensor(read_npy(path), path).to(DType::F32);
-  MRNN_CHECK(t.dim() == 2 && t.size(0) == rows && t.size(1) >= 1,
-             "{}: expected features [{} rows, one per line of {}, D], got {}", path, rows, keys, t.desc());
-  return t;
-}
-
 // Fills s.crops / s.whole from the features files: rows in the order images (GT boxes, then
 // proposals) and whole images, as from pixels.
 void gather_features(RefexpSplit& s, const RefexpDataOptions& o) {
   const RegionKeys keys = read_region_keys(o.region_keys);
   const std::vector<int64_t> ids = read_id_lines(o.image_ids);
-  const Tensor region = feature_matrix(o.region_features, keys.rows, o.region_keys);
-  const Tensor image = feature_matrix(o.image_features, static_cast<int64_t>(ids.size()), o.image_ids);
+  const Tensor region = read_feature_rows(o.region_features, keys.rows, o.region_keys);
+  const Tensor image = read_feature_rows(o.image_features, static_cast<int64_t>(ids.size()), o.image_ids);
   MRNN_CHECK(region.size(1) == image.size(1),
              "{} has {} columns but {} has {}: region and image features must have one width", o.region_features,
              region.size(1), o.image_features, image.size(1));

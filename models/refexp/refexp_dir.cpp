@@ -41,9 +41,8 @@ std::string RefexpModelConfig::to_json() const {
   return j.dump(2) + "\n";
 }
 
-RefexpDataOptions RefexpModelConfig::data_options(const std::string& images_dir, int64_t max_images) const {
+RefexpDataOptions RefexpModelConfig::data_options(int64_t max_images) const {
   RefexpDataOptions d;
-  d.images_dir = images_dir;
   d.image_size = speaker.image_size;
   d.tokenizer = tokenizer;
   d.max_words = max_words;

@@ -24,8 +24,9 @@ struct RefexpModelConfig {
   // field is missing (vocab), of the wrong type or out of range.
   static RefexpModelConfig from_json(const std::string& text, const std::string& what);
   // How data must be read for this model: its image size, tokenizer and expression length, with
-  // the given image folder and image limit. Why: every program reads data the way it trained.
-  RefexpDataOptions data_options(const std::string& images_dir, int64_t max_images) const;
+  // the given image limit (the images or features come from the caller, examples/refexp_cli.h).
+  // Why: every program reads data the way it trained.
+  RefexpDataOptions data_options(int64_t max_images) const;
 };
 
 struct RefexpDir {
